@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Herald",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "herald", targets: ["herald"]),
+        .executable(name: "heraldd", targets: ["heraldd"]),
+        .library(name: "HeraldCore", targets: ["HeraldCore"]),
+        .library(name: "HeraldStore", targets: ["HeraldStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Pure logic: values, time, the segment language, config and campaign files.
+        .target(
+            name: "HeraldCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        // The Store protocol, the SQLite store and ingestion.
+        .target(
+            name: "HeraldStore",
+            dependencies: ["HeraldCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        // The `herald` commands, one small type per file.
+        .target(
+            name: "HeraldCommands",
+            dependencies: [
+                "HeraldCore", "HeraldStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "herald", dependencies: ["HeraldCommands"], swiftSettings: strict),
+        .executableTarget(
+            name: "heraldd",
+            dependencies: [
+                "HeraldCore", "HeraldStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "HeraldCoreTests",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "HeraldStoreTests",
+            dependencies: ["HeraldCore", "HeraldStore"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "HeraldCommandsTests",
+            dependencies: ["HeraldCommands", "HeraldCore", "HeraldStore"],
+            swiftSettings: strict),
+    ]
+)

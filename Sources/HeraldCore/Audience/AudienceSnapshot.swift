@@ -1,0 +1,111 @@
+/// A columnar, read-only copy of the audience for bulk segment evaluation (DESIGN decision 4).
+///
+/// Row `i` of every column is user `i`. Nulls use sentinels so columns stay flat arrays:
+/// `Int64.min` for times, NaN for numbers, -1 for dictionary codes and booleans.
+public struct AudienceSnapshot: Sendable {
+    /// The null sentinel for time columns.
+    public static let nullTime = Int64.min
+
+    /// User ids, one per row.
+    public var ids: [String]
+    /// Email per row, nil when missing.
+    public var email: [String?]
+    /// Phone per row, nil when missing.
+    public var phone: [String?]
+    /// Locale per row, nil when missing.
+    public var locale: [String?]
+    /// Time-zone name per row as a code into `timezoneNames`; -1 when missing.
+    public var timezone: [Int32]
+    /// The distinct time-zone names (valid or not, exactly as imported).
+    public var timezoneNames: [String]
+    /// Epoch seconds, `nullTime` when missing.
+    public var createdAt: [Int64]
+    /// Imported `last_seen_at`, epoch seconds, `nullTime` when missing.
+    public var lastSeenImported: [Int64]
+    /// Birthday as the epoch seconds of its midnight UTC, `nullTime` when missing.
+    public var birthday: [Int64]
+    /// Custom attribute columns by name.
+    public var attributes: [String: AttributeColumn]
+    /// Event columns by event name (only the names the snapshot was asked for).
+    public var events: [String: EventColumn]
+    /// All events of every name, timestamps only (for `last_seen_at` and `lifecycle`).
+    public var allEvents: EventColumn
+    /// Engagement ratio per row (see `UserFacts.engagement`), NaN when nothing was sent.
+    public var engagement: [Double]
+
+    /// Number of users.
+    public var count: Int { ids.count }
+
+    /// An empty snapshot.
+    public init() {
+        ids = []
+        email = []
+        phone = []
+        locale = []
+        timezone = []
+        timezoneNames = []
+        createdAt = []
+        lastSeenImported = []
+        birthday = []
+        attributes = [:]
+        events = [:]
+        allEvents = EventColumn(offsets: [0], timestamps: [])
+        engagement = []
+    }
+}
+
+/// One custom attribute as a column.
+public enum AttributeColumn: Sendable {
+    /// NaN = null.
+    case number([Double])
+    /// -1 = null, 0 = false, 1 = true.
+    case bool([Int8])
+    /// Dictionary-encoded strings; code -1 = null.
+    case string(codes: [Int32], dictionary: [String])
+    /// Epoch seconds; `AudienceSnapshot.nullTime` = null.
+    case timestamp([Int64])
+    /// Lists of strings: row i is `codes[offsets[i]..<offsets[i+1]]`; `isNull[i]` marks a null list.
+    case list(offsets: [Int32], codes: [Int32], dictionary: [String], isNull: [Bool])
+}
+
+/// Events of one name in CSR layout: row i's events are `offsets[i]..<offsets[i+1]`, ascending in time.
+public struct EventColumn: Sendable {
+    /// `count + 1` offsets into `timestamps`.
+    public var offsets: [Int]
+    /// Epoch seconds, ascending within each row.
+    public var timestamps: [Int64]
+    /// Numeric properties aligned with `timestamps`, NaN where missing.
+    public var numbers: [String: [Double]]
+
+    /// A column.
+    public init(offsets: [Int], timestamps: [Int64], numbers: [String: [Double]] = [:]) {
+        self.offsets = offsets
+        self.timestamps = timestamps
+        self.numbers = numbers
+    }
+
+    /// The range of row `i`'s events.
+    @inline(__always) public func range(_ i: Int) -> Range<Int> { offsets[i]..<offsets[i + 1] }
+}
+
+/// What a snapshot must hold for a set of compiled segments; the store loads only that.
+public struct SnapshotRequirements: Sendable, Hashable {
+    /// Event names whose timestamps are needed.
+    public var events: Set<String>
+    /// Numeric properties needed, by event name.
+    public var eventNumbers: [String: Set<String>]
+
+    /// Requirements; empty loads profiles and the all-events timeline only.
+    public init(events: Set<String> = [], eventNumbers: [String: Set<String>] = [:]) {
+        self.events = events
+        self.eventNumbers = eventNumbers
+    }
+
+    /// The union of two requirement sets.
+    public func union(_ other: SnapshotRequirements) -> SnapshotRequirements {
+        var r = self
+        r.events.formUnion(other.events)
+        for (k, v) in other.eventNumbers { r.eventNumbers[k, default: []].formUnion(v) }
+        return r
+    }
+}

@@ -1,0 +1,48 @@
+/// Thresholds for the derived lifecycle stage and RFM (herald.yaml `lifecycle:`), in seconds.
+public struct LifecycleThresholds: Sendable, Hashable {
+    /// `new` when created within this.
+    public var newWithin: Int64
+    /// `active` (or `returning`) when seen within this.
+    public var activeWithin: Int64
+    /// `lapsing` when seen within this; also the gap that makes a user `returning`.
+    public var dormantAfter: Int64
+    /// `dormant` when seen within this, else `churned`.
+    public var churnedAfter: Int64
+    /// RFM looks at purchases inside this window.
+    public var rfmWindow: Int64
+
+    /// The defaults of SPEC §2: 7d, 7d, 30d, 180d, 365d.
+    public init(
+        newWithin: Int64 = 7 * 86_400, activeWithin: Int64 = 7 * 86_400,
+        dormantAfter: Int64 = 30 * 86_400, churnedAfter: Int64 = 180 * 86_400,
+        rfmWindow: Int64 = 365 * 86_400
+    ) {
+        self.newWithin = newWithin
+        self.activeWithin = activeWithin
+        self.dormantAfter = dormantAfter
+        self.churnedAfter = churnedAfter
+        self.rfmWindow = rfmWindow
+    }
+}
+
+/// The derived lifecycle stages of SPEC §4.
+public enum LifecycleStage: String, Sendable, CaseIterable {
+    case new, returning, active, lapsing, dormant, churned
+}
+
+/// The fixed inputs of one evaluation: the instant and the thresholds.
+public struct EvaluationEnvironment: Sendable, Hashable {
+    /// `now`, epoch seconds.
+    public var now: Int64
+    /// Lifecycle and RFM thresholds.
+    public var lifecycle: LifecycleThresholds
+    /// The zone for users whose own zone is missing or invalid.
+    public var defaultTimeZone: String
+
+    /// An environment at `now`.
+    public init(now: Int64, lifecycle: LifecycleThresholds = .init(), defaultTimeZone: String = "UTC") {
+        self.now = now
+        self.lifecycle = lifecycle
+        self.defaultTimeZone = defaultTimeZone
+    }
+}

@@ -1,0 +1,77 @@
+/// Where a piece of text sits in a file: 1-based line and column (columns count characters).
+public struct SourceLocation: Sendable, Hashable, Comparable {
+    /// The file path as the user named it.
+    public var file: String
+    /// 1-based line.
+    public var line: Int
+    /// 1-based column.
+    public var column: Int
+
+    /// A location in `file`.
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.file, a.line, a.column) < (b.file, b.line, b.column)
+    }
+}
+
+/// One problem found in user input, reported as `FILE:LINE:COL: error: MESSAGE`.
+public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+    /// How bad it is.
+    public enum Severity: String, Sendable, Hashable { case error, warning, note }
+
+    /// error, warning or note.
+    public var severity: Severity
+    /// Where; nil for problems that belong to no position (a missing file, say).
+    public var location: SourceLocation?
+    /// What is wrong, in one sentence.
+    public var message: String
+    /// The text of the offending line, shown with a caret under `location.column`.
+    public var sourceLine: String?
+    /// How many characters the caret marker spans (at least 1).
+    public var length: Int
+    /// A fix to try, e.g. "did you mean 'lifecycle'?".
+    public var suggestion: String?
+
+    /// A diagnostic; `length` is clamped to at least 1.
+    public init(
+        _ severity: Severity = .error, at location: SourceLocation?, _ message: String,
+        sourceLine: String? = nil, length: Int = 1, suggestion: String? = nil
+    ) {
+        self.severity = severity
+        self.location = location
+        self.message = message
+        self.sourceLine = sourceLine
+        self.length = max(1, length)
+        self.suggestion = suggestion
+    }
+
+    /// The full rendering: header line, then source line and caret line when known, then the suggestion.
+    public var description: String {
+        var out = ""
+        if let l = location {
+            out = "\(l.file):\(l.line):\(l.column): \(severity.rawValue): \(message)"
+        } else {
+            out = "\(severity.rawValue): \(message)"
+        }
+        if let line = sourceLine, let l = location {
+            out += "\n" + line
+            let pad = String(repeating: " ", count: max(0, l.column - 1))
+            out += "\n" + pad + "^" + String(repeating: "~", count: length - 1)
+        }
+        if let s = suggestion { out += "\nnote: \(s)" }
+        return out
+    }
+
+    /// True for errors.
+    public var isError: Bool { severity == .error }
+}
+
+extension Array where Element == Diagnostic {
+    /// True when any element is an error.
+    public var hasErrors: Bool { contains { $0.isError } }
+}

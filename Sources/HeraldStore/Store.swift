@@ -1,0 +1,90 @@
+import HeraldCore
+
+/// A change to one user's profile: fields present here are written, absent ones left as stored.
+public struct UserUpsert: Sendable, Hashable {
+    /// The user's id.
+    public var id: String
+    /// Reserved fields to set; `.some(nil)` clears a field.
+    public var email: String??
+    /// See `email`.
+    public var phone: String??
+    /// See `email`.
+    public var timezone: String??
+    /// See `email`.
+    public var locale: String??
+    /// Epoch seconds; see `email`.
+    public var createdAt: Int64??
+    /// See `email`.
+    public var birthday: CivilDate??
+    /// Epoch seconds; see `email`.
+    public var lastSeenAt: Int64??
+    /// Custom attributes to set; `.null` clears one.
+    public var attributes: [String: Value]
+
+    /// An upsert that changes nothing but makes sure the user exists.
+    public init(id: String) {
+        self.id = id
+        attributes = [:]
+    }
+}
+
+/// One event to store.
+public struct EventRecord: Sendable, Hashable {
+    /// The user it belongs to (created if unknown).
+    public var userID: String
+    /// The event name, e.g. `purchase`.
+    public var name: String
+    /// Epoch milliseconds.
+    public var timestampMillis: Int64
+    /// Properties as canonical JSON text (sorted keys), or nil.
+    public var propertiesJSON: String?
+    /// Numeric properties, for aggregates (`sum`, `avg`, RFM's `amount`).
+    public var numbers: [String: Double]
+    /// The sender's message id, used to de-duplicate when given.
+    public var messageID: String?
+
+    /// An event.
+    public init(
+        userID: String, name: String, timestampMillis: Int64, propertiesJSON: String? = nil,
+        numbers: [String: Double] = [:], messageID: String? = nil
+    ) {
+        self.userID = userID
+        self.name = name
+        self.timestampMillis = timestampMillis
+        self.propertiesJSON = propertiesJSON
+        self.numbers = numbers
+        self.messageID = messageID
+    }
+}
+
+/// What one batch write did.
+public struct BatchResult: Sendable, Hashable {
+    /// Rows newly written.
+    public var inserted: Int
+    /// Rows already present (idempotent re-import) or merged into an existing row.
+    public var unchanged: Int
+
+    /// A result.
+    public init(inserted: Int = 0, unchanged: Int = 0) {
+        self.inserted = inserted
+        self.unchanged = unchanged
+    }
+}
+
+/// The audience store: profiles, events, preferences, suppression list.
+///
+/// Async so that a PostgreSQL implementation fits the same shape. Every batch is atomic.
+public protocol AudienceStore: Sendable {
+    /// Upserts a batch of users in one transaction.
+    func upsertUsers(_ batch: [UserUpsert]) async throws -> BatchResult
+    /// Inserts a batch of events in one transaction, creating unknown users and de-duplicating.
+    func insertEvents(_ batch: [EventRecord]) async throws -> BatchResult
+    /// One user's profile, or nil.
+    func profile(id: String) async throws -> UserProfile?
+    /// One user's facts for single-user evaluation (all events), or nil.
+    func facts(id: String) async throws -> UserFacts?
+    /// A columnar snapshot of the whole audience holding at least `requirements`.
+    func snapshot(_ requirements: SnapshotRequirements) async throws -> AudienceSnapshot
+    /// Number of users and events.
+    func counts() async throws -> (users: Int, events: Int)
+}

@@ -1,0 +1,6 @@
+import HeraldCommands
+
+@main
+enum Herald {
+    static func main() async { await HeraldCommand.main() }
+}
