@@ -5,7 +5,7 @@ public struct HeraldCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Herald: campaigns, audience and send logs.",
-        subcommands: [])
+        subcommands: [SampleCommand.self])
 
     public init() {}
 }
