@@ -5,7 +5,26 @@ public struct HeraldCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Herald: campaigns, audience and send logs.",
-        subcommands: [SampleCommand.self])
+        subcommands: [
+            ValidateCommand.self, AudienceCommand.self, UsersCommand.self, EventsCommand.self,
+            SampleCommand.self,
+        ])
 
     public init() {}
+
+    /// Runs the command line, mapping reported failures to their exit codes.
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as ReportedFailure {
+            Self.exit(withError: failure.code)
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
 }

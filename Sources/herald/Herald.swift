@@ -2,5 +2,5 @@ import HeraldCommands
 
 @main
 enum Herald {
-    static func main() async { await HeraldCommand.main() }
+    static func main() async { await HeraldCommand.runMain() }
 }
