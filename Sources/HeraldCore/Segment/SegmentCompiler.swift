@@ -92,7 +92,7 @@ public enum SegmentCompiler {
             diags += errs
             if let expr { catalog.compiled[n] = expr } else { catalog.invalid.insert(n) }
         }
-        for n in order.sorted() where state[n] == nil && trees[n] != nil { visit(n) }
+        for n in order where state[n] == nil && trees[n] != nil { visit(n) }
         catalog.invalid.formUnion(cyclic)
         return (catalog, diags.sorted(by: diagnosticOrder))
     }
