@@ -61,13 +61,23 @@ public struct EventRecord: Sendable, Hashable {
 public struct BatchResult: Sendable, Hashable {
     /// Rows newly written.
     public var inserted: Int
-    /// Rows already present (idempotent re-import) or merged into an existing row.
+    /// Rows already present with the same content (idempotent re-import, duplicate event).
     public var unchanged: Int
+    /// Existing rows whose stored content changed (users merged with new values).
+    public var updated: Int
 
     /// A result.
-    public init(inserted: Int = 0, unchanged: Int = 0) {
+    public init(inserted: Int = 0, unchanged: Int = 0, updated: Int = 0) {
         self.inserted = inserted
         self.unchanged = unchanged
+        self.updated = updated
+    }
+
+    /// The sum of two results.
+    public static func + (a: BatchResult, b: BatchResult) -> BatchResult {
+        BatchResult(
+            inserted: a.inserted + b.inserted, unchanged: a.unchanged + b.unchanged,
+            updated: a.updated + b.updated)
     }
 }
 
@@ -87,4 +97,19 @@ public protocol AudienceStore: Sendable {
     func snapshot(_ requirements: SnapshotRequirements) async throws -> AudienceSnapshot
     /// Number of users and events.
     func counts() async throws -> (users: Int, events: Int)
+
+    /// One user's consent preferences (all opted in when nothing was stored).
+    func preferences(userID: String) async throws -> Preferences
+    /// Records one opt-out or opt-in choice at `at` (epoch seconds).
+    func setPreference(userID: String, scope: PreferenceScope, optedOut: Bool, at: Int64) async throws
+    /// Adds (or replaces) an address or user id on a suppression list.
+    func suppress(_ entry: Suppression) async throws
+    /// Removes an address from a suppression list; true when it was there.
+    @discardableResult func unsuppress(list: String, address: String) async throws -> Bool
+    /// The suppression entries that match any of `addresses` (an email, a phone, a user id), by list name.
+    func isSuppressed(_ addresses: [String]) async throws -> [Suppression]
+    /// A number that grows with every committed write, from any process sharing the store.
+    func changeSequence() async throws -> Int64
+    /// The writes committed after sequence number `since`, oldest first (at most `limit`).
+    func changes(since: Int64, limit: Int) async throws -> [StoreChange]
 }

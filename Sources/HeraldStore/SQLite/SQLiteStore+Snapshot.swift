@@ -1,0 +1,193 @@
+import GRDB
+import HeraldCore
+
+/// users.pk → snapshot row, dense array when pks are dense (they are: users are never deleted).
+struct RowMap {
+    private var dense: [Int32] = []
+    private var sparse: [Int64: Int32] = [:]
+
+    /// A map for `maxPK` over `count` users.
+    init(maxPK: Int64, count: Int) {
+        if maxPK < Int64(count) * 4 + 1_000_000 { dense = Array(repeating: -1, count: Int(maxPK) + 1) }
+    }
+
+    /// Sets the row of `pk`.
+    mutating func set(_ pk: Int64, _ row: Int) {
+        if dense.isEmpty { sparse[pk] = Int32(row) } else { dense[Int(pk)] = Int32(row) }
+    }
+
+    /// The row of `pk`, or -1.
+    @inline(__always) func row(_ pk: Int64) -> Int {
+        if dense.isEmpty { return Int(sparse[pk] ?? -1) }
+        return pk >= 0 && pk < dense.count ? Int(dense[Int(pk)]) : -1
+    }
+}
+
+/// Builds one CSR event column while rows arrive in ascending order.
+struct ColumnBuilder {
+    var offsets: [Int] = [0]
+    var timestamps: [Int64] = []
+    var ids: [Int64] = []
+    let keepIDs: Bool
+
+    /// Closes rows up to (not including) `row`, then appends an event to `row`.
+    @inline(__always) mutating func append(row: Int, ts: Int64, id: Int64) {
+        while offsets.count <= row { offsets.append(timestamps.count) }
+        timestamps.append(ts)
+        if keepIDs { ids.append(id) }
+    }
+
+    /// Closes every row up to `count`.
+    mutating func finish(count: Int) {
+        while offsets.count <= count { offsets.append(timestamps.count) }
+    }
+}
+
+extension SQLiteStore {
+    /// A columnar snapshot: every user, every declared attribute, the required event columns, all events.
+    public func snapshot(_ requirements: SnapshotRequirements) async throws -> AudienceSnapshot {
+        try await pool.read { db in
+            var s = AudienceSnapshot()
+            let map = try self.loadUsers(db, into: &s)
+            try self.loadAttributes(db, map: map, into: &s)
+            try self.loadEvents(db, requirements, map: map, into: &s)
+            s.engagement = Array(repeating: .nan, count: s.count)
+            return s
+        }
+    }
+
+    /// Fills ids and reserved columns in users.pk order.
+    func loadUsers(_ db: Database, into s: inout AudienceSnapshot) throws -> RowMap {
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
+        let maxPK = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pk), 0) FROM users") ?? 0
+        var map = RowMap(maxPK: maxPK, count: count)
+        for k in [\AudienceSnapshot.createdAt, \.lastSeenImported, \.birthday] { s[keyPath: k].reserveCapacity(count) }
+        s.ids.reserveCapacity(count)
+        var zones: [String: Int32] = [:]
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at FROM users ORDER BY pk")
+        while let r = try rows.next() {
+            map.set(r[0], s.ids.count)
+            s.ids.append(r[1])
+            s.email.append(r[2])
+            s.phone.append(r[3])
+            if let z: String = r[4] {
+                if let code = zones[z] {
+                    s.timezone.append(code)
+                } else {
+                    let code = Int32(s.timezoneNames.count)
+                    zones[z] = code
+                    s.timezoneNames.append(z)
+                    s.timezone.append(code)
+                }
+            } else {
+                s.timezone.append(-1)
+            }
+            s.locale.append(r[5])
+            s.createdAt.append(r[6] ?? AudienceSnapshot.nullTime)
+            let b: String? = r[7]
+            s.birthday.append(b.flatMap(TimestampParser.parseDate)?.midnightUTC ?? AudienceSnapshot.nullTime)
+            s.lastSeenImported.append(r[8] ?? AudienceSnapshot.nullTime)
+        }
+        return map
+    }
+
+    /// Fills one column per declared attribute; a stored value of another type becomes null.
+    func loadAttributes(_ db: Database, map: RowMap, into s: inout AudienceSnapshot) throws {
+        var columns: [Int64: AttributeColumnBuilder] = [:]
+        let names = try Row.fetchAll(db, sql: "SELECT id, name FROM attribute_names")
+        for r in names {
+            let name: String = r[1]
+            if let type = schema[name] { columns[r[0]] = AttributeColumnBuilder(type: type, count: s.count) }
+        }
+        if !columns.isEmpty {
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT user_pk, attribute_id, type, value FROM user_attributes ORDER BY user_pk")
+            while let r = try rows.next() {
+                guard columns[r[1]] != nil else { continue }
+                let row = map.row(r[0])
+                if row < 0 { continue }
+                columns[r[1]]!.set(row: row, StoredAttribute.decode(type: r[2], r[3]))
+            }
+        }
+        for r in names {
+            if let b = columns[r[0]] { s.attributes[r[1]] = b.finish() }
+        }
+        for (name, type) in schema.types where s.attributes[name] == nil {
+            s.attributes[name] = AttributeColumnBuilder(type: type, count: s.count).finish()
+        }
+    }
+
+    /// Fills `events` (required names, with numbers) and `allEvents` from one ordered index scan.
+    func loadEvents(
+        _ db: Database, _ req: SnapshotRequirements, map: RowMap, into s: inout AudienceSnapshot
+    ) throws {
+        var nameOf: [Int64: String] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT id, name FROM event_names") { nameOf[r[0]] = r[1] }
+        var builders: [Int64: ColumnBuilder] = [:]
+        for (id, name) in nameOf where req.events.contains(name) {
+            builders[id] = ColumnBuilder(keepIDs: !(req.eventNumbers[name] ?? []).isEmpty)
+        }
+        var all = ColumnBuilder(keepIDs: false)
+        all.timestamps.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0)
+        let stmt = try db.makeStatement(
+            sql: "SELECT user_pk, name_id, ts, id FROM events ORDER BY user_pk, name_id, ts, id")
+        let rows = try Row.fetchCursor(stmt)
+        var currentRow = -1
+        var runStart = 0
+        var unsorted = false
+        while let r = try rows.next() {
+            let row = map.row(r[0])
+            if row < 0 { continue }
+            let ts = secondsOf(millis: r[2])
+            if row != currentRow {
+                if unsorted { all.timestamps[runStart...].sort() }
+                all.finish(count: row)
+                runStart = all.timestamps.count
+                currentRow = row
+                unsorted = false
+            } else if let last = all.timestamps.last, ts < last {
+                unsorted = true
+            }
+            all.append(row: row, ts: ts, id: 0)
+            let nameID: Int64 = r[1]
+            if builders[nameID] != nil { builders[nameID]!.append(row: row, ts: ts, id: r[3]) }
+        }
+        if unsorted { all.timestamps[runStart...].sort() }
+        all.finish(count: s.count)
+        s.allEvents = EventColumn(offsets: all.offsets, timestamps: all.timestamps)
+        for (nameID, var b) in builders {
+            b.finish(count: s.count)
+            let name = nameOf[nameID]!
+            var column = EventColumn(offsets: b.offsets, timestamps: b.timestamps)
+            let keys = req.eventNumbers[name] ?? []
+            if !keys.isEmpty {
+                column.numbers = try loadNumbers(db, ids: b.ids, keys: keys)
+            }
+            s.events[name] = column
+        }
+        for name in req.events where s.events[name] == nil {
+            s.events[name] = EventColumn(offsets: Array(repeating: 0, count: s.count + 1), timestamps: [])
+        }
+    }
+
+    /// Numeric properties `keys` of the events `ids`, aligned with `ids` (NaN where missing).
+    func loadNumbers(_ db: Database, ids: [Int64], keys: Set<String>) throws -> [String: [Double]] {
+        var position: [Int64: Int] = [:]
+        position.reserveCapacity(ids.count)
+        for (i, id) in ids.enumerated() { position[id] = i }
+        var out: [String: [Double]] = [:]
+        for key in keys {
+            var values = [Double](repeating: .nan, count: ids.count)
+            if let kid = try Int64.fetchOne(db, sql: "SELECT id FROM property_keys WHERE name = ?", arguments: [key]) {
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT event_id, value FROM event_numbers WHERE key_id = ?", arguments: [kid])
+                while let r = try rows.next() {
+                    if let i = position[r[0]] { values[i] = r[1] }
+                }
+            }
+            out[key] = values
+        }
+        return out
+    }
+}

@@ -1,0 +1,211 @@
+import GRDB
+import HeraldCore
+
+/// Interned ids created inside a transaction, published to the caches only after it commits.
+struct FreshIDs {
+    var users: [String: Int64] = [:]
+    var names: [String: Int64] = [:]
+    var keys: [String: Int64] = [:]
+    var attributes: [String: Int64] = [:]
+}
+
+/// How a custom attribute value is stored: a type code and an SQL value.
+enum StoredAttribute {
+    static let number: Int64 = 1, bool: Int64 = 2, string: Int64 = 3, timestamp: Int64 = 4, list: Int64 = 5
+
+    /// The (type, value) pair of a non-null value.
+    static func encode(_ v: Value) -> (Int64, (any DatabaseValueConvertible)?) {
+        switch v {
+        case .null: (0, nil)
+        case .number(let d): (number, d)
+        case .bool(let b): (bool, b ? 1 : 0)
+        case .string(let s): (string, s)
+        case .timestamp(let t): (timestamp, t)
+        case .list(let l): (list, JSONWriter.stringArray(l))
+        }
+    }
+
+    /// The value of a stored (type, value) pair.
+    static func decode(type: Int64, _ dbv: DatabaseValue) -> Value {
+        switch type {
+        case number: Double.fromDatabaseValue(dbv).map(Value.number) ?? .null
+        case bool: Int64.fromDatabaseValue(dbv).map { .bool($0 != 0) } ?? .null
+        case string: String.fromDatabaseValue(dbv).map(Value.string) ?? .null
+        case timestamp: Int64.fromDatabaseValue(dbv).map(Value.timestamp) ?? .null
+        case list: String.fromDatabaseValue(dbv).flatMap(JSONWriter.parseStringArray).map(Value.list) ?? .null
+        default: .null
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// The reserved columns of `users`, in the order `reservedValues` returns them.
+    static let reservedColumns = ["email", "phone", "timezone", "locale", "created_at", "birthday", "last_seen_at"]
+
+    /// Present reserved fields of an upsert as (column index, value).
+    static func reservedValues(_ u: UserUpsert) -> [(Int, (any DatabaseValueConvertible)?)] {
+        var out: [(Int, (any DatabaseValueConvertible)?)] = []
+        if let v = u.email { out.append((0, v)) }
+        if let v = u.phone { out.append((1, v)) }
+        if let v = u.timezone { out.append((2, v)) }
+        if let v = u.locale { out.append((3, v)) }
+        if let v = u.createdAt { out.append((4, v)) }
+        if let v = u.birthday { out.append((5, v.map { $0.description })) }
+        if let v = u.lastSeenAt { out.append((6, v)) }
+        return out
+    }
+
+    /// The committed or fresh pk of a user, or nil.
+    func userPK(_ db: Database, _ id: String, _ fresh: FreshIDs) throws -> Int64? {
+        if let pk = userCache.withLock({ $0[id] }) ?? fresh.users[id] { return pk }
+        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM users WHERE id = ?"), arguments: [id])
+    }
+
+    /// Publishes ids created by a committed transaction.
+    func publish(_ fresh: FreshIDs) {
+        if !fresh.users.isEmpty {
+            userCache.withLock { c in
+                if c.count + fresh.users.count > Self.userCacheLimit { c.removeAll() }
+                c.merge(fresh.users) { a, _ in a }
+            }
+        }
+        if !fresh.names.isEmpty { nameCache.withLock { $0.merge(fresh.names) { a, _ in a } } }
+        if !fresh.keys.isEmpty { keyCache.withLock { $0.merge(fresh.keys) { a, _ in a } } }
+    }
+
+    /// Upserts a batch of users in one transaction: present fields are written, absent ones kept.
+    public func upsertUsers(_ batch: [UserUpsert]) async throws -> BatchResult {
+        let now = clock()
+        let (result, fresh) = try await pool.write { db -> (BatchResult, FreshIDs) in
+            var fresh = FreshIDs()
+            var result = BatchResult()
+            for u in batch {
+                let fields = Self.reservedValues(u)
+                if let pk = try self.userPK(db, u.id, fresh) {
+                    var changed = false
+                    if !fields.isEmpty {
+                        let sets = fields.map { "\(Self.reservedColumns[$0.0]) = ?" }.joined(separator: ", ")
+                        let diff = fields.map { "\(Self.reservedColumns[$0.0]) IS NOT ?" }.joined(separator: " OR ")
+                        var args = StatementArguments(fields.map { $0.1 })
+                        args += [now, pk]
+                        args += StatementArguments(fields.map { $0.1 })
+                        try db.cachedStatement(
+                            sql: "UPDATE users SET \(sets), updated_at = ? WHERE pk = ? AND (\(diff))"
+                        ).execute(arguments: args)
+                        changed = db.changesCount > 0
+                    }
+                    if try self.writeAttributes(db, pk: pk, u.attributes, &fresh) {
+                        if !changed {
+                            try db.cachedStatement(sql: "UPDATE users SET updated_at = ? WHERE pk = ?")
+                                .execute(arguments: [now, pk])
+                        }
+                        changed = true
+                    }
+                    if changed { result.updated += 1 } else { result.unchanged += 1 }
+                } else {
+                    var values: [(any DatabaseValueConvertible)?] = Array(repeating: nil, count: 7)
+                    for (i, v) in fields { values[i] = v }
+                    var args = StatementArguments([u.id])
+                    args += StatementArguments(values)
+                    args += [now, now]
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT INTO users(id, \(Self.reservedColumns.joined(separator: ", ")), inserted_at, updated_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """
+                    ).execute(arguments: args)
+                    let pk = db.lastInsertedRowID
+                    fresh.users[u.id] = pk
+                    _ = try self.writeAttributes(db, pk: pk, u.attributes, &fresh)
+                    result.inserted += 1
+                }
+            }
+            try self.recordChange(
+                db, kind: "users", userID: batch.count == 1 ? batch[0].id : nil, rows: batch.count)
+            return (result, fresh)
+        }
+        publish(fresh)
+        return result
+    }
+
+    /// Writes custom attributes of one user; true when anything changed.
+    func writeAttributes(_ db: Database, pk: Int64, _ attrs: [String: Value], _ fresh: inout FreshIDs) throws -> Bool {
+        var changed = false
+        for (name, value) in attrs {
+            let aid = try Self.intern(db, table: "attribute_names", name: name, cache: [:], fresh: &fresh.attributes)
+            if value.isNull {
+                try db.cachedStatement(sql: "DELETE FROM user_attributes WHERE user_pk = ? AND attribute_id = ?")
+                    .execute(arguments: [pk, aid])
+            } else {
+                let (type, v) = StoredAttribute.encode(value)
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO user_attributes(user_pk, attribute_id, type, value) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(user_pk, attribute_id) DO UPDATE SET type = excluded.type, value = excluded.value
+                        WHERE type IS NOT excluded.type OR value IS NOT excluded.value
+                        """
+                ).execute(arguments: [pk, aid, type, v])
+            }
+            if db.changesCount > 0 { changed = true }
+        }
+        return changed
+    }
+
+    /// Inserts a batch of events in one transaction, creating unknown users and skipping duplicates.
+    public func insertEvents(_ batch: [EventRecord]) async throws -> BatchResult {
+        let now = clock()
+        let (result, fresh) = try await pool.write { db -> (BatchResult, FreshIDs) in
+            var fresh = FreshIDs()
+            var result = BatchResult()
+            var lastUser = ""
+            var lastPK: Int64 = 0
+            let insertUser = try db.cachedStatement(
+                sql: "INSERT INTO users(id, inserted_at, updated_at) VALUES (?, ?, ?)")
+            let insertEvent = try db.cachedStatement(
+                sql: """
+                    INSERT INTO events(user_pk, name_id, ts, properties, message_id, dedupe_key)
+                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING
+                    """)
+            let insertNumber = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO event_numbers(event_id, key_id, value) VALUES (?, ?, ?)")
+            var created = 0
+            for e in batch {
+                let pk: Int64
+                if e.userID == lastUser && !lastUser.isEmpty {
+                    pk = lastPK
+                } else if let known = try self.userPK(db, e.userID, fresh) {
+                    pk = known
+                } else {
+                    try insertUser.execute(arguments: [e.userID, now, now])
+                    pk = db.lastInsertedRowID
+                    fresh.users[e.userID] = pk
+                    created += 1
+                }
+                lastUser = e.userID
+                lastPK = pk
+                let nameID = try self.nameCache.withLock({ $0[e.name] })
+                    ?? Self.intern(db, table: "event_names", name: e.name, cache: [:], fresh: &fresh.names)
+                try insertEvent.execute(arguments: [
+                    pk, nameID, e.timestampMillis, e.propertiesJSON, e.messageID, StableHash.eventKey(e),
+                ])
+                guard db.changesCount > 0 else {
+                    result.unchanged += 1
+                    continue
+                }
+                result.inserted += 1
+                if e.numbers.isEmpty { continue }
+                let eventID = db.lastInsertedRowID
+                for (k, v) in e.numbers where v.isFinite {
+                    let kid = try self.keyCache.withLock({ $0[k] })
+                        ?? Self.intern(db, table: "property_keys", name: k, cache: [:], fresh: &fresh.keys)
+                    try insertNumber.execute(arguments: [eventID, kid, v])
+                }
+            }
+            if created > 0 { try self.recordChange(db, kind: "users", rows: created) }
+            try self.recordChange(db, kind: "events", rows: result.inserted)
+            return (result, fresh)
+        }
+        publish(fresh)
+        return result
+    }
+}

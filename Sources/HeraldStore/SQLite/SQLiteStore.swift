@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+import HeraldCore
+
+/// The audience store on one SQLite file (WAL), shared by the CLI and the daemon.
+///
+/// Tables are plain relational ones (integer keys, text, JSON text) so that a PostgreSQL
+/// store can follow the same shape; see `SQLiteStore.migrator` for the schema.
+public final class SQLiteStore: AudienceStore {
+    /// The connection pool (one writer, concurrent readers).
+    public let pool: DatabasePool
+    /// Declared custom attributes; they type the snapshot's attribute columns.
+    public let schema: AttributeSchema
+    /// The clock, epoch seconds (DESIGN decision 2).
+    let clock: @Sendable () -> Int64
+    /// user id → users.pk for rows known to be committed (users are never deleted).
+    let userCache = LockedState([String: Int64]())
+    /// event name → event_names.id, committed rows only.
+    let nameCache = LockedState([String: Int64]())
+    /// numeric property name → property_keys.id, committed rows only.
+    let keyCache = LockedState([String: Int64]())
+    /// Entries kept in `userCache` before it is emptied (bounds memory).
+    static let userCacheLimit = 4_000_000
+
+    /// Opens (creating and migrating when needed) the store at `path`.
+    public init(
+        path: String, schema: AttributeSchema = AttributeSchema(),
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        self.schema = schema
+        self.clock = clock
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The schema, as migrations. Times are epoch seconds except `events.ts` (epoch ms).
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                      pk INTEGER PRIMARY KEY,
+                      id TEXT NOT NULL UNIQUE,
+                      email TEXT, phone TEXT, timezone TEXT, locale TEXT,
+                      created_at INTEGER, birthday TEXT, last_seen_at INTEGER,
+                      inserted_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                    CREATE TABLE attribute_names (
+                      id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+                    CREATE TABLE user_attributes (
+                      user_pk INTEGER NOT NULL REFERENCES users(pk),
+                      attribute_id INTEGER NOT NULL REFERENCES attribute_names(id),
+                      type INTEGER NOT NULL,
+                      value,
+                      PRIMARY KEY (user_pk, attribute_id)) WITHOUT ROWID;
+                    CREATE TABLE event_names (
+                      id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+                    CREATE TABLE property_keys (
+                      id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+                    CREATE TABLE events (
+                      id INTEGER PRIMARY KEY,
+                      user_pk INTEGER NOT NULL REFERENCES users(pk),
+                      name_id INTEGER NOT NULL REFERENCES event_names(id),
+                      ts INTEGER NOT NULL,
+                      properties TEXT,
+                      message_id TEXT,
+                      dedupe_key INTEGER NOT NULL UNIQUE);
+                    CREATE INDEX events_user_name_ts ON events(user_pk, name_id, ts);
+                    CREATE TABLE event_numbers (
+                      event_id INTEGER NOT NULL REFERENCES events(id),
+                      key_id INTEGER NOT NULL REFERENCES property_keys(id),
+                      value REAL NOT NULL,
+                      PRIMARY KEY (event_id, key_id)) WITHOUT ROWID;
+                    CREATE TABLE preferences (
+                      user_id TEXT NOT NULL,
+                      kind TEXT NOT NULL,
+                      key TEXT NOT NULL,
+                      opted_out INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL,
+                      PRIMARY KEY (user_id, kind, key)) WITHOUT ROWID;
+                    CREATE TABLE suppressions (
+                      list TEXT NOT NULL,
+                      address TEXT NOT NULL,
+                      reason TEXT NOT NULL,
+                      created_at INTEGER NOT NULL,
+                      PRIMARY KEY (list, address)) WITHOUT ROWID;
+                    CREATE INDEX suppressions_address ON suppressions(address);
+                    CREATE TABLE changes (
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                      kind TEXT NOT NULL,
+                      user_id TEXT,
+                      rows INTEGER NOT NULL,
+                      at INTEGER NOT NULL);
+                    """)
+        }
+        return m
+    }
+
+    /// Appends a row to `changes`; called inside every write transaction.
+    func recordChange(_ db: Database, kind: String, userID: String? = nil, rows: Int) throws {
+        try db.cachedStatement(sql: "INSERT INTO changes(kind, user_id, rows, at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [kind, userID, rows, clock()])
+    }
+
+    /// Number of users and events.
+    public func counts() async throws -> (users: Int, events: Int) {
+        try await pool.read { db in
+            let u = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
+            let e = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
+            return (u, e)
+        }
+    }
+
+    /// A number that grows with every committed write, from any process sharing the file.
+    public func changeSequence() async throws -> Int64 {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM changes") ?? 0
+        }
+    }
+
+    /// The writes committed after `since`, oldest first.
+    public func changes(since: Int64, limit: Int = 1000) async throws -> [StoreChange] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, kind, user_id, rows, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [since, limit]
+            ).map { StoreChange(sequence: $0[0], kind: $0[1], userID: $0[2], rows: $0[3], at: $0[4]) }
+        }
+    }
+
+    /// Looks up or creates an interned name (event names, property keys, attribute names).
+    static func intern(
+        _ db: Database, table: String, name: String, cache: [String: Int64], fresh: inout [String: Int64]
+    ) throws -> Int64 {
+        if let id = cache[name] ?? fresh[name] { return id }
+        if let id = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM \(table) WHERE name = ?"), arguments: [name])
+        {
+            fresh[name] = id
+            return id
+        }
+        try db.cachedStatement(sql: "INSERT INTO \(table)(name) VALUES (?)").execute(arguments: [name])
+        let id = db.lastInsertedRowID
+        fresh[name] = id
+        return id
+    }
+}
+
+/// Floor division of epoch milliseconds to epoch seconds.
+@inline(__always) func secondsOf(millis: Int64) -> Int64 {
+    millis >= 0 ? millis / 1000 : -((-millis + 999) / 1000)
+}
