@@ -18,10 +18,10 @@ public enum CampaignFile {
         let y = YAMLFile(file: file, text: yaml)
         guard let root = y.compose(yaml) else {
             if !y.diagnostics.hasErrors { y.report("the campaign file is empty", at: y.location(nil)) }
-            return (nil, y.diagnostics)
+            return (nil, y.sorted)
         }
         let campaign = CampaignParser(y: y, config: config).campaign(root)
-        return (y.diagnostics.hasErrors ? nil : campaign, y.diagnostics)
+        return (y.diagnostics.hasErrors ? nil : campaign, y.sorted)
     }
 }
 

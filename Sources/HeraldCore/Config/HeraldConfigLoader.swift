@@ -35,12 +35,12 @@ extension HeraldConfig {
         let paths = PathResolver(base: baseDirectory, environment: environment, yaml: y)
         guard let root = y.compose(yaml) else {
             if !y.diagnostics.hasErrors { y.report("the config file is empty", at: y.location(nil)) }
-            return (nil, y.diagnostics)
+            return (nil, y.sorted)
         }
         let known = [
             "store", "campaigns", "templates", "api", "lifecycle", "attributes", "segments", "policy", "channels",
         ]
-        guard let m = y.map(root, "herald.yaml", known: known) else { return (nil, y.diagnostics) }
+        guard let m = y.map(root, "herald.yaml", known: known) else { return (nil, y.sorted) }
 
         let store = parseStore(m["store"], y, paths)
         let campaigns = m["campaigns"].flatMap { y.string($0, "campaigns") }.map { paths.absolute($0) }
@@ -62,13 +62,13 @@ extension HeraldConfig {
         let policy = parsePolicy(m["policy"], y)
         let channels = parseChannels(m["channels"], y, paths)
 
-        guard !y.diagnostics.hasErrors else { return (nil, y.diagnostics) }
+        guard !y.diagnostics.hasErrors else { return (nil, y.sorted) }
         let config = HeraldConfig(
             file: file, baseDirectory: baseDirectory, store: store ?? .sqlite(path: "/var/lib/herald/herald.db"),
             campaignsDirectory: campaigns ?? paths.absolute("campaigns"), templatesDirectory: templates, api: api,
             lifecycle: lifecycle, attributes: schema, segments: segments, catalog: catalog, policy: policy,
             channels: channels)
-        return (config, y.diagnostics)
+        return (config, y.sorted)
     }
 
     static func parseStore(_ node: Node?, _ y: YAMLFile, _ paths: PathResolver) -> StoreConfig? {

@@ -133,8 +133,8 @@ extension HeraldConfig {
                              node: n)
                 }
             }
-            if email.url != nil && email.from == nil {
-                y.report("channels.email: 'from' is required when 'url' is set", node: e.node)
+            if email.url != nil && e["from"] == nil {
+                y.report("channels.email: 'from' is required when 'url' is set", node: m.keyNode("email"))
             }
             c.email = email
         }

@@ -7,6 +7,18 @@ final class YAMLFile {
     let lines: [String]
     private(set) var diagnostics: [Diagnostic] = []
 
+    /// The diagnostics in file order (this file first by line and column, then others as found).
+    var sorted: [Diagnostic] {
+        diagnostics.enumerated().sorted { a, b in
+            func key(_ d: Diagnostic) -> (Int, Int, Int) {
+                guard let l = d.location, l.file == file else { return (1, 0, 0) }
+                return (0, l.line, l.column)
+            }
+            let (ka, kb) = (key(a.element), key(b.element))
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
+    }
+
     init(file: String, text: String) {
         self.file = file
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
@@ -14,8 +26,25 @@ final class YAMLFile {
         }
     }
 
-    /// The text of 1-based `line`, if it exists.
-    func line(_ n: Int) -> String? { n >= 1 && n <= lines.count ? lines[n - 1] : nil }
+    /// The text of 1-based `line`, if it exists, with URL passwords (`scheme://user:PASSWORD@`) masked.
+    func line(_ n: Int) -> String? { n >= 1 && n <= lines.count ? Self.maskURLPasswords(lines[n - 1]) : nil }
+
+    /// `postgres://u:secret@h` → `postgres://u:***@h`, so source lines in errors never show credentials.
+    static func maskURLPasswords(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let scheme = rest.range(of: "://") {
+            out += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == " " || $0 == "\"" || $0 == "'" } ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                out += authority[...colon] + "***"
+                rest = rest[at...]
+            }
+        }
+        return out + rest
+    }
 
     /// A location in this file.
     func location(_ mark: Mark?) -> SourceLocation {
