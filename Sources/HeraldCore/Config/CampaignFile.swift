@@ -109,7 +109,7 @@ struct CampaignParser {
             return nil
         }
         for (key, owner) in [("tz", "cron"), ("delay", "event"), ("cancel_if", "event")] where m.has(key) && kind != owner {
-            y.report("trigger.\(key) only applies to a '\(owner)' trigger", node: m.keyNode(key))
+            y.report("trigger.\(key) only applies to '\(owner)' triggers", node: m.keyNode(key))
         }
         switch kind {
         case "schedule":

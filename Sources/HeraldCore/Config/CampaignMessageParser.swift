@@ -44,6 +44,7 @@ extension CampaignParser {
     /// The campaign message (`base == nil`, `override == false`) or a variant's override laid over `base`.
     func message(_ node: Node?, _ path: String, base: Campaign.Message?, override: Bool = false) -> Campaign.Message? {
         let known = ["channel", "fallback", "email", "sms", "webhook"]
+        let errorsBefore = y.diagnostics.count
         guard let m = y.map(node, path, known: known, required: override ? [] : ["channel"]) else { return nil }
         var d = MessageDraft()
         d.channel = y.choice(m["channel"], "\(path).channel", ChannelKind.self)
@@ -76,6 +77,8 @@ extension CampaignParser {
         }
         if override && base == nil { return nil }
         let full = base.map { MessageDraft($0).overlaid(d) } ?? d
+        // A message with errors of its own is not also reported for the bodies those errors left out.
+        guard y.diagnostics.count == errorsBefore else { return nil }
         return finish(full, path, node: m.node)
     }
 

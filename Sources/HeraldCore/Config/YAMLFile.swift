@@ -46,9 +46,13 @@ final class YAMLFile {
         return out + rest
     }
 
-    /// A location in this file.
+    /// A location in this file; a mark past the last line (end of input) moves to the end of the last line.
     func location(_ mark: Mark?) -> SourceLocation {
-        SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        let line = mark?.line ?? 1
+        if line > lines.count, let last = lines.indices.last(where: { !lines[$0].isEmpty }) {
+            return SourceLocation(file: file, line: last + 1, column: lines[last].count + 1)
+        }
+        return SourceLocation(file: file, line: line, column: mark?.column ?? 1)
     }
 
     /// Records an error (or other severity) at `location`; fills the source line when it is in this file.
