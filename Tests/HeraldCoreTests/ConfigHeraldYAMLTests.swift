@@ -43,7 +43,10 @@ struct ConfigHeraldYAMLTests {
          "2:3: segments: 'VIP Users' is not a valid segment name; use [a-z0-9][a-z0-9_-]*", nil),
         ("store:\n  sqlite: [a\n", "3:1: malformed YAML", nil),
         ("store: x\n  y: z\n", "2:4: malformed YAML: mapping values are not allowed in this context", nil),
-        ("store: { sqlite: a }\nstore: { sqlite: b }\n", "1:1: duplicate key 'store' in a mapping", nil),
+        ("store: { sqlite: a }\nstore: { sqlite: b }\n",
+         "2:1: duplicate key 'store' in a mapping (first defined at line 1)", nil),
+        ("policy:\n  caps: []\n  adaptive_caps: true\n\n  caps: []\n",
+         "5:3: duplicate key 'caps' in a mapping (first defined at line 2)", nil),
     ] as [(String, String, String?)])
     func reportsLocatedError(yaml: String, expected: String, suggestion: String?) {
         let (config, diags) = ConfigFixture.parseConfig(yaml)

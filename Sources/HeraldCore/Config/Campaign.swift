@@ -11,6 +11,12 @@ public struct Campaign: Sendable {
         public var segment: CompiledSegment
         /// Users who match this are left out, if given.
         public var exclude: CompiledSegment?
+
+        /// An audience.
+        public init(segment: CompiledSegment, exclude: CompiledSegment? = nil) {
+            self.segment = segment
+            self.exclude = exclude
+        }
     }
 
     /// `cancel_if`: the pending send is dropped when `event` happens within `within` of the trigger.
@@ -19,6 +25,12 @@ public struct Campaign: Sendable {
         public var event: String
         /// How long after the trigger the event cancels, seconds.
         public var within: Int64
+
+        /// A cancel condition.
+        public init(event: String, within: Int64) {
+            self.event = event
+            self.within = within
+        }
     }
 
     /// What starts an occurrence of the campaign.
@@ -50,6 +62,13 @@ public struct Campaign: Sendable {
         public var within: Int64
         /// The recipient-local time for `local_time`.
         public var localTime: ClockTime?
+
+        /// A send-time rule.
+        public init(strategy: SendStrategy, within: Int64, localTime: ClockTime? = nil) {
+            self.strategy = strategy
+            self.within = within
+            self.localTime = localTime
+        }
     }
 
     /// `limits.per_user`: at most `max` sends of this campaign per user per `per` seconds.
@@ -58,6 +77,12 @@ public struct Campaign: Sendable {
         public var max: Int
         /// The window, seconds.
         public var per: Int64
+
+        /// A per-user limit.
+        public init(max: Int, per: Int64) {
+            self.max = max
+            self.per = per
+        }
     }
 
     /// `limits:`.
@@ -66,88 +91,12 @@ public struct Campaign: Sendable {
         public var perUser: PerUserLimit?
         /// Campaign-wide throughput.
         public var rate: SendRate?
-    }
 
-    /// One experiment arm.
-    public struct Variant: Sendable, Hashable {
-        /// The variant id, unique in the campaign.
-        public var id: String
-        /// The relative weight (positive).
-        public var weight: Double
-        /// The campaign message with this variant's overrides applied; nil when it sends the campaign's message.
-        public var message: Message?
-    }
-
-    /// `experiment:`.
-    public struct Experiment: Sendable, Hashable {
-        /// Percent of the audience held out (0–100).
-        public var holdoutPercent: Double
-        /// The variants; empty means one arm with the campaign's message.
-        public var variants: [Variant]
-    }
-
-    /// `conversion:`: the event that counts as a conversion, within a window after the send.
-    public struct Conversion: Sendable, Hashable {
-        /// The converting event.
-        public var event: String
-        /// The attribution window, seconds.
-        public var within: Int64
-    }
-
-    /// An email body.
-    public struct EmailBody: Sendable, Hashable {
-        /// The subject line.
-        public var subject: MessageTemplate
-        /// The plain-text part.
-        public var text: MessageTemplate?
-        /// The HTML part.
-        public var html: MessageTemplate?
-    }
-
-    /// A webhook body value: YAML structure whose string leaves are templates.
-    public indirect enum BodyValue: Sendable, Hashable {
-        /// A string leaf, rendered as a template.
-        case template(MessageTemplate)
-        /// A number leaf.
-        case number(Double)
-        /// A boolean leaf.
-        case bool(Bool)
-        /// A null leaf.
-        case null
-        /// A list.
-        case list([BodyValue])
-        /// A mapping, keys in file order.
-        case object([BodyField])
-    }
-
-    /// One key of a webhook body mapping.
-    public struct BodyField: Sendable, Hashable {
-        /// The key.
-        public var key: String
-        /// The value.
-        public var value: BodyValue
-    }
-
-    /// A webhook body.
-    public struct WebhookBody: Sendable, Hashable {
-        /// The endpoint name in `channels.webhook.endpoints`.
-        public var endpoint: String
-        /// The JSON body to send.
-        public var body: BodyValue
-    }
-
-    /// `message:`: the channel, fallbacks and a body per channel.
-    public struct Message: Sendable, Hashable {
-        /// The first channel tried.
-        public var channel: ChannelKind
-        /// Channels tried in order when the first cannot be used.
-        public var fallback: [ChannelKind]
-        /// The email body.
-        public var email: EmailBody?
-        /// The SMS text.
-        public var sms: MessageTemplate?
-        /// The webhook body.
-        public var webhook: WebhookBody?
+        /// Limits; none by default.
+        public init(perUser: PerUserLimit? = nil, rate: SendRate? = nil) {
+            self.perUser = perUser
+            self.rate = rate
+        }
     }
 
     /// The stable id (`[a-z0-9][a-z0-9-]*`).
@@ -178,6 +127,26 @@ public struct Campaign: Sendable {
     public let message: Message
     /// The campaign file's path.
     public let file: String
+
+    /// A campaign from validated parts (tests and tools; files go through `CampaignFile`).
+    public init(
+        id: String, name: String, status: Status, topic: String?, priority: Int, transactional: Bool, audience: Audience, trigger: Trigger, sendTime: SendTime, limits: Limits, experiment: Experiment?, conversion: Conversion?, message: Message, file: String
+    ) {
+        self.id = id
+        self.name = name
+        self.status = status
+        self.topic = topic
+        self.priority = priority
+        self.transactional = transactional
+        self.audience = audience
+        self.trigger = trigger
+        self.sendTime = sendTime
+        self.limits = limits
+        self.experiment = experiment
+        self.conversion = conversion
+        self.message = message
+        self.file = file
+    }
 
     /// What an audience snapshot must load: the segments' needs plus trigger, cancel and conversion events.
     public var requirements: SnapshotRequirements {

@@ -69,6 +69,7 @@ public struct ClockTime: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Minutes since midnight.
     public var minutes: Int { hour * 60 + minute }
 
+    /// Earlier in the day.
     public static func < (a: ClockTime, b: ClockTime) -> Bool { a.minutes < b.minutes }
 
     /// `HH:MM`.

@@ -10,6 +10,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
         /// What is wrong.
         public var reason: String
+        /// The reason.
         public var description: String { reason }
     }
 
@@ -30,6 +31,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// The text it was parsed from.
     public let text: String
 
+    /// The expression text.
     public var description: String { text }
 
     private static let monthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]

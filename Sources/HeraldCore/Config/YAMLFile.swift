@@ -90,7 +90,12 @@ final class YAMLFile {
                 report("malformed YAML: \(problem)\(extra)", at: location(mark))
             case .duplicatedKeysInMapping(let duplicates, let context):
                 let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-                report("duplicate key \(names) in a mapping", at: location(context.mark))
+                let first = context.mark
+                if duplicates.count == 1, let again = repeatedKey(duplicates[0], after: first) {
+                    report("duplicate key \(names) in a mapping (first defined at line \(first.line))", at: again)
+                } else {
+                    report("duplicate key \(names) in a mapping", at: location(first))
+                }
             case .reader(let problem, _, _, _):
                 report("unreadable YAML: \(problem)", at: location(nil))
             default:
@@ -98,6 +103,21 @@ final class YAMLFile {
             }
         } catch {
             report("malformed YAML: \(error)", at: location(nil))
+        }
+        return nil
+    }
+
+    /// The next block-mapping line that repeats `key` at the column of its first occurrence.
+    private func repeatedKey(_ key: String, after first: Mark) -> SourceLocation? {
+        let indent = first.column - 1
+        guard first.line < lines.count else { return nil }
+        for n in (first.line + 1)...lines.count {
+            let text = lines[n - 1]
+            let lead = text.prefix { $0 == " " }.count
+            if lead < indent && !text.allSatisfy({ $0 == " " }) && !text.hasPrefix("#") { return nil }
+            if lead == indent, text.dropFirst(indent).hasPrefix(key + ":") {
+                return SourceLocation(file: file, line: n, column: first.column)
+            }
         }
         return nil
     }
