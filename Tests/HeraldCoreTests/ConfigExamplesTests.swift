@@ -76,3 +76,37 @@ struct ConfigExamplesTests {
         #expect(HeraldConfig.locate(explicit: nil, environment: ["HERALD_CONFIG": "/y/h.yaml"]) == "/y/h.yaml")
     }
 }
+
+@Suite("Config: snapshots and reload")
+struct ConfigSnapshotTests {
+    @Test func failedReloadKeepsTheOldSnapshot() throws {
+        let dir = ConfigFixture.tempDir()
+        let path = ConfigFixture.write("campaigns: c\nattributes: { first_name: string }\n", to: "herald.yaml", in: dir).path
+        ConfigFixture.write(minimalCampaign, to: "c/a.yaml", in: dir)
+        let (first, diags) = ConfigSnapshot.load(path: path, environment: [:])
+        #expect(diags.isEmpty, "\(diags)")
+        let holder = ConfigHolder(try #require(first))
+        #expect(holder.current.campaigns.map(\.id) == ["test-campaign"])
+
+        ConfigFixture.write("id: broken\n", to: "c/b.yaml", in: dir)
+        let failed = holder.reload(path: path, environment: [:])
+        #expect(!failed.swapped && failed.diagnostics.hasErrors)
+        #expect(holder.current.campaigns.map(\.id) == ["test-campaign"])
+
+        ConfigFixture.write(minimalCampaign.replacingOccurrences(of: "test-campaign", with: "second"), to: "c/b.yaml", in: dir)
+        #expect(holder.reload(path: path, environment: [:]).swapped)
+        #expect(holder.current.campaigns.map(\.id) == ["test-campaign", "second"])
+        #expect(holder.current.campaign("second")?.name == "Test")
+    }
+
+    @Test func secretFileReadsWithoutLeakingContent() throws {
+        let dir = ConfigFixture.tempDir()
+        let path = ConfigFixture.write("tok-123\n", to: "t", in: dir).path
+        #expect(try SecretFile.read(path, field: "api.token_file").get() == "tok-123")
+        guard case .failure(let f) = SecretFile.read(dir.path + "/missing", field: "api.token_file") else {
+            Issue.record("read a missing file")
+            return
+        }
+        #expect(f.diagnostic.message == "api.token_file: cannot read '\(dir.path)/missing'")
+    }
+}
