@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+@testable import HeraldCore
+
+@Suite("Config: the example herald.yaml and campaigns")
+struct ConfigExamplesTests {
+    let root = ConfigFixture.repoRoot
+
+    func loadExample() -> (HeraldConfig?, [Diagnostic]) {
+        HeraldConfig.load(path: root.appendingPathComponent("herald.yaml").path, environment: [:])
+    }
+
+    @Test func exampleConfigValidates() throws {
+        let (config, diags) = loadExample()
+        #expect(diags.isEmpty, "\(diags.map(\.description).joined(separator: "\n"))")
+        let c = try #require(config)
+        #expect(c.store == .sqlite(path: root.appendingPathComponent("var/herald.db").path))
+        #expect(c.campaignsDirectory == root.appendingPathComponent("campaigns").path)
+        #expect(c.templatesDirectory == root.appendingPathComponent("templates").path)
+        #expect(c.channels.outbox == root.appendingPathComponent("var/outbox").path)
+        #expect(c.attributes["lifetime_value"] == .number)
+        #expect(c.attributes["vip_since"] == .timestamp)
+        #expect(c.catalog.names.sorted() == ["engaged", "vip"])
+        #expect(c.policy.caps.map(\.label) == ["any/7d", "sms/1d", "topic=promotions/7d"])
+        #expect(c.policy.quietHours?.channels == [.sms])
+        #expect(c.channels.email?.url == nil)
+        #expect(c.channels.email?.from?.address == "news@shop.example")
+        #expect(c.channels.email?.quota == SendRate(count: 100_000, perSeconds: 86_400))
+        #expect(c.channels.webhookEndpoints["push-gateway"]?.rate == SendRate(count: 200, perSeconds: 1))
+        #expect(c.api.port == 8025)
+        let vip = try #require(c.segments.first { $0.name == "vip" })
+        #expect(vip.origin.line == 27 && vip.origin.column == 8)
+    }
+
+    @Test func exampleCampaignsValidate() throws {
+        let config = try #require(loadExample().0)
+        let (campaigns, diags) = CampaignSet.load(directory: config.campaignsDirectory, config: config)
+        #expect(diags.isEmpty, "\(diags.map(\.description).joined(separator: "\n"))")
+        #expect(campaigns.map(\.id) == ["birthday-sms", "cart-abandoned", "onboarding-welcome", "vip-offer", "winback-dormant"])
+        let byID = Dictionary(uniqueKeysWithValues: campaigns.map { ($0.id, $0) })
+
+        let winback = try #require(byID["winback-dormant"])
+        #expect(winback.message.channel == .email && winback.message.fallback == [.sms])
+        #expect(winback.message.email?.text?.file?.hasSuffix("templates/winback.txt") == true)
+        #expect(winback.audience.segment.source.origin.line == 9)
+        #expect(winback.audience.segment.source.origin.column == 5)
+        #expect(winback.audience.exclude?.source.origin.column == 12)
+        guard case .cron(let cron, let tz) = winback.trigger else { Issue.record("not cron"); return }
+        #expect(tz == "Asia/Shanghai" && cron.daysOfWeek == [1])
+        #expect(winback.limits.perUser == Campaign.PerUserLimit(max: 1, per: 30 * 86_400))
+        #expect(winback.conversion == Campaign.Conversion(event: "purchase", within: 7 * 86_400))
+
+        let cart = try #require(byID["cart-abandoned"])
+        #expect(cart.trigger == .event(name: "cart_abandoned", delay: 3600,
+                                       cancelIf: .init(event: "purchase", within: 3600)))
+        #expect(cart.message.webhook?.endpoint == "push-gateway")
+        #expect(cart.requirements.events.isSuperset(of: ["cart_abandoned", "purchase"]))
+
+        let vip = try #require(byID["vip-offer"])
+        #expect(vip.experiment?.holdoutPercent == 10)
+        #expect(vip.experiment?.variants.map(\.id) == ["a", "b"])
+        #expect(vip.experiment?.variants[0].message == nil)
+        let b = try #require(vip.experiment?.variants[1].message)
+        #expect(b.email?.subject.source.hasPrefix("Last chance") == true)
+        #expect(b.email?.text == vip.message.email?.text)
+        #expect(vip.trigger == .schedule(at: 1_796_115_600))
+
+        let birthday = try #require(byID["birthday-sms"])
+        #expect(birthday.sendTime.strategy == .localTime && birthday.sendTime.localTime == ClockTime(hour: 9, minute: 0))
+        #expect(byID["onboarding-welcome"]?.trigger == .event(name: "signed_up", delay: 600, cancelIf: nil))
+    }
+
+    @Test func locateOrder() {
+        #expect(HeraldConfig.locate(explicit: "/x/h.yaml", environment: ["HERALD_CONFIG": "/y"]) == "/x/h.yaml")
+        #expect(HeraldConfig.locate(explicit: nil, environment: ["HERALD_CONFIG": "/y/h.yaml"]) == "/y/h.yaml")
+    }
+}
+
+@Suite("Config: snapshots and reload")
+struct ConfigSnapshotTests {
+    @Test func failedReloadKeepsTheOldSnapshot() throws {
+        let dir = ConfigFixture.tempDir()
+        let path = ConfigFixture.write("campaigns: c\nattributes: { first_name: string }\n", to: "herald.yaml", in: dir).path
+        ConfigFixture.write(minimalCampaign, to: "c/a.yaml", in: dir)
+        let (first, diags) = ConfigSnapshot.load(path: path, environment: [:])
+        #expect(diags.isEmpty, "\(diags)")
+        let holder = ConfigHolder(try #require(first))
+        #expect(holder.current.campaigns.map(\.id) == ["test-campaign"])
+
+        ConfigFixture.write("id: broken\n", to: "c/b.yaml", in: dir)
+        let failed = holder.reload(path: path, environment: [:])
+        #expect(!failed.swapped && failed.diagnostics.hasErrors)
+        #expect(holder.current.campaigns.map(\.id) == ["test-campaign"])
+
+        ConfigFixture.write(minimalCampaign.replacingOccurrences(of: "test-campaign", with: "second"), to: "c/b.yaml", in: dir)
+        #expect(holder.reload(path: path, environment: [:]).swapped)
+        #expect(holder.current.campaigns.map(\.id) == ["test-campaign", "second"])
+        #expect(holder.current.campaign("second")?.name == "Test")
+    }
+
+    @Test func secretFileReadsWithoutLeakingContent() throws {
+        let dir = ConfigFixture.tempDir()
+        let path = ConfigFixture.write("tok-123\n", to: "t", in: dir).path
+        #expect(try SecretFile.read(path, field: "api.token_file").get() == "tok-123")
+        guard case .failure(let f) = SecretFile.read(dir.path + "/missing", field: "api.token_file") else {
+            Issue.record("read a missing file")
+            return
+        }
+        #expect(f.diagnostic.message == "api.token_file: cannot read '\(dir.path)/missing'")
+    }
+}
