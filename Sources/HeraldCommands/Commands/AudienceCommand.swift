@@ -36,7 +36,7 @@ struct AudienceCommand: AsyncParsableCommand {
         if let expression {
             let source = SegmentSource(text: expression, origin: SourceOrigin(file: "<expression>"))
             let (compiled, diagnostics) = SegmentCompiler.compile(
-                source, schema: context.config.attributes, catalog: context.config.segmentCatalog)
+                source, schema: context.config.attributes, catalog: context.config.catalog)
             if report(diagnostics) { throw ReportedFailure(code: ExitStatus.invalidInput) }
             guard let compiled else { throw ReportedFailure(code: ExitStatus.invalidInput) }
             segments.append((compiled, false))

@@ -27,7 +27,7 @@ struct HeraldContext {
 
     /// Opens the configured store (SQLite; PostgreSQL arrives with scale-out).
     func openStore() throws -> SQLiteStore {
-        guard let path = config.store.sqlitePath else {
+        guard case .sqlite(let path) = config.store else {
             Console.err("error: \(configPath): only the sqlite store is available in this build")
             throw ReportedFailure(code: ExitStatus.unavailable)
         }

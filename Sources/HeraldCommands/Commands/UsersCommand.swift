@@ -96,6 +96,14 @@ struct UsersShowCommand: AsyncParsableCommand {
     }
 
     static func describe(_ prefs: Preferences) -> [(String, String)] {
-        [("all messages", "\(prefs)")]
+        var rows: [(String, String)] = [("all messages", prefs.globalOptOut ? "opted out" : "opted in")]
+        for (channel, out) in prefs.channels.sorted(by: { $0.key < $1.key }) {
+            rows.append(("channel \(channel)", out ? "opted out" : "opted in"))
+        }
+        for (topic, out) in prefs.topics.sorted(by: { $0.key < $1.key }) {
+            rows.append(("topic \(topic)", out ? "opted out" : "opted in"))
+        }
+        if let t = prefs.updatedAt { rows.append(("updated", TimestampParser.formatUTC(seconds: t))) }
+        return rows
     }
 }

@@ -39,11 +39,16 @@ struct ValidateCommand: ParsableCommand {
                 diagnostics.append(Diagnostic(at: nil, "\(target): no such file or folder"))
                 continue
             }
-            let (campaigns, found) =
-                isDirectory.boolValue
-                ? CampaignSet.load(directory: target, config: config)
-                : CampaignFile.load(path: target, config: config)
-            diagnostics += found
+            var campaigns: [Campaign] = []
+            if isDirectory.boolValue {
+                let loaded = CampaignSet.load(directory: target, config: config)
+                campaigns = loaded.campaigns
+                diagnostics += loaded.diagnostics
+            } else {
+                let (campaign, found) = CampaignFile.load(path: target, config: config)
+                campaigns = campaign.map { [$0] } ?? []
+                diagnostics += found
+            }
             for c in campaigns {
                 if let other = seen[c.id], !isDirectory.boolValue {
                     diagnostics.append(Diagnostic(at: nil, "campaign id '\(c.id)' is used by \(other) and \(c.file)"))

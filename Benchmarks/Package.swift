@@ -1,0 +1,34 @@
+// swift-tools-version:6.1
+// Herald's benchmarks, a package of their own so the benchmark harness stays out of the test build.
+import PackageDescription
+
+let package = Package(
+    name: "HeraldBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(name: "Herald", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // ordo-one/benchmark targets: `swift package --package-path Benchmarks benchmark`.
+        .executableTarget(
+            name: "SegmentBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "HeraldCore", package: "Herald"),
+                .product(name: "HeraldStore", package: "Herald"),
+            ],
+            path: "Benchmarks/SegmentBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // The side-by-side runner that run.sh compares with DuckDB on the same data.
+        .executableTarget(
+            name: "herald-bench",
+            dependencies: [
+                .product(name: "HeraldCore", package: "Herald"),
+                .product(name: "HeraldStore", package: "Herald"),
+            ],
+            path: "Sources/herald-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+    ]
+)
