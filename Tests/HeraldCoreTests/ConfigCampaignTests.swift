@@ -67,6 +67,16 @@ struct ConfigCampaignTests {
         ("trigger: { api: true }\nconversion: { event: purchase }\n" + smsMessage,
          "6:13: conversion: missing required key 'within'", nil),
         ("", "1:1: campaign: missing required key 'trigger'", nil),
+        ("trigger: { api: true }\nmessage:\n  channel: webhook\n  webhook:\n    endpoint: push-gateway\n    body: hello\n",
+         "10:11: message.webhook.body: expected a mapping (the JSON object to send), got 'hello'", nil),
+        ("trigger: { api: true }\nexperiment:\n  variants:\n    - id: b\n      weight: 1\n      message: { channel: email }\n"
+            + smsMessage,
+         "10:16: experiment.variants[0].message: channel email needs email.subject and email.text or email.html", nil),
+        ("trigger: { api: true }\nexperiment:\n  variants:\n    - { id: a, weight: 50% }\n    - { id: b, weight: 2 }\n"
+            + smsMessage,
+         "8:5: experiment.variants: give every weight as a percentage, or none", nil),
+        ("trigger: { api: true }\nexperiment:\n  variants:\n    - { id: a, weight: -1 }\n" + smsMessage,
+         "8:24: experiment.variants[0].weight: expected a positive weight such as 50 or 50%, got '-1'", nil),
     ] as [(String, String, String?)])
     func reportsLocatedError(body: String, expected: String, suggestion: String?) {
         let (c, diags) = ConfigFixture.parseCampaign(campaign(body))

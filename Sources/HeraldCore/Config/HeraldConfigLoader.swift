@@ -45,6 +45,10 @@ extension HeraldConfig {
         let store = parseStore(m["store"], y, paths)
         let campaigns = m["campaigns"].flatMap { y.string($0, "campaigns") }.map { paths.absolute($0) }
         let templates = m["templates"].flatMap { y.string($0, "templates") }.map { paths.absolute($0) }
+        var isDir: ObjCBool = false
+        if let templates, !FileManager.default.fileExists(atPath: templates, isDirectory: &isDir) || !isDir.boolValue {
+            y.report("templates: '\(templates)' is not a directory", node: m["templates"])
+        }
         let api = parseAPI(m["api"], y, paths)
         let lifecycle = parseLifecycle(m["lifecycle"], y)
         let schema = parseAttributes(m["attributes"], y)
