@@ -56,6 +56,7 @@ struct ConfigCronTests {
         ("5-1 * * * *", "runs backwards"),
         ("0 9 32 * *", "day-of-month field '32'"),
         ("0 9 * 13 *", "month field '13'"),
+        ("0 0 31 2,4 *", "never fires"),
     ])
     func rejects(expr: String, reason: String) {
         guard case .failure(let f) = CronExpression.parse(expr) else {

@@ -75,8 +75,14 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
                 return .failure(Failure(reason: "\(label) field '\(field)': \(f.reason)"))
             }
         }
-        return .success(
-            CronExpression(fields: sets, dom: !fields[2].hasPrefix("*"), dow: !fields[4].hasPrefix("*"), text: trimmed))
+        let cron = CronExpression(fields: sets, dom: !fields[2].hasPrefix("*"), dow: !fields[4].hasPrefix("*"), text: trimmed)
+        let longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        if cron.domRestricted && !cron.dowRestricted
+            && !cron.months.contains(where: { m in cron.daysOfMonth.contains { $0 <= longest[m - 1] } })
+        {
+            return .failure(Failure(reason: "it never fires: no selected month has the selected days"))
+        }
+        return .success(cron)
     }
 
     private static func parseField(_ field: String, range: ClosedRange<Int>, names: [String], nameBase: Int)
