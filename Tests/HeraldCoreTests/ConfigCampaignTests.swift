@@ -14,7 +14,7 @@ private let smsMessage = "message: { channel: sms, sms: { text: hi } }\n"
 struct ConfigCampaignTests {
     @Test(arguments: [
         ("trigger:\n  cron: \"0 25 * * *\"\n" + smsMessage,
-         "6:9: trigger.cron: invalid cron expression '0 25 * * *': hour field '25': value out of range 0-23", nil),
+         "6:12: trigger.cron: invalid cron expression '0 25 * * *': hour field '25': value out of range 0-23", nil),
         ("trigger:\n  schedule: 2026-12-01T09:00:00\n" + smsMessage,
          "6:13: trigger.schedule: expected an ISO-8601 time with an offset such as 2026-12-01T09:00:00Z, got '2026-12-01T09:00:00' (missing offset",
          nil),
@@ -110,7 +110,7 @@ struct ConfigCampaignTests {
         let (c, diags) = ConfigFixture.parseCampaign(yaml)
         #expect(c == nil)
         #expect(ConfigFixture.brief(diags).map { String($0.prefix(while: { $0 != " " })) } == [
-            "5:8:", "7:9:", "9:9:", "12:17:", "12:32:",
+            "5:8:", "7:10:", "9:9:", "12:17:", "12:32:",
         ])
     }
 

@@ -73,3 +73,15 @@ struct ConfigCronTests {
         #expect(try CronExpression.parse("@weekly").get().daysOfWeek == [0])
     }
 }
+
+@Suite("Config: cron error offsets")
+struct ConfigCronOffsetTests {
+    @Test(arguments: [("0 9 * * FUN", 8), ("  61 * * * *", 2), ("0  9 32 * *", 5)])
+    func failurePointsAtTheField(expr: String, offset: Int) {
+        guard case .failure(let f) = CronExpression.parse(expr) else {
+            Issue.record("accepted \(expr)")
+            return
+        }
+        #expect(f.offset == offset)
+    }
+}
