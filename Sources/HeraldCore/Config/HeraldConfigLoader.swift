@@ -132,6 +132,11 @@ extension HeraldConfig {
         if let v = y.duration(m["dormant_after"], "lifecycle.dormant_after") { t.dormantAfter = v }
         if let v = y.duration(m["churned_after"], "lifecycle.churned_after") { t.churnedAfter = v }
         if let v = y.duration(m["rfm_window"], "lifecycle.rfm_window") { t.rfmWindow = v }
+        if t.dormantAfter <= t.activeWithin {
+            y.report(
+                "lifecycle: dormant_after (\(DurationSpec.format(t.dormantAfter))) must be longer than active_within (\(DurationSpec.format(t.activeWithin)))",
+                node: m.keyNode("dormant_after") ?? node)
+        }
         if t.churnedAfter <= t.dormantAfter {
             y.report(
                 "lifecycle: churned_after (\(DurationSpec.format(t.churnedAfter))) must be longer than dormant_after (\(DurationSpec.format(t.dormantAfter)))",
