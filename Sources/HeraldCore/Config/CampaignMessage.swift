@@ -129,3 +129,11 @@ extension Campaign {
         }
     }
 }
+
+extension Campaign {
+    /// The message a recipient in `variant` gets: the variant's merged message, else the campaign's.
+    public func message(forVariant variant: String?) -> Message {
+        guard let variant, let v = experiment?.variants.first(where: { $0.id == variant }) else { return message }
+        return v.message ?? message
+    }
+}
