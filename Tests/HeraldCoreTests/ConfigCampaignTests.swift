@@ -163,3 +163,20 @@ struct ConfigCampaignTests {
         #expect(t.variables == ["user_id"])
     }
 }
+
+@Suite("Config: template files")
+struct ConfigTemplateFileTests {
+    @Test func invalidUTF8InATemplateFileIsLocated() throws {
+        let (config, dir) = ConfigFixture.config()
+        try Data(Array("Hi\nthere \u{00}".utf8).dropLast() + [0xE2, 0x28]).write(
+            to: dir.appendingPathComponent("templates/bad.txt"))
+        let body = "trigger: { api: true }\nmessage:\n  channel: email\n  email:\n    subject: Hi\n    text: bad.txt\n"
+        let yaml = "id: c1\nname: C\naudience:\n  segment: lifecycle == \"active\"\n" + body
+        let (c, diags) = CampaignFile.parse(yaml: yaml, file: "c.yaml", config: config)
+        #expect(c == nil)
+        #expect(diags.count == 1)
+        #expect(diags.first?.location?.file.hasSuffix("templates/bad.txt") == true)
+        #expect(diags.first?.location?.line == 2 && diags.first?.location?.column == 7)
+        #expect(diags.first?.message == "the file is not valid UTF-8 (byte 0xE2)")
+    }
+}
