@@ -24,7 +24,7 @@ struct ConfigCampaignSetTests {
         }
         #expect(rendered.count == 4, "\(rendered)")
         #expect(rendered[0] == "b.yaml:1:1: duplicate campaign id 'test-campaign': also used by \(dir.path)/a.yaml")
-        #expect(rendered[1].hasPrefix("c.yaml:6:9: trigger.cron: invalid cron expression '* * *'"))
+        #expect(rendered[1].hasPrefix("c.yaml:6:9: trigger.cron: invalid cron expression '* * *': expected 5 fields"))
         #expect(rendered[2] == "e.yaml:2:10: the file is not valid UTF-8 (byte 0xFF)")
         #expect(rendered[3].hasPrefix("f.yaml:1:6: malformed YAML"))
         #expect(rendered[3].contains("malformed YAML"))

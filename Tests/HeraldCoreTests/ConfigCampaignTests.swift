@@ -14,7 +14,7 @@ private let smsMessage = "message: { channel: sms, sms: { text: hi } }\n"
 struct ConfigCampaignTests {
     @Test(arguments: [
         ("trigger:\n  cron: \"0 25 * * *\"\n" + smsMessage,
-         "6:9: trigger.cron: invalid cron expression '0 25 * * *': hour field '25': value out of range 0-23", nil),
+         "6:12: trigger.cron: invalid cron expression '0 25 * * *': hour field '25': value out of range 0-23", nil),
         ("trigger:\n  schedule: 2026-12-01T09:00:00\n" + smsMessage,
          "6:13: trigger.schedule: expected an ISO-8601 time with an offset such as 2026-12-01T09:00:00Z, got '2026-12-01T09:00:00' (missing offset",
          nil),
@@ -67,6 +67,16 @@ struct ConfigCampaignTests {
         ("trigger: { api: true }\nconversion: { event: purchase }\n" + smsMessage,
          "6:13: conversion: missing required key 'within'", nil),
         ("", "1:1: campaign: missing required key 'trigger'", nil),
+        ("trigger: { api: true }\nmessage:\n  channel: webhook\n  webhook:\n    endpoint: push-gateway\n    body: hello\n",
+         "10:11: message.webhook.body: expected a mapping (the JSON object to send), got 'hello'", nil),
+        ("trigger: { api: true }\nexperiment:\n  variants:\n    - id: b\n      weight: 1\n      message: { channel: email }\n"
+            + smsMessage,
+         "10:16: experiment.variants[0].message: channel email needs email.subject and email.text or email.html", nil),
+        ("trigger: { api: true }\nexperiment:\n  variants:\n    - { id: a, weight: 50% }\n    - { id: b, weight: 2 }\n"
+            + smsMessage,
+         "8:5: experiment.variants: give every weight as a percentage, or none", nil),
+        ("trigger: { api: true }\nexperiment:\n  variants:\n    - { id: a, weight: -1 }\n" + smsMessage,
+         "8:24: experiment.variants[0].weight: expected a positive weight such as 50 or 50%, got '-1'", nil),
     ] as [(String, String, String?)])
     func reportsLocatedError(body: String, expected: String, suggestion: String?) {
         let (c, diags) = ConfigFixture.parseCampaign(campaign(body))
@@ -100,7 +110,7 @@ struct ConfigCampaignTests {
         let (c, diags) = ConfigFixture.parseCampaign(yaml)
         #expect(c == nil)
         #expect(ConfigFixture.brief(diags).map { String($0.prefix(while: { $0 != " " })) } == [
-            "5:8:", "7:9:", "9:9:", "12:17:", "12:32:",
+            "5:8:", "7:10:", "9:9:", "12:17:", "12:32:",
         ])
     }
 
@@ -151,5 +161,22 @@ struct ConfigCampaignTests {
             return
         }
         #expect(t.variables == ["user_id"])
+    }
+}
+
+@Suite("Config: template files")
+struct ConfigTemplateFileTests {
+    @Test func invalidUTF8InATemplateFileIsLocated() throws {
+        let (config, dir) = ConfigFixture.config()
+        try Data(Array("Hi\nthere \u{00}".utf8).dropLast() + [0xE2, 0x28]).write(
+            to: dir.appendingPathComponent("templates/bad.txt"))
+        let body = "trigger: { api: true }\nmessage:\n  channel: email\n  email:\n    subject: Hi\n    text: bad.txt\n"
+        let yaml = "id: c1\nname: C\naudience:\n  segment: lifecycle == \"active\"\n" + body
+        let (c, diags) = CampaignFile.parse(yaml: yaml, file: "c.yaml", config: config)
+        #expect(c == nil)
+        #expect(diags.count == 1)
+        #expect(diags.first?.location?.file.hasSuffix("templates/bad.txt") == true)
+        #expect(diags.first?.location?.line == 2 && diags.first?.location?.column == 7)
+        #expect(diags.first?.message == "the file is not valid UTF-8 (byte 0xE2)")
     }
 }

@@ -56,6 +56,7 @@ struct ConfigCronTests {
         ("5-1 * * * *", "runs backwards"),
         ("0 9 32 * *", "day-of-month field '32'"),
         ("0 9 * 13 *", "month field '13'"),
+        ("0 0 31 2,4 *", "never fires"),
     ])
     func rejects(expr: String, reason: String) {
         guard case .failure(let f) = CronExpression.parse(expr) else {
@@ -70,5 +71,17 @@ struct ConfigCronTests {
         #expect(c.months == [1, 12])
         #expect(c.daysOfWeek == [1, 2, 3, 4, 5])
         #expect(try CronExpression.parse("@weekly").get().daysOfWeek == [0])
+    }
+}
+
+@Suite("Config: cron error offsets")
+struct ConfigCronOffsetTests {
+    @Test(arguments: [("0 9 * * FUN", 8), ("  61 * * * *", 2), ("0  9 32 * *", 5)])
+    func failurePointsAtTheField(expr: String, offset: Int) {
+        guard case .failure(let f) = CronExpression.parse(expr) else {
+            Issue.record("accepted \(expr)")
+            return
+        }
+        #expect(f.offset == offset)
     }
 }

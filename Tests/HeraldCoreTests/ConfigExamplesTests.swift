@@ -110,3 +110,17 @@ struct ConfigSnapshotTests {
         #expect(f.diagnostic.message == "api.token_file: cannot read '\(dir.path)/missing'")
     }
 }
+
+@Suite("Config: campaign helpers")
+struct ConfigCampaignHelperTests {
+    @Test func variantMessageFallsBackToTheCampaignMessage() throws {
+        let root = ConfigFixture.repoRoot
+        let config = try #require(HeraldConfig.load(path: root.appendingPathComponent("herald.yaml").path, environment: [:]).0)
+        let (c, diags) = CampaignFile.load(path: root.appendingPathComponent("campaigns/vip-offer.yaml").path, config: config)
+        #expect(diags.isEmpty)
+        let vip = try #require(c)
+        #expect(vip.message(forVariant: "a") == vip.message)
+        #expect(vip.message(forVariant: nil) == vip.message)
+        #expect(vip.message(forVariant: "b").email?.subject.source.hasPrefix("Last chance") == true)
+    }
+}

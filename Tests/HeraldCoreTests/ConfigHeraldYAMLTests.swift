@@ -37,6 +37,11 @@ struct ConfigHeraldYAMLTests {
          "3:16: policy.caps[0].topic: 'Promo' is not a valid name; use [a-z0-9][a-z0-9_-]*", nil),
         ("policy:\n  quiet_hours: { from: \"25:00\", to: \"08:00\" }\n",
          "2:24: policy.quiet_hours.from: expected a local time such as \"09:30\", got '25:00'", nil),
+        ("templates: no-such-dir\n", "1:12: templates: '", nil),
+        ("channels:\n  sms:\n    from: \"+1 555\"\n",
+         "3:11: channels.sms.from: expected an E.164 number such as +15550001111", nil),
+        ("lifecycle:\n  active_within: 30d\n  dormant_after: 30d\n",
+         "3:3: lifecycle: dormant_after (30d) must be longer than active_within (30d)", nil),
         ("api:\n  listen: localhost\n",
          "2:11: api.listen: expected HOST:PORT such as 127.0.0.1:8025, got 'localhost'", nil),
         ("segments:\n  VIP Users: rfm_m >= 4\n",
@@ -162,5 +167,37 @@ struct ConfigHeraldYAMLTests {
         #expect(c.campaignsDirectory == etc + "/c")
         #expect(c.channels.outbox == etc + "/out")
         #expect(c.templatesDirectory == nil)
+    }
+}
+
+@Suite("Config: segment origins in herald.yaml")
+struct ConfigSegmentOriginTests {
+    @Test func originsFollowTheScalarStyle() throws {
+        let yaml = """
+            segments:
+              plain: rfm_m >= 4
+              quoted: "rfm_f >= 4"
+              single: 'rfm_r >= 2'
+              block: |
+                lifecycle == "active"
+                  and rfm_m >= 3
+              padded: |-
+
+                  country == "CN"
+            """
+        let (config, diags) = ConfigFixture.parseConfig(yaml)
+        #expect(diags.isEmpty, "\(diags)")
+        let byName = Dictionary(uniqueKeysWithValues: try #require(config).segments.map { ($0.name ?? "", $0) })
+        func at(_ n: String) -> [Int] {
+            guard let o = byName[n]?.origin else { return [] }
+            return [o.line, o.column, o.continuationColumn]
+        }
+        #expect(at("plain") == [2, 10, 10])
+        #expect(at("quoted") == [3, 12, 12])
+        #expect(at("single") == [4, 12, 12])
+        #expect(at("block") == [6, 5, 5])
+        #expect(byName["block"]?.text == "lifecycle == \"active\"\n  and rfm_m >= 3\n")
+        #expect(at("padded") == [9, 7, 7])
+        #expect(byName["padded"]?.text == "\ncountry == \"CN\"")
     }
 }

@@ -128,7 +128,13 @@ struct CampaignParser {
             switch CronExpression.parse(text) {
             case .success(let cron): return zone.map { .cron(cron, timeZone: $0) }
             case .failure(let f):
-                y.report("trigger.cron: invalid cron expression '\(text)': \(f.reason)", node: n)
+                let message = "trigger.cron: invalid cron expression '\(text)': \(f.reason)"
+                if let offset = f.offset, case .scalar(let s) = n, s.style != .literal, s.style != .folded {
+                    let at = YAMLFile.locate(line0: 0, column0: offset, in: y.origin(of: n))
+                    y.report(message, at: at, length: text.dropFirst(offset).prefix { $0 != " " }.count)
+                } else {
+                    y.report(message, node: n)
+                }
                 return nil
             }
         case "event":

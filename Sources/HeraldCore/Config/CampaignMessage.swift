@@ -4,7 +4,7 @@ extension Campaign {
     public struct Variant: Sendable, Hashable {
         /// The variant id, unique in the campaign.
         public var id: String
-        /// The relative weight (positive).
+        /// The relative weight (positive); weights split the non-holdout audience. Written as percentages they must sum to 100%.
         public var weight: Double
         /// The campaign message with this variant's overrides applied; nil when it sends the campaign's message.
         public var message: Message?
@@ -127,5 +127,13 @@ extension Campaign {
             self.sms = sms
             self.webhook = webhook
         }
+    }
+}
+
+extension Campaign {
+    /// The message a recipient in `variant` gets: the variant's merged message, else the campaign's.
+    public func message(forVariant variant: String?) -> Message {
+        guard let variant, let v = experiment?.variants.first(where: { $0.id == variant }) else { return message }
+        return v.message ?? message
     }
 }

@@ -73,7 +73,13 @@ extension CampaignParser {
                     d.endpoint = name
                 }
             }
-            if let b = w["body"] { d.body = bodyValue(b, "\(path).webhook.body") }
+            if let b = w["body"] {
+                if case .mapping = b {
+                    d.body = bodyValue(b, "\(path).webhook.body")
+                } else {
+                    y.report("\(path).webhook.body: expected a mapping (the JSON object to send), got \(b.described)", node: b)
+                }
+            }
         }
         if override && base == nil { return nil }
         let full = base.map { MessageDraft($0).overlaid(d) } ?? d

@@ -10,6 +10,8 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
         /// What is wrong.
         public var reason: String
+        /// The 0-based character offset of the offending field in the text, when one field is to blame.
+        public var offset: Int? = nil
         /// The reason.
         public var description: String { reason }
     }
@@ -72,11 +74,34 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
                 if k == 4, set.remove(7) != nil { set.insert(0) }
                 sets.append(set)
             case .failure(let f):
-                return .failure(Failure(reason: "\(label) field '\(field)': \(f.reason)"))
+                let lead = text.prefix { $0 == " " || $0 == "\t" }.count
+                let offset = expanded == trimmed ? lead + Self.fieldOffset(k, in: trimmed) : nil
+                return .failure(Failure(reason: "\(label) field '\(field)': \(f.reason)", offset: offset))
             }
         }
-        return .success(
-            CronExpression(fields: sets, dom: !fields[2].hasPrefix("*"), dow: !fields[4].hasPrefix("*"), text: trimmed))
+        let cron = CronExpression(fields: sets, dom: !fields[2].hasPrefix("*"), dow: !fields[4].hasPrefix("*"), text: trimmed)
+        let longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        if cron.domRestricted && !cron.dowRestricted
+            && !cron.months.contains(where: { m in cron.daysOfMonth.contains { $0 <= longest[m - 1] } })
+        {
+            return .failure(Failure(reason: "it never fires: no selected month has the selected days"))
+        }
+        return .success(cron)
+    }
+
+    /// The character offset of field `k` in a space-separated expression.
+    private static func fieldOffset(_ k: Int, in text: String) -> Int {
+        var index = -1
+        var inField = false
+        for (i, c) in text.enumerated() {
+            let blank = c == " " || c == "\t"
+            if !blank && !inField {
+                index += 1
+                if index == k { return i }
+            }
+            inField = !blank
+        }
+        return 0
     }
 
     private static func parseField(_ field: String, range: ClosedRange<Int>, names: [String], nameBase: Int)

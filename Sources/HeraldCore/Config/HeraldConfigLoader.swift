@@ -45,6 +45,10 @@ extension HeraldConfig {
         let store = parseStore(m["store"], y, paths)
         let campaigns = m["campaigns"].flatMap { y.string($0, "campaigns") }.map { paths.absolute($0) }
         let templates = m["templates"].flatMap { y.string($0, "templates") }.map { paths.absolute($0) }
+        var isDir: ObjCBool = false
+        if let templates, !FileManager.default.fileExists(atPath: templates, isDirectory: &isDir) || !isDir.boolValue {
+            y.report("templates: '\(templates)' is not a directory", node: m["templates"])
+        }
         let api = parseAPI(m["api"], y, paths)
         let lifecycle = parseLifecycle(m["lifecycle"], y)
         let schema = parseAttributes(m["attributes"], y)
@@ -128,6 +132,11 @@ extension HeraldConfig {
         if let v = y.duration(m["dormant_after"], "lifecycle.dormant_after") { t.dormantAfter = v }
         if let v = y.duration(m["churned_after"], "lifecycle.churned_after") { t.churnedAfter = v }
         if let v = y.duration(m["rfm_window"], "lifecycle.rfm_window") { t.rfmWindow = v }
+        if t.dormantAfter <= t.activeWithin {
+            y.report(
+                "lifecycle: dormant_after (\(DurationSpec.format(t.dormantAfter))) must be longer than active_within (\(DurationSpec.format(t.activeWithin)))",
+                node: m.keyNode("dormant_after") ?? node)
+        }
         if t.churnedAfter <= t.dormantAfter {
             y.report(
                 "lifecycle: churned_after (\(DurationSpec.format(t.churnedAfter))) must be longer than dormant_after (\(DurationSpec.format(t.dormantAfter)))",

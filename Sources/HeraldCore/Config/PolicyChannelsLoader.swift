@@ -151,7 +151,15 @@ extension HeraldConfig {
             }
             sms.username = y.string(s["username"], "channels.sms.username")
             sms.passwordFile = paths.secretFile(s["password_file"], "channels.sms.password_file")
-            sms.from = y.string(s["from"], "channels.sms.from")
+            if let n = s["from"], let from = y.string(n, "channels.sms.from") {
+                if NameRules.isSMSSender(from) {
+                    sms.from = from
+                } else {
+                    y.report(
+                        "channels.sms.from: expected an E.164 number such as +15550001111 or a sender name of up to 11 letters and digits, got '\(from)'",
+                        node: n)
+                }
+            }
             sms.rate = y.rate(s["rate"], "channels.sms.rate")
             c.sms = sms
         }
@@ -182,6 +190,15 @@ extension HeraldConfig {
             }
         }
         return c
+    }
+}
+
+extension NameRules {
+    /// An E.164 number (`+` and 8–15 digits) or an alphanumeric sender id of 1–11 characters.
+    static func isSMSSender(_ s: String) -> Bool {
+        let digits = s.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
+        if s.hasPrefix("+") { return digits && (8...15).contains(s.count - 1) }
+        return (1...11).contains(s.count) && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == " ") }
     }
 }
 

@@ -173,8 +173,11 @@ final class YAMLFile {
             var n = line + 1
             while let text = self.line(n), text.allSatisfy({ $0 == " " || $0 == "\t" }) { n += 1 }
             guard let text = self.line(n) else { return SourceOrigin(file: file, line: line, column: col) }
+            // Text line 1 is the line after the indicator (leading blank lines stay in the text);
+            // every line starts at the block's indentation, taken from its first non-blank line.
             let indent = text.prefix { $0 == " " }.count + 1
-            return SourceOrigin(file: file, line: n, column: indent, continuationColumn: indent)
+            let first = s.string.hasPrefix("\n") ? line + 1 : n
+            return SourceOrigin(file: file, line: first, column: indent, continuationColumn: indent)
         default:
             return SourceOrigin(file: file, line: line, column: col, continuationColumn: col)
         }
