@@ -19,9 +19,11 @@ def main():
         FROM read_json('{folder}/users.ndjson', format='newline_delimited',
              columns={{'id':'VARCHAR','country':'VARCHAR','plan':'VARCHAR','avg_order_value':'DOUBLE'}})""")
     con.execute(f"""
-        CREATE TABLE events AS SELECT user_id, event, epoch(CAST(timestamp AS TIMESTAMPTZ))::BIGINT AS ts
+        CREATE TABLE events AS SELECT DISTINCT user_id, event, epoch(CAST(timestamp AS TIMESTAMPTZ))::BIGINT AS ts,
+               properties
         FROM read_json('{folder}/events.ndjson', format='newline_delimited',
-             columns={{'user_id':'VARCHAR','event':'VARCHAR','timestamp':'VARCHAR'}})""")
+             columns={{'user_id':'VARCHAR','event':'VARCHAR','timestamp':'VARCHAR','properties':'VARCHAR'}})""")
+    # DISTINCT: Herald de-duplicates re-sent events (same user, event, time, properties), so the peer must too.
     load = time.perf_counter() - t0
     users = con.execute("SELECT count(*) FROM users").fetchone()[0]
     events = con.execute("SELECT count(*) FROM events").fetchone()[0]

@@ -62,11 +62,14 @@ guard let segment = compiledSegment else {
 let store = try SQLiteStore(path: dbPath, schema: config.attributes)
 let env = EvaluationEnvironment(now: nowMillis / 1000, lifecycle: config.lifecycle)
 
+malloc_trim(0)
 let rssBefore = residentBytes()
 var snapshot = AudienceSnapshot()
 let loadStart = DispatchTime.now().uptimeNanoseconds
 snapshot = try await store.snapshot(segment.requirements)
 let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+// Give freed load-time buffers back to the system so RSS shows what the snapshot keeps.
+malloc_trim(0)
 let rssAfter = residentBytes()
 let population = PopulationStats.compute(snapshot, env)
 
