@@ -59,12 +59,30 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
             out = "\(severity.rawValue): \(message)"
         }
         if let line = sourceLine, let l = location {
-            out += "\n" + line
-            let pad = String(repeating: " ", count: max(0, l.column - 1))
-            out += "\n" + pad + "^" + String(repeating: "~", count: length - 1)
+            let (shown, column, span) = Self.window(line, column: l.column, length: length)
+            out += "\n" + shown
+            let pad = String(repeating: " ", count: max(0, column - 1))
+            out += "\n" + pad + "^" + String(repeating: "~", count: span - 1)
         }
         if let s = suggestion { out += "\nnote: \(s)" }
         return out
+    }
+
+    /// At most this many characters of a source line are shown; longer lines are cut around the caret.
+    public static let maxShownLine = 120
+
+    /// The part of `line` to show, with the caret's column and span inside it.
+    static func window(_ line: String, column: Int, length: Int) -> (String, Int, Int) {
+        let chars = Array(line)
+        guard chars.count > maxShownLine else { return (line, column, length) }
+        let caret = max(0, min(column - 1, chars.count))
+        let start = max(0, min(caret - maxShownLine / 2, chars.count - maxShownLine))
+        let end = min(chars.count, start + maxShownLine)
+        let prefix = start > 0 ? "…" : ""
+        let suffix = end < chars.count ? "…" : ""
+        let shown = prefix + String(chars[start..<end]) + suffix
+        let span = max(1, min(length, end - caret))
+        return (shown, caret - start + 1 + prefix.count, span)
     }
 
     /// True for errors.
