@@ -184,6 +184,8 @@ struct ConfigSegmentOriginTests {
               padded: |-
 
                   country == "CN"
+            attributes:
+              country: string
             """
         let (config, diags) = ConfigFixture.parseConfig(yaml)
         #expect(diags.isEmpty, "\(diags)")
