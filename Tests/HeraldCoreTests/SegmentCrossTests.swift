@@ -143,6 +143,8 @@ struct SegmentCrossTests {
                 let text = gen.bool(gen.rng.int(5))
                 let (seg, diags) = SegmentCompiler.compile(
                     SegFixture.source(text), schema: SegFixture.schema, catalog: Self.catalog)
+                // Comparing lifecycle with a literal that names no stage is rejected on purpose.
+                if !diags.isEmpty && diags.allSatisfy({ $0.message.hasPrefix("lifecycle is never") }) { continue }
                 #expect(diags.isEmpty, "seed \(seed): \(text): \(diags.map(\.description))")
                 guard let seg else { continue }
                 let bulk = seg.evaluate(snap, env, population: pop)

@@ -96,6 +96,21 @@ struct SegmentDiagnosticTests {
         #expect(errs.first?.length == 5)
     }
 
+    @Test(
+        "lifecycle literals must name a stage",
+        arguments: [
+            ("lifecycle == \"retuning\"", "lifecycle is never \"retuning\"", 1, 23, "did you mean 'returning'?"),
+            ("\"activ\" != lifecycle", "lifecycle is never \"activ\"", 1, 20, "did you mean 'active'?"),
+            ("lifecycle in [\"new\", \"dormnt\"]", "lifecycle is never \"dormnt\"", 14, 17, "did you mean 'dormant'?"),
+        ])
+    func lifecycleLiterals(_ text: String, _ message: String, _ column: Int, _ length: Int, _ suggestion: String) {
+        let diags = SegFixture.errors(text)
+        #expect(diags.map(\.message) == [message])
+        #expect(diags.first?.location?.column == column)
+        #expect(diags.first?.length == length)
+        #expect(diags.first?.suggestion == suggestion)
+    }
+
     @Test func unknownNamesAreFineForEventsAndProperties() {
         #expect(SegFixture.compile("sum(anything_at_all, whatever, 3d) >= 0 and count(\"x y\", 1s) == 0") != nil)
     }
