@@ -24,7 +24,7 @@ public struct CompiledSegment: Sendable {
     /// The typed tree with named segments inlined.
     var expr: TExpr
 
-    /// Bulk: one Bool per snapshot row.
+    /// Bulk: one Bool per snapshot row; pass `PopulationStats.compute(snapshot, env)` when RFM scores matter.
     public func evaluate(_ snapshot: AudienceSnapshot, _ env: EvaluationEnvironment, population: PopulationStats) -> [Bool] {
         SegmentBulk(snap: snapshot, env: env, population: population).run(expr)
     }
