@@ -198,3 +198,48 @@ struct SegmentSemanticsTests {
         #expect(seg.requirements.eventNumbers == ["order": ["total"]])
     }
 }
+
+@Suite("Segment derived fields and bulk splitting")
+struct SegmentDerivedTests {
+    @Test(
+        "last_seen_at",
+        arguments: [
+            (SegFixture.user("a", created: now - 50 * day, events: [("open", now - 5 * day, nil)], lastSeen: now - 2 * day), now - 2 * day),
+            (SegFixture.user("b", created: now - 50 * day, events: [("open", now - 5 * day, nil)], lastSeen: now - 9 * day), now - 5 * day),
+            (SegFixture.user("c", created: now - 50 * day), now - 50 * day),
+            (SegFixture.user("d", created: now - 50 * day, lastSeen: now + 1), now - 50 * day),
+            (SegFixture.user("e", events: [("open", now, nil)]), now),
+            (SegFixture.user("f"), nil),
+        ] as [(UserFacts, Int64?)])
+    func lastSeen(_ u: UserFacts, _ expected: Int64?) {
+        #expect(DerivedFields.lastSeen(u, now: now) == expected)
+        #expect(SegFixture.holds("last_seen_at == now - 1s + 1s", u) == (expected == now))
+        if let expected {
+            #expect(SegFixture.holds("last_seen_at == date(\"1970-01-01\") + \(expected)s", u) == true)
+        }
+    }
+
+    @Test func bulkSplitAcrossThreadsKeepsRowOrder() {
+        let n = 150_001
+        var snap = AudienceSnapshot()
+        snap.ids = (0..<n).map { "u\($0)" }
+        snap.email = Array(repeating: nil, count: n)
+        snap.phone = Array(repeating: nil, count: n)
+        snap.locale = Array(repeating: nil, count: n)
+        snap.timezone = Array(repeating: -1, count: n)
+        snap.createdAt = Array(repeating: AudienceSnapshot.nullTime, count: n)
+        snap.lastSeenImported = Array(repeating: AudienceSnapshot.nullTime, count: n)
+        snap.birthday = Array(repeating: AudienceSnapshot.nullTime, count: n)
+        snap.engagement = Array(repeating: .nan, count: n)
+        snap.allEvents = EventColumn(offsets: Array(repeating: 0, count: n + 1), timestamps: [])
+        snap.attributes["avg_order_value"] = .number((0..<n).map { Double($0 % 100) })
+        guard let seg = SegFixture.compile("avg_order_value > 50") else { return }
+        let env = SegFixture.env()
+        let bulk = seg.evaluate(snap, env, population: .empty)
+        #expect(bulk.count == n)
+        #expect(bulk.enumerated().allSatisfy { $0.element == ($0.offset % 100 > 50) })
+        for i in [0, 51, 75_000, 75_001, 75_051, n - 1] {
+            #expect(seg.matches(snap.facts(row: i), env, population: .empty) == bulk[i])
+        }
+    }
+}
