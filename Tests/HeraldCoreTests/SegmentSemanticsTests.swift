@@ -168,6 +168,9 @@ struct SegmentSemanticsTests {
         guard let seg = SegFixture.compile("in_segment(\"loyal\") and not in_segment(vip)", catalog: catalog) else { return }
         #expect(seg.treeDescription == "(and (and (>= rfm_m 4) (>= (count purchase 365d) 3)) (not (>= rfm_m 4)))")
         #expect(SegFixture.both(seg, Self.rfmUsers).allSatisfy { !$0 })
+        #expect(catalog.segment(named: "loyal")?.treeDescription == "(and (>= rfm_m 4) (>= (count purchase 365d) 3))")
+        #expect(catalog.segment(named: "loyal")?.source.origin.line == 21)
+        #expect(catalog.segment(named: "nope") == nil)
         guard let loyal = SegFixture.compile("in_segment(loyal)", catalog: catalog) else { return }
         #expect(SegFixture.both(loyal, Self.rfmUsers) == [false, false, true, false, false, false, false])
     }
