@@ -55,6 +55,7 @@ struct SegmentDiagnosticTests {
             ("created_at < now - 30", "operator '-' cannot be applied to timestamp and number", 18, 1),
             ("tags in [\"a\"]", "'in' needs a value and a list of the same type, but got list of strings in list of strings", 6, 2),
             ("tags == [\"a\"]", "lists cannot be compared with '=='", 6, 2),
+            ("plan not in [1]", "'in' needs a value and a list of the same type, but got string in list of numbers", 6, 6),
             ("not avg_order_value", "'not' needs a bool, but this is a number", 5, 15),
             ("newsletter < true", "bools can only be compared with == and !=", 12, 1),
             ("-country == 1", "unary '-' needs a number or a duration, but this is a string", 2, 7),

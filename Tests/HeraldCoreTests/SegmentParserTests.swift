@@ -26,6 +26,7 @@ struct SegmentParserTests {
             ("country in [\"CN\", \"HK\"]", "(in country [\"CN\" \"HK\"])"),
             ("avg_order_value in [1, -2.5]", "(in avg_order_value [1 -2.5])"),
             ("tags contains \"vip\"", "(in \"vip\" tags)"),
+            ("country not in [\"CN\"] and newsletter", "(and (not (in country [\"CN\"])) newsletter)"),
             ("first_name contains \"an\"", "(substr first_name \"an\")"),
             ("count(purchase, 30d) >= 2", "(>= (count purchase 30d) 2)"),
             ("count(\"purchase\", 30d) >= 2", "(>= (count purchase 30d) 2)"),

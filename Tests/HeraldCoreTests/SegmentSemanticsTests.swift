@@ -30,6 +30,7 @@ struct SegmentSemanticsTests {
             ("not newsletter", true, true),
             ("newsletter or true", true, true),
             ("country in [\"CN\", \"HK\"]", false, true),
+            ("country not in [\"CN\", \"HK\"]", true, false),
             ("tags contains \"vip\"", false, true),
             ("tags contains \"vi\"", false, false),
             ("first_name contains \"nn\"", false, true),

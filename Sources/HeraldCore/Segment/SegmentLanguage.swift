@@ -18,7 +18,7 @@
 //   number ± * / number → number (x / 0 is null); timestamp ± duration → timestamp;
 //   timestamp - timestamp → duration; duration ± duration → duration; -number, -duration.
 //   Comparisons need both sides of one type; bools only == and !=; lists only `in` / `contains`.
-//   `x in [..]` / `x in tags`; `tags contains "vip"` (exact element); `name contains "an"` (substring).
+//   `x in [..]` / `x in tags` / `x not in [..]` (= `not (x in [..])`, so true for a null x); `tags contains "vip"` (exact element); `name contains "an"` (substring).
 //   `birthday` is the timestamp of its midnight UTC; `last_seen_at` is the derived "seen" time.
 //
 // Null
