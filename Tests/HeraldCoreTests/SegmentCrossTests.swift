@@ -132,7 +132,7 @@ struct SegmentCrossTests {
     }()
 
     @Test func randomExpressionsOverRandomAudiences() async {
-        await propertyCheck(count: 300, input: Gen.int(in: 0...Int.max)) { seed in
+        await propertyCheck(count: 1000, input: Gen.int(in: 0...Int.max)) { seed in
             var gen = RandomSegments(rng: SeededRNG(state: UInt64(seed)))
             let users = (0..<gen.rng.int(14)).map { gen.user($0) }
             let zone = gen.rng.pick(["UTC", "Asia/Shanghai"])
