@@ -10,4 +10,4 @@ swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 -module-na
   Fuzz/SegmentFuzz.swift
 # New inputs go to a scratch folder so the committed seed corpus stays small.
 mkdir -p .build/fuzz-corpus
-"$out" -max_total_time="${1:-60}" -max_len=4096 -artifact_prefix=.build/fuzz-artifacts/ .build/fuzz-corpus Fuzz/corpus
+"$out" -max_total_time="${1:-60}" -max_len=4096 -dict=Fuzz/segment.dict -artifact_prefix=.build/fuzz-artifacts/ .build/fuzz-corpus Fuzz/corpus

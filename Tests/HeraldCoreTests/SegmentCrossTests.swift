@@ -132,7 +132,7 @@ struct SegmentCrossTests {
     }()
 
     @Test func randomExpressionsOverRandomAudiences() async {
-        await propertyCheck(count: 300, input: Gen.int(in: 0...Int.max)) { seed in
+        await propertyCheck(count: 1000, input: Gen.int(in: 0...Int.max)) { seed in
             var gen = RandomSegments(rng: SeededRNG(state: UInt64(seed)))
             let users = (0..<gen.rng.int(14)).map { gen.user($0) }
             let zone = gen.rng.pick(["UTC", "Asia/Shanghai"])
@@ -143,6 +143,8 @@ struct SegmentCrossTests {
                 let text = gen.bool(gen.rng.int(5))
                 let (seg, diags) = SegmentCompiler.compile(
                     SegFixture.source(text), schema: SegFixture.schema, catalog: Self.catalog)
+                // Comparing lifecycle with a literal that names no stage is rejected on purpose.
+                if !diags.isEmpty && diags.allSatisfy({ $0.message.hasPrefix("lifecycle is never") }) { continue }
                 #expect(diags.isEmpty, "seed \(seed): \(text): \(diags.map(\.description))")
                 guard let seg else { continue }
                 let bulk = seg.evaluate(snap, env, population: pop)

@@ -55,6 +55,7 @@ struct SegmentDiagnosticTests {
             ("created_at < now - 30", "operator '-' cannot be applied to timestamp and number", 18, 1),
             ("tags in [\"a\"]", "'in' needs a value and a list of the same type, but got list of strings in list of strings", 6, 2),
             ("tags == [\"a\"]", "lists cannot be compared with '=='", 6, 2),
+            ("plan not in [1]", "'in' needs a value and a list of the same type, but got string in list of numbers", 6, 6),
             ("not avg_order_value", "'not' needs a bool, but this is a number", 5, 15),
             ("newsletter < true", "bools can only be compared with == and !=", 12, 1),
             ("-country == 1", "unary '-' needs a number or a duration, but this is a string", 2, 7),
@@ -94,6 +95,21 @@ struct SegmentDiagnosticTests {
         #expect(errs.first?.suggestion == "did you mean 'vip'?")
         #expect(errs.first?.location?.column == 12)
         #expect(errs.first?.length == 5)
+    }
+
+    @Test(
+        "lifecycle literals must name a stage",
+        arguments: [
+            ("lifecycle == \"retuning\"", "lifecycle is never \"retuning\"", 1, 23, "did you mean 'returning'?"),
+            ("\"activ\" != lifecycle", "lifecycle is never \"activ\"", 1, 20, "did you mean 'active'?"),
+            ("lifecycle in [\"new\", \"dormnt\"]", "lifecycle is never \"dormnt\"", 14, 17, "did you mean 'dormant'?"),
+        ])
+    func lifecycleLiterals(_ text: String, _ message: String, _ column: Int, _ length: Int, _ suggestion: String) {
+        let diags = SegFixture.errors(text)
+        #expect(diags.map(\.message) == [message])
+        #expect(diags.first?.location?.column == column)
+        #expect(diags.first?.length == length)
+        #expect(diags.first?.suggestion == suggestion)
     }
 
     @Test func unknownNamesAreFineForEventsAndProperties() {

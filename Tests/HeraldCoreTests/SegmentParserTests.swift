@@ -26,6 +26,7 @@ struct SegmentParserTests {
             ("country in [\"CN\", \"HK\"]", "(in country [\"CN\" \"HK\"])"),
             ("avg_order_value in [1, -2.5]", "(in avg_order_value [1 -2.5])"),
             ("tags contains \"vip\"", "(in \"vip\" tags)"),
+            ("country not in [\"CN\"] and newsletter", "(and (not (in country [\"CN\"])) newsletter)"),
             ("first_name contains \"an\"", "(substr first_name \"an\")"),
             ("count(purchase, 30d) >= 2", "(>= (count purchase 30d) 2)"),
             ("count(\"purchase\", 30d) >= 2", "(>= (count purchase 30d) 2)"),
@@ -90,6 +91,19 @@ struct SegmentParserTests {
         let yes = SegFixture.user("y", attributes: ["newsletter": .bool(true)])
         let no = SegFixture.user("n")
         #expect(SegFixture.both(seg, [yes, no]) == [true, false])
+    }
+
+    @Test func nestingUpToTheLimitCompilesAndEvaluates() {
+        let k = SegmentParser.maxDepth - 1
+        let parens = String(repeating: "(", count: k) + "newsletter" + String(repeating: ")", count: k)
+        let nots = String(repeating: "not ", count: k) + "newsletter"
+        let minus = String(repeating: "-", count: k - 1) + "avg_order_value < 0"
+        let yes = SegFixture.user("y", attributes: ["newsletter": .bool(true), "avg_order_value": .number(2)])
+        if let seg = SegFixture.compile(parens) { #expect(SegFixture.both(seg, [yes]) == [true]) }
+        if let seg = SegFixture.compile(nots) { #expect(SegFixture.both(seg, [yes]) == [k % 2 == 0]) }
+        if let seg = SegFixture.compile(minus) { #expect(SegFixture.both(seg, [yes]) == [(k - 1) % 2 == 1]) }
+        let over = String(repeating: "(", count: k + 1) + "newsletter" + String(repeating: ")", count: k + 1)
+        #expect(SegFixture.errors(over).first?.message.contains("nested too deeply") == true)
     }
 
     @Test func moderateNestingCompiles() {

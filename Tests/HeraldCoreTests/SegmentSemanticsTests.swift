@@ -30,6 +30,7 @@ struct SegmentSemanticsTests {
             ("not newsletter", true, true),
             ("newsletter or true", true, true),
             ("country in [\"CN\", \"HK\"]", false, true),
+            ("country not in [\"CN\", \"HK\"]", true, false),
             ("tags contains \"vip\"", false, true),
             ("tags contains \"vi\"", false, false),
             ("first_name contains \"nn\"", false, true),
@@ -168,6 +169,9 @@ struct SegmentSemanticsTests {
         guard let seg = SegFixture.compile("in_segment(\"loyal\") and not in_segment(vip)", catalog: catalog) else { return }
         #expect(seg.treeDescription == "(and (and (>= rfm_m 4) (>= (count purchase 365d) 3)) (not (>= rfm_m 4)))")
         #expect(SegFixture.both(seg, Self.rfmUsers).allSatisfy { !$0 })
+        #expect(catalog.segment(named: "loyal")?.treeDescription == "(and (>= rfm_m 4) (>= (count purchase 365d) 3))")
+        #expect(catalog.segment(named: "loyal")?.source.origin.line == 21)
+        #expect(catalog.segment(named: "nope") == nil)
         guard let loyal = SegFixture.compile("in_segment(loyal)", catalog: catalog) else { return }
         #expect(SegFixture.both(loyal, Self.rfmUsers) == [false, false, true, false, false, false, false])
     }
@@ -196,5 +200,50 @@ struct SegmentSemanticsTests {
         guard let seg = SegFixture.compile("count(open, 3d) > 1 and avg(order, total, 3d) > 2 and last(click) < now") else { return }
         #expect(seg.requirements.events == ["open", "order", "click"])
         #expect(seg.requirements.eventNumbers == ["order": ["total"]])
+    }
+}
+
+@Suite("Segment derived fields and bulk splitting")
+struct SegmentDerivedTests {
+    @Test(
+        "last_seen_at",
+        arguments: [
+            (SegFixture.user("a", created: now - 50 * day, events: [("open", now - 5 * day, nil)], lastSeen: now - 2 * day), now - 2 * day),
+            (SegFixture.user("b", created: now - 50 * day, events: [("open", now - 5 * day, nil)], lastSeen: now - 9 * day), now - 5 * day),
+            (SegFixture.user("c", created: now - 50 * day), now - 50 * day),
+            (SegFixture.user("d", created: now - 50 * day, lastSeen: now + 1), now - 50 * day),
+            (SegFixture.user("e", events: [("open", now, nil)]), now),
+            (SegFixture.user("f"), nil),
+        ] as [(UserFacts, Int64?)])
+    func lastSeen(_ u: UserFacts, _ expected: Int64?) {
+        #expect(DerivedFields.lastSeen(u, now: now) == expected)
+        #expect(SegFixture.holds("last_seen_at == now - 1s + 1s", u) == (expected == now))
+        if let expected {
+            #expect(SegFixture.holds("last_seen_at == date(\"1970-01-01\") + \(expected)s", u) == true)
+        }
+    }
+
+    @Test func bulkSplitAcrossThreadsKeepsRowOrder() {
+        let n = 150_001
+        var snap = AudienceSnapshot()
+        snap.ids = (0..<n).map { "u\($0)" }
+        snap.email = Array(repeating: nil, count: n)
+        snap.phone = Array(repeating: nil, count: n)
+        snap.locale = Array(repeating: nil, count: n)
+        snap.timezone = Array(repeating: -1, count: n)
+        snap.createdAt = Array(repeating: AudienceSnapshot.nullTime, count: n)
+        snap.lastSeenImported = Array(repeating: AudienceSnapshot.nullTime, count: n)
+        snap.birthday = Array(repeating: AudienceSnapshot.nullTime, count: n)
+        snap.engagement = Array(repeating: .nan, count: n)
+        snap.allEvents = EventColumn(offsets: Array(repeating: 0, count: n + 1), timestamps: [])
+        snap.attributes["avg_order_value"] = .number((0..<n).map { Double($0 % 100) })
+        guard let seg = SegFixture.compile("avg_order_value > 50") else { return }
+        let env = SegFixture.env()
+        let bulk = seg.evaluate(snap, env, population: .empty)
+        #expect(bulk.count == n)
+        #expect(bulk.enumerated().allSatisfy { $0.element == ($0.offset % 100 > 50) })
+        for i in [0, 51, 75_000, 75_001, 75_051, n - 1] {
+            #expect(seg.matches(snap.facts(row: i), env, population: .empty) == bulk[i])
+        }
     }
 }

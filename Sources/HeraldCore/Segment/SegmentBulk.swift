@@ -156,6 +156,14 @@ struct SegmentBulk {
             let t = col.timestamps
             let offs = col.offsets
             let values = prop.flatMap { col.numbers[$0] }
+            if kind == .count {
+                let start = SegmentMath.windowStart(now, window)
+                return .num { i in
+                    let end = offs[i + 1]
+                    let lo = SegmentMath.lowerBound(t, offs[i]..<end, start)
+                    return Double(SegmentMath.upperBound(t, lo..<end, now) - lo)
+                }
+            }
             return .num { i in
                 SegmentMath.aggregate(kind, t, values, offs[i]..<offs[i + 1], now: now, window: window)
             }
@@ -178,25 +186,20 @@ struct SegmentBulk {
             let f = cond(x)
             return .cond { !f($0) }
         case .and(let xs):
-            let fs = xs.map(cond)
-            if fs.count == 2 {
-                let (a, b) = (fs[0], fs[1])
-                return .cond { a($0) && b($0) }
+            // Nested two-way closures: no per-row iteration over an array of closures.
+            var f = cond(xs[xs.count - 1])
+            for x in xs.dropLast().reversed() {
+                let (a, b) = (cond(x), f)
+                f = { a($0) && b($0) }
             }
-            return .cond { i in
-                for f in fs where !f(i) { return false }
-                return true
-            }
+            return .cond(f)
         case .or(let xs):
-            let fs = xs.map(cond)
-            if fs.count == 2 {
-                let (a, b) = (fs[0], fs[1])
-                return .cond { a($0) || b($0) }
+            var f = cond(xs[xs.count - 1])
+            for x in xs.dropLast().reversed() {
+                let (a, b) = (cond(x), f)
+                f = { a($0) || b($0) }
             }
-            return .cond { i in
-                for f in fs where f(i) { return true }
-                return false
-            }
+            return .cond(f)
         case .negate(let x, let t):
             if t == .number {
                 let f = num(x)

@@ -75,6 +75,13 @@ extension SegmentBulk {
                 return x >= 0 && y >= 0 && (op == .eq ? x == y : x != y)
             }
         default:
+            // lifecycle against a literal: decide once per stage.
+            if case .lifecycle = l, case .string(let lit) = r {
+                return lifecycleTest { op.test($0, lit) }
+            }
+            if case .lifecycle = r, case .string(let lit) = l {
+                return lifecycleTest { op.test(lit, $0) }
+            }
             let lc = compile(l)
             let rc = compile(r)
             // A dictionary column against a literal: decide once per dictionary entry.
@@ -112,6 +119,10 @@ extension SegmentBulk {
                 }
             default: return { _ in false }
             }
+        }
+        if case .lifecycle = x, case .strings(let items) = lc {
+            let set = Set(items)
+            return lifecycleTest { set.contains($0) }
         }
         let xc = compile(x)
         switch lc {
@@ -161,6 +172,35 @@ extension SegmentBulk {
             }
         default:
             return { _ in false }
+        }
+    }
+
+    /// A per-row test of the lifecycle stage through a table of the stages' names.
+    func lifecycleTest(_ test: (String) -> Bool) -> (Int) -> Bool {
+        let table = LifecycleStage.allCases.map { test($0.rawValue) }
+        let t = snap.allEvents.timestamps
+        let offs = snap.allEvents.offsets
+        let created = snap.createdAt
+        let imported = snap.lastSeenImported
+        let env = env
+        return { i in
+            guard let stage = DerivedFields.stage(t, offs[i]..<offs[i + 1], createdAt: created[i], imported: imported[i], env)
+            else { return false }
+            return table[stage.ordinal]
+        }
+    }
+}
+
+extension LifecycleStage {
+    /// The position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .new: 0
+        case .returning: 1
+        case .active: 2
+        case .lapsing: 3
+        case .dormant: 4
+        case .churned: 5
         }
     }
 }

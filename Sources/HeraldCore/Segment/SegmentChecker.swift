@@ -214,9 +214,16 @@ struct SegmentChecker {
         NearMiss.didYouMean(name, among: segmentNames.filter { $0 != name })
     }
 
+    /// The literal compared with `lifecycle` when it names no stage.
+    private func unknownStage(_ a: TExpr, _ b: TExpr) -> String? {
+        guard case .lifecycle = a, case .string(let lit) = b, LifecycleStage(rawValue: lit) == nil else { return nil }
+        return lit
+    }
+
     private mutating func checkBinary(_ op: String, _ le: TExpr, _ lt: SType, _ re: TExpr, _ rt: SType, _ s: Syntax)
         -> (TExpr, SType)?
     {
+        guard case .binary(_, _, let r) = s.kind else { return nil }
         switch op {
         case "+", "-", "*", "/":
             let aop = ArithOp(rawValue: op)!
@@ -239,7 +246,14 @@ struct SegmentChecker {
             return (.arith(aop, le, re, lt, rt), result)
         case "in":
             switch (lt, rt) {
-            case (.string, .stringList), (.number, .numberList): return (.member(le, re, lt), .bool)
+            case (.string, .stringList), (.number, .numberList):
+                if case .lifecycle = le, case .stringList(let items) = re,
+                    let bad = items.first(where: { LifecycleStage(rawValue: $0) == nil })
+                {
+                    return fail("lifecycle is never \"\(bad)\"", r.span,
+                        suggestion: NearMiss.didYouMean(bad, among: LifecycleStage.allCases.map(\.rawValue)))
+                }
+                return (.member(le, re, lt), .bool)
             case (.number, .stringList) where re == .stringList([]): return (.member(le, .numberList([]), .number), .bool)
             default:
                 return fail("'in' needs a value and a list of the same type, but got \(lt) in \(rt)", s.opSpan,
@@ -262,6 +276,11 @@ struct SegmentChecker {
                     hint = "write dates as date(\"YYYY-MM-DD\")"
                 }
                 return fail("cannot compare \(lt) with \(rt) using '\(op)'", s.opSpan, suggestion: hint)
+            }
+            if lt == .string, let bad = unknownStage(le, re) ?? unknownStage(re, le) {
+                return fail("lifecycle is never \"\(bad)\"", s.span,
+                    suggestion: NearMiss.didYouMean(bad, among: LifecycleStage.allCases.map(\.rawValue))
+                        ?? "stages are " + LifecycleStage.allCases.map(\.rawValue).joined(separator: ", "))
             }
             switch lt {
             case .stringList, .numberList:

@@ -10,9 +10,19 @@ public struct SegmentCatalog: Sendable {
     var compiled: [String: TExpr] = [:]
     /// Names that were declared but failed to compile.
     var invalid: Set<String> = []
+    /// The sources of the compiled segments.
+    var sources: [String: SegmentSource] = [:]
 
     /// The names of the segments that compiled, sorted.
     public var names: [String] { compiled.keys.sorted() }
+
+    /// The named segment, compiled on its own (for listing and dry runs), or nil when unknown or invalid.
+    public func segment(named name: String) -> CompiledSegment? {
+        guard let expr = compiled[name], let source = sources[name] else { return nil }
+        var req = SnapshotRequirements()
+        expr.collectRequirements(into: &req)
+        return CompiledSegment(source: source, requirements: req, expr: expr)
+    }
 }
 
 /// A segment expression checked and compiled, ready to evaluate.
@@ -24,7 +34,7 @@ public struct CompiledSegment: Sendable {
     /// The typed tree with named segments inlined.
     var expr: TExpr
 
-    /// Bulk: one Bool per snapshot row.
+    /// Bulk: one Bool per snapshot row; pass `PopulationStats.compute(snapshot, env)` when RFM scores matter.
     public func evaluate(_ snapshot: AudienceSnapshot, _ env: EvaluationEnvironment, population: PopulationStats) -> [Bool] {
         SegmentBulk(snap: snapshot, env: env, population: population).run(expr)
     }
@@ -90,7 +100,12 @@ public enum SegmentCompiler {
             }
             let (expr, errs) = check(trees[n]!, sources[n]!, schema: schema, catalog: catalog, names: order)
             diags += errs
-            if let expr { catalog.compiled[n] = expr } else { catalog.invalid.insert(n) }
+            if let expr {
+                catalog.compiled[n] = expr
+                catalog.sources[n] = sources[n]
+            } else {
+                catalog.invalid.insert(n)
+            }
         }
         for n in order where state[n] == nil && trees[n] != nil { visit(n) }
         catalog.invalid.formUnion(cyclic)

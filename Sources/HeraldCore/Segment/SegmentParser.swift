@@ -162,6 +162,14 @@ struct SegmentParser {
 
     private mutating func parseComparison() throws -> Syntax {
         let lhs = try parseAdditive()
+        // `x not in list` is `not (x in list)`.
+        if isKeyword("not"), p + 1 < toks.count, toks[p + 1].kind == .keyword("in") {
+            let notTok = take()
+            let opSpan = notTok.span.to(take().span)
+            let rhs = try parseAdditive()
+            let inNode = try checked(Syntax(.binary("in", lhs, rhs), lhs.span.to(rhs.span), opSpan: opSpan, children: [lhs, rhs]))
+            return try checked(Syntax(.unary("not", inNode), inNode.span, opSpan: notTok.span, children: [inNode]))
+        }
         guard let op = comparisonOp() else { return lhs }
         let opTok = take()
         if isKeyword("not") {
