@@ -33,6 +33,28 @@ struct RawStatement {
         }
     }
 
+    /// Advances to the next result row; false when done (the statement is then reset).
+    func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        sqlite3_reset(handle)
+        guard rc == SQLITE_DONE else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        return false
+    }
+
+    @inline(__always) func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
+    @inline(__always) func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+    @inline(__always) func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+
+    /// The text of column `i`, nil for NULL.
+    @inline(__always) func text(_ i: Int32) -> String? {
+        guard let p = sqlite3_column_text(handle, i) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i))), as: UTF8.self)
+    }
+
     /// Runs the statement to completion and resets it; throws SQLite's error.
     func run() throws {
         let rc = sqlite3_step(handle)
