@@ -42,7 +42,7 @@ import Testing
             {"user_id":"u2","event":"open","timestamp":1,"messageId":"m1"}
             {"user_id":"u2","event":"open","timestamp":2,"messageId":"m1"}
             """)
-        let importer = Importer(store: store, schema: testSchema)
+        let importer = Importer(store: store, schema: testSchema, batchSize: 3)
         let first = try await importer.importEvents(path: path, format: .ndjson)
         #expect(first.inserted == 2 && first.unchanged == 2)
         let second = try await importer.importEvents(path: path, format: .ndjson)

@@ -61,6 +61,13 @@ enum JSONWriter {
 
     /// Members sorted by key bytes, the last of each repeated key kept.
     static func sortedUnique(_ members: [JSONMember]) -> [JSONMember] {
+        var ordered = true
+        for k in members.indices.dropFirst()
+        where !members[k - 1].key.utf8.lexicographicallyPrecedes(members[k].key.utf8) {
+            ordered = false
+            break
+        }
+        if ordered { return members }
         let indexed = members.enumerated().sorted { a, b in
             if a.element.key == b.element.key { return a.offset > b.offset }
             return a.element.key.utf8.lexicographicallyPrecedes(b.element.key.utf8)

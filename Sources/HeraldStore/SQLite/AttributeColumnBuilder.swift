@@ -46,6 +46,27 @@ struct AttributeColumnBuilder {
         }
     }
 
+    /// Stores row `row`'s value read from column 3 of `r`, stored with type code `type`.
+    mutating func set(row: Int, type stored: Int64, _ r: RawStatement) {
+        switch (type, stored) {
+        case (.number, StoredAttribute.number): numbers[row] = r.double(3)
+        case (.bool, StoredAttribute.bool): bools[row] = r.int64(3) != 0 ? 1 : 0
+        case (.timestamp, StoredAttribute.timestamp): times[row] = r.int64(3)
+        case (.string, StoredAttribute.string): codes[row] = code(r.text(3) ?? "")
+        default:
+            let value: Value
+            switch stored {
+            case StoredAttribute.number: value = .number(r.double(3))
+            case StoredAttribute.bool: value = .bool(r.int64(3) != 0)
+            case StoredAttribute.timestamp: value = .timestamp(r.int64(3))
+            case StoredAttribute.string: value = .string(r.text(3) ?? "")
+            case StoredAttribute.list: value = r.text(3).flatMap(JSONWriter.parseStringArray).map(Value.list) ?? .null
+            default: value = .null
+            }
+            set(row: row, value)
+        }
+    }
+
     /// The finished column.
     func finish() -> AttributeColumn {
         switch type {

@@ -64,14 +64,16 @@ extension SQLiteStore {
         for k in [\AudienceSnapshot.createdAt, \.lastSeenImported, \.birthday] { s[keyPath: k].reserveCapacity(count) }
         s.ids.reserveCapacity(count)
         var zones: [String: Int32] = [:]
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at FROM users ORDER BY pk")
-        while let r = try rows.next() {
-            map.set(r[0], s.ids.count)
-            s.ids.append(r[1])
-            s.email.append(r[2])
-            s.phone.append(r[3])
-            if let z: String = r[4] {
+        let stmt = try db.makeStatement(
+            sql: "SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at FROM users ORDER BY pk")
+        let r = RawStatement(db, stmt)
+        func time(_ i: Int32) -> Int64 { r.isNull(i) ? AudienceSnapshot.nullTime : r.int64(i) }
+        while try r.step() {
+            map.set(r.int64(0), s.ids.count)
+            s.ids.append(r.text(1) ?? "")
+            s.email.append(r.text(2))
+            s.phone.append(r.text(3))
+            if let z = r.text(4) {
                 if let code = zones[z] {
                     s.timezone.append(code)
                 } else {
@@ -83,36 +85,39 @@ extension SQLiteStore {
             } else {
                 s.timezone.append(-1)
             }
-            s.locale.append(r[5])
-            s.createdAt.append(r[6] ?? AudienceSnapshot.nullTime)
-            let b: String? = r[7]
-            s.birthday.append(b.flatMap(TimestampParser.parseDate)?.midnightUTC ?? AudienceSnapshot.nullTime)
-            s.lastSeenImported.append(r[8] ?? AudienceSnapshot.nullTime)
+            s.locale.append(r.text(5))
+            s.createdAt.append(time(6))
+            s.birthday.append(r.text(7).flatMap(TimestampParser.parseDate)?.midnightUTC ?? AudienceSnapshot.nullTime)
+            s.lastSeenImported.append(time(8))
         }
         return map
     }
 
     /// Fills one column per declared attribute; a stored value of another type becomes null.
     func loadAttributes(_ db: Database, map: RowMap, into s: inout AudienceSnapshot) throws {
-        var columns: [Int64: AttributeColumnBuilder] = [:]
-        let names = try Row.fetchAll(db, sql: "SELECT id, name FROM attribute_names")
-        for r in names {
+        var slots: [Int64: Int] = [:]
+        var builders: [AttributeColumnBuilder] = []
+        var slotNames: [String] = []
+        for r in try Row.fetchAll(db, sql: "SELECT id, name FROM attribute_names") {
             let name: String = r[1]
-            if let type = schema[name] { columns[r[0]] = AttributeColumnBuilder(type: type, count: s.count) }
-        }
-        if !columns.isEmpty {
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT user_pk, attribute_id, type, value FROM user_attributes ORDER BY user_pk")
-            while let r = try rows.next() {
-                guard columns[r[1]] != nil else { continue }
-                let row = map.row(r[0])
-                if row < 0 { continue }
-                columns[r[1]]!.set(row: row, StoredAttribute.decode(type: r[2], r[3]))
+            if let type = schema[name] {
+                slots[r[0]] = builders.count
+                builders.append(AttributeColumnBuilder(type: type, count: s.count))
+                slotNames.append(name)
             }
         }
-        for r in names {
-            if let b = columns[r[0]] { s.attributes[r[1]] = b.finish() }
+        if !builders.isEmpty {
+            let stmt = try db.makeStatement(
+                sql: "SELECT user_pk, attribute_id, type, value FROM user_attributes ORDER BY user_pk")
+            let r = RawStatement(db, stmt)
+            while try r.step() {
+                guard let slot = slots[r.int64(1)] else { continue }
+                let row = map.row(r.int64(0))
+                if row < 0 || r.isNull(3) { continue }
+                builders[slot].set(row: row, type: r.int64(2), r)
+            }
         }
+        for (slot, b) in builders.enumerated() { s.attributes[slotNames[slot]] = b.finish() }
         for (name, type) in schema.types where s.attributes[name] == nil {
             s.attributes[name] = AttributeColumnBuilder(type: type, count: s.count).finish()
         }
@@ -132,14 +137,14 @@ extension SQLiteStore {
         all.timestamps.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0)
         let stmt = try db.makeStatement(
             sql: "SELECT user_pk, name_id, ts, id FROM events ORDER BY user_pk, name_id, ts, id")
-        let rows = try Row.fetchCursor(stmt)
+        let r = RawStatement(db, stmt)
         var currentRow = -1
         var runStart = 0
         var unsorted = false
-        while let r = try rows.next() {
-            let row = map.row(r[0])
+        while try r.step() {
+            let row = map.row(r.int64(0))
             if row < 0 { continue }
-            let ts = secondsOf(millis: r[2])
+            let ts = secondsOf(millis: r.int64(2))
             if row != currentRow {
                 if unsorted { all.timestamps[runStart...].sort() }
                 all.finish(count: row)
@@ -150,8 +155,8 @@ extension SQLiteStore {
                 unsorted = true
             }
             all.append(row: row, ts: ts, id: 0)
-            let nameID: Int64 = r[1]
-            if builders[nameID] != nil { builders[nameID]!.append(row: row, ts: ts, id: r[3]) }
+            let nameID = r.int64(1)
+            if builders[nameID] != nil { builders[nameID]!.append(row: row, ts: ts, id: r.int64(3)) }
         }
         if unsorted { all.timestamps[runStart...].sort() }
         all.finish(count: s.count)
@@ -180,10 +185,11 @@ extension SQLiteStore {
         for key in keys {
             var values = [Double](repeating: .nan, count: ids.count)
             if let kid = try Int64.fetchOne(db, sql: "SELECT id FROM property_keys WHERE name = ?", arguments: [key]) {
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT event_id, value FROM event_numbers WHERE key_id = ?", arguments: [kid])
-                while let r = try rows.next() {
-                    if let i = position[r[0]] { values[i] = r[1] }
+                let stmt = try db.makeStatement(sql: "SELECT event_id, value FROM event_numbers WHERE key_id = ?")
+                stmt.arguments = [kid]
+                let r = RawStatement(db, stmt)
+                while try r.step() {
+                    if let i = position[r.int64(0)] { values[i] = r.double(1) }
                 }
             }
             out[key] = values

@@ -22,16 +22,19 @@ public final class SQLiteStore: AudienceStore {
     /// Entries kept in `userCache` before it is emptied (bounds memory).
     static let userCacheLimit = 4_000_000
 
-    /// Opens (creating and migrating when needed) the store at `path`.
+    /// Opens (creating and migrating when needed) the store at `path`; `cacheMiB` caps each connection's page cache.
     public init(
-        path: String, schema: AttributeSchema = AttributeSchema(),
+        path: String, schema: AttributeSchema = AttributeSchema(), cacheMiB: Int = 256,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // A page cache large enough for the indexes a batch touches, and a WAL that is
+            // checkpointed every 40 MB rather than every 4 MB: both cut write amplification.
+            try db.execute(sql: "PRAGMA cache_size = -\(max(cacheMiB, 2) * 1024)")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: config)
