@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure logic: values, time, the segment language, config and campaign files.
@@ -33,11 +34,23 @@ let package = Package(
             name: "HeraldStore",
             dependencies: ["HeraldCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
+        // libcurl, with typed wrappers over its variadic calls.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The libcurl engine, email/SMTP + MIME, SMS providers, webhooks, retry, rate limits.
+        .target(
+            name: "HeraldDelivery",
+            dependencies: [
+                "HeraldCore", "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // The `herald` commands, one small type per file.
         .target(
             name: "HeraldCommands",
             dependencies: [
-                "HeraldCore", "HeraldStore",
+                "HeraldCore", "HeraldStore", "HeraldDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -60,6 +73,15 @@ let package = Package(
         .testTarget(
             name: "HeraldStoreTests",
             dependencies: ["HeraldCore", "HeraldStore"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "HeraldDeliveryTests",
+            dependencies: ["HeraldCore", "HeraldDelivery"],
+            swiftSettings: strict),
+        // Tests against real servers on 127.0.0.1 (SMTP, Kannel, HTTP), started by the tests.
+        .testTarget(
+            name: "HeraldIntegrationTests",
+            dependencies: ["HeraldCore", "HeraldStore", "HeraldDelivery"],
             swiftSettings: strict),
         .testTarget(
             name: "HeraldCommandsTests",

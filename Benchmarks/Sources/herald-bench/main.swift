@@ -10,6 +10,9 @@ let predicate = """
       and count(purchase, 90d) >= 1 and count(app_open, 30d) >= 2
     """
 
+// glibc's malloc_trim is not in the Glibc module map; declare it.
+@_silgen_name("malloc_trim") func malloc_trim(_ pad: Int) -> Int32
+
 func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
@@ -62,14 +65,14 @@ guard let segment = compiledSegment else {
 let store = try SQLiteStore(path: dbPath, schema: config.attributes)
 let env = EvaluationEnvironment(now: nowMillis / 1000, lifecycle: config.lifecycle)
 
-malloc_trim(0)
+_ = malloc_trim(0)
 let rssBefore = residentBytes()
 var snapshot = AudienceSnapshot()
 let loadStart = DispatchTime.now().uptimeNanoseconds
 snapshot = try await store.snapshot(segment.requirements)
 let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
 // Give freed load-time buffers back to the system so RSS shows what the snapshot keeps.
-malloc_trim(0)
+_ = malloc_trim(0)
 let rssAfter = residentBytes()
 let population = PopulationStats.compute(snapshot, env)
 

@@ -1,0 +1,8 @@
+import CCurl
+import HeraldCore
+
+/// Delivery: the libcurl engine, email over SMTP, SMS gateways and signed webhooks (SPEC §9).
+public enum Delivery {
+    /// The libcurl version this build links against.
+    public static var curlVersion: String { String(cString: curl_version()) }
+}

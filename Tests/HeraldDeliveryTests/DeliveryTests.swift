@@ -1,0 +1,4 @@
+import HeraldDelivery
+import Testing
+
+@Test func linksLibcurl() { #expect(Delivery.curlVersion.hasPrefix("libcurl/")) }

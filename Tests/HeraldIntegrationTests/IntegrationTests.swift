@@ -1,0 +1,4 @@
+import HeraldDelivery
+import Testing
+
+@Test func integrationTargetBuilds() { #expect(!Delivery.curlVersion.isEmpty) }
