@@ -180,4 +180,24 @@ import Testing
         #expect(try await store.insertEvents(batch).inserted == 3)
         #expect(try await store.counts() == (3, 3))
     }
+
+    @Test func bulkLoadDefersTheEventIndexAndReopeningRestoresIt() async throws {
+        let dir = try TempDir()
+        let store = try makeStore(dir)
+        func hasIndex() async throws -> Bool {
+            try await store.pool.read { db in
+                try Bool.fetchOne(
+                    db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'events_user_name_ts'") ?? false
+            }
+        }
+        #expect(try await store.beginBulkLoad(estimatedEvents: 10) == false)
+        #expect(try await store.beginBulkLoad(estimatedEvents: 1_000_000))
+        #expect(try await hasIndex() == false)
+        _ = try await store.insertEvents([EventRecord(userID: "u", name: "x", timestampMillis: 1)])
+        #expect(try await store.facts(id: "u")?.allEventTimes == [0])
+        _ = try makeStore(dir)
+        #expect(try await hasIndex())
+        try await store.endBulkLoad()
+        #expect(try await hasIndex())
+    }
 }
