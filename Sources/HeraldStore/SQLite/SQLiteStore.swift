@@ -71,7 +71,15 @@ public final class SQLiteStore: AudienceStore {
 
     /// Rebuilds the events index dropped by `beginBulkLoad`.
     public func endBulkLoad() async throws {
-        try await pool.write { db in try db.execute(sql: Self.eventIndexSQL) }
+        try await pool.writeWithoutTransaction { db in
+            // Helper threads for the sort that builds the index.
+            try db.execute(sql: "PRAGMA threads = 2")
+            try db.inTransaction {
+                try db.execute(sql: Self.eventIndexSQL)
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA threads = 0")
+        }
     }
 
     /// The schema, as migrations. Times are epoch seconds except `events.ts` (epoch ms).
