@@ -35,7 +35,7 @@ extension SQLiteStore {
             var created = 0
             // Resolve users and names first, then insert in (user, name, time) order so that the
             // (user_pk, name_id, ts) index is written in order within the transaction.
-            var keys = [(pk: Int64, name: Int64, index: Int)]()
+            var keys = [(pk: Int64, name: Int64, ts: Int64, index: Int)]()
             keys.reserveCapacity(batch.count)
             var lastUser = ""
             var lastPK: Int64 = 0
@@ -62,12 +62,9 @@ extension SQLiteStore {
                 }
                 let nameID = try self.nameCache.withLock({ $0[e.name] })
                     ?? Self.intern(db, table: "event_names", name: e.name, cache: [:], fresh: &fresh.names)
-                keys.append((pk, nameID, index))
+                keys.append((pk, nameID, e.timestampMillis, index))
             }
-            keys.sort { a, b in
-                a.pk != b.pk ? a.pk < b.pk : a.name != b.name ? a.name < b.name
-                    : batch[a.index].timestampMillis < batch[b.index].timestampMillis
-            }
+            keys.sort { a, b in (a.pk, a.name, a.ts, a.index) < (b.pk, b.name, b.ts, b.index) }
             for k in keys {
                 let e = batch[k.index]
                 insertEvent.bind(1, k.pk)
