@@ -30,6 +30,14 @@ import Testing
         #expect(p.birthday == CivilDate(year: 1990, month: 2, day: 28))
         #expect(p.attributes == ["avg_order_value": .number(120.5), "tags": .list(["x", "y"]), "vip": .bool(true)])
         #expect(try await store.profile(id: "nobody") == nil)
+
+        // Another process (a second store on the same file) merges into the existing row.
+        let other = try makeStore(dir)
+        var c = UserUpsert(id: "u1")
+        c.locale = "zh-CN"
+        #expect(try await other.upsertUsers([c, UserUpsert(id: "u2")]) == BatchResult(inserted: 1, updated: 1))
+        #expect(try await store.profile(id: "u1")?.locale == "zh-CN")
+        #expect(try await store.profile(id: "u1")?.phone == "+8613800138000")
     }
 
     @Test func eventsDedupeAndCreateUnknownUsers() async throws {
