@@ -180,4 +180,30 @@ import Testing
         #expect(report.rejected == 130 && report.omittedDiagnostics == 30)
         #expect(report.diagnostics.count == 101 && report.diagnostics.last?.message.contains("30 more") == true)
     }
+
+    @Test func csvWithoutIdColumnAndCSVEventsAreRefused() async throws {
+        let dir = try TempDir()
+        let store = try makeStore(dir)
+        let importer = Importer(store: store, schema: testSchema)
+        let path = try dir.write("u.csv", "email,country\na@b.cn,CN\n")
+        let report = try await importer.importUsers(path: path, format: .csv)
+        #expect(report.inserted == 0 && report.diagnostics.first?.message.contains("no 'id' column") == true)
+        await #expect(throws: ImportFormatError.self) { try await importer.importEvents(path: path, format: .csv) }
+        await #expect(throws: ImportFileError.self) {
+            try await importer.importUsers(path: dir.path("missing.ndjson"), format: .ndjson)
+        }
+    }
+
+    @Test func progressReportsBytesAndRows() async throws {
+        let dir = try TempDir()
+        let store = try makeStore(dir)
+        let lines = (0..<10).map { #"{"user_id":"u\#($0)","event":"e","timestamp":\#($0)}"# }
+        let path = try dir.write("e.ndjson", lines.joined(separator: "\n") + "\n")
+        var seen: [ImportProgress] = []
+        let report = try await Importer(store: store, schema: testSchema, batchSize: 4)
+            .importEvents(path: path, format: .ndjson) { seen.append($0) }
+        #expect(report.inserted == 10)
+        #expect(seen.map(\.rows) == [4, 8, 10])
+        #expect(seen.last?.bytesRead == seen.last?.totalBytes)
+    }
 }
