@@ -145,10 +145,15 @@ public final class SQLiteStore: AudienceStore {
         return m
     }
 
-    /// Appends a row to `changes`; called inside every write transaction.
+    /// Appends a row to `changes`; called inside every write transaction. The newest 100,000
+    /// rows are kept (AUTOINCREMENT keeps the sequence growing after old rows are pruned).
     func recordChange(_ db: Database, kind: String, userID: String? = nil, rows: Int) throws {
         try db.cachedStatement(sql: "INSERT INTO changes(kind, user_id, rows, at) VALUES (?, ?, ?, ?)")
             .execute(arguments: [kind, userID, rows, clock()])
+        let seq = db.lastInsertedRowID
+        if seq % 1000 == 0 {
+            try db.cachedStatement(sql: "DELETE FROM changes WHERE seq <= ?").execute(arguments: [seq - 100_000])
+        }
     }
 
     /// Number of users and events.
