@@ -30,17 +30,39 @@ extension SQLiteStore {
     /// The reserved columns of `users`, in the order `reservedValues` returns them.
     static let reservedColumns = ["email", "phone", "timezone", "locale", "created_at", "birthday", "last_seen_at"]
 
-    /// Present reserved fields of an upsert as (column index, value).
-    static func reservedValues(_ u: UserUpsert) -> [(Int, (any DatabaseValueConvertible)?)] {
-        var out: [(Int, (any DatabaseValueConvertible)?)] = []
-        if let v = u.email { out.append((0, v)) }
-        if let v = u.phone { out.append((1, v)) }
-        if let v = u.timezone { out.append((2, v)) }
-        if let v = u.locale { out.append((3, v)) }
-        if let v = u.createdAt { out.append((4, v)) }
-        if let v = u.birthday { out.append((5, v.map { $0.description })) }
-        if let v = u.lastSeenAt { out.append((6, v)) }
-        return out
+    /// A reserved field's SQL value.
+    enum ReservedValue {
+        case text(String?)
+        case integer(Int64?)
+
+        /// Binds the value at parameter `i`.
+        func bind(_ r: RawStatement, _ i: Int32) {
+            switch self {
+            case .text(let t): r.bind(i, t)
+            case .integer(let v): r.bind(i, v)
+            }
+        }
+    }
+
+    /// Present reserved fields of an upsert as (column index, value), and their bit mask.
+    static func reservedValues(_ u: UserUpsert) -> (fields: [(Int, ReservedValue)], mask: Int) {
+        var out: [(Int, ReservedValue)] = []
+        if let v = u.email { out.append((0, .text(v))) }
+        if let v = u.phone { out.append((1, .text(v))) }
+        if let v = u.timezone { out.append((2, .text(v))) }
+        if let v = u.locale { out.append((3, .text(v))) }
+        if let v = u.createdAt { out.append((4, .integer(v))) }
+        if let v = u.birthday { out.append((5, .text(v?.description))) }
+        if let v = u.lastSeenAt { out.append((6, .integer(v))) }
+        return (out, out.reduce(0) { $0 | 1 << $1.0 })
+    }
+
+    /// `UPDATE users …` for the reserved columns in `mask`, changing the row only when a value differs.
+    static let updateSQL: [String] = (0..<128).map { mask in
+        let cols = reservedColumns.indices.filter { mask & (1 << $0) != 0 }.map { reservedColumns[$0] }
+        let sets = cols.map { "\($0) = ?" }.joined(separator: ", ")
+        let diff = cols.map { "\($0) IS NOT ?" }.joined(separator: " OR ")
+        return "UPDATE users SET \(sets), updated_at = ? WHERE pk = ? AND (\(diff))"
     }
 
     /// The committed or fresh pk of a user, or nil.
@@ -116,16 +138,18 @@ extension SQLiteStore {
 
     /// Merges an upsert into an existing user; true when anything stored changed.
     func updateUser(_ db: Database, pk: Int64, _ u: UserUpsert, now: Int64, _ fresh: inout FreshIDs) throws -> Bool {
-        let fields = Self.reservedValues(u)
+        let (fields, mask) = Self.reservedValues(u)
         var changed = false
         if !fields.isEmpty {
-            let sets = fields.map { "\(Self.reservedColumns[$0.0]) = ?" }.joined(separator: ", ")
-            let diff = fields.map { "\(Self.reservedColumns[$0.0]) IS NOT ?" }.joined(separator: " OR ")
-            var args = StatementArguments(fields.map { $0.1 })
-            args += [now, pk]
-            args += StatementArguments(fields.map { $0.1 })
-            try db.cachedStatement(sql: "UPDATE users SET \(sets), updated_at = ? WHERE pk = ? AND (\(diff))")
-                .execute(arguments: args)
+            let update = RawStatement(db, try db.cachedStatement(sql: Self.updateSQL[mask]))
+            let n = Int32(fields.count)
+            for (k, f) in fields.enumerated() {
+                f.1.bind(update, Int32(k) + 1)
+                f.1.bind(update, n + 3 + Int32(k))
+            }
+            update.bind(n + 1, now)
+            update.bind(n + 2, pk)
+            try update.run()
             changed = db.changesCount > 0
         }
         if try writeAttributes(db, pk: pk, u.attributes, &fresh) {
