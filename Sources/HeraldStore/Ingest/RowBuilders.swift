@@ -86,7 +86,7 @@ struct EventRowBuilder {
             case .messageID: messageID = v == .null ? nil : try FieldConversion.identifier(.json(v), field: key)
             case .properties:
                 switch v {
-                case .null: properties = nil
+                case .null, .object([]): properties = nil
                 case .object(let members):
                     properties = JSONWriter.canonical(v)
                     for m in members {
