@@ -116,6 +116,8 @@ final class ImportSession {
             if users.count >= importer.batchSize || events.count >= importer.batchSize {
                 try await flush()
                 progress(ImportProgress(bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, rows: report.read))
+            } else if report.read & 0x3FFF == 0 {
+                progress(ImportProgress(bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, rows: report.read))
             }
         }
         try await flush()
