@@ -17,6 +17,9 @@ extension SQLiteStore {
     }
 
     /// Inserts a batch of events in one transaction, creating unknown users and skipping duplicates.
+    ///
+    /// Rows are written in (user, name, time) order, so of two events in one batch that share a
+    /// message id, the earlier one is kept. The de-duplication key is `StableHash.eventKey`.
     public func insertEvents(_ batch: [EventRecord]) async throws -> BatchResult {
         if batch.count >= 1000 { try await warmUserCache() }
         let now = clock()
