@@ -112,4 +112,17 @@ public protocol AudienceStore: Sendable {
     func changeSequence() async throws -> Int64
     /// The writes committed after sequence number `since`, oldest first (at most `limit`).
     func changes(since: Int64, limit: Int) async throws -> [StoreChange]
+
+    /// Prepares for loading about `estimatedEvents` events at once (e.g. by deferring index
+    /// maintenance); true when something was deferred and `endBulkLoad()` must follow.
+    func beginBulkLoad(estimatedEvents: Int) async throws -> Bool
+    /// Restores what `beginBulkLoad` deferred.
+    func endBulkLoad() async throws
+}
+
+extension AudienceStore {
+    /// Defers nothing.
+    public func beginBulkLoad(estimatedEvents: Int) async throws -> Bool { false }
+    /// Nothing to restore.
+    public func endBulkLoad() async throws {}
 }

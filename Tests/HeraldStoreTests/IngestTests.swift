@@ -41,12 +41,14 @@ import Testing
             {"user_id":"u1","event":"purchase","timestamp":"2026-11-02T08:15:00+08:00","properties":{"sku":"A","amount":35.2}}
             {"user_id":"u2","event":"open","timestamp":1,"messageId":"m1"}
             {"user_id":"u2","event":"open","timestamp":2,"messageId":"m1"}
+            {"user_id":"u3","event":"x","timestamp":5,"properties":{}}
+            {"user_id":"u3","event":"x","timestamp":5}
             """)
         let importer = Importer(store: store, schema: testSchema, batchSize: 3)
         let first = try await importer.importEvents(path: path, format: .ndjson)
-        #expect(first.inserted == 2 && first.unchanged == 2)
+        #expect(first.inserted == 3 && first.unchanged == 3)
         let second = try await importer.importEvents(path: path, format: .ndjson)
-        #expect(second.inserted == 0 && second.unchanged == 4)
+        #expect(second.inserted == 0 && second.unchanged == 6)
         let f = try #require(try await store.facts(id: "u1"))
         #expect(f.events["purchase"]?.numbers["amount"] == [35.2])
     }
@@ -164,7 +166,7 @@ import Testing
         let report = try await Importer(store: store, schema: testSchema).importEvents(path: path, format: .segment)
         #expect(report.inserted == 2 && report.rejected == 2)
         #expect(report.diagnostics[0].message.contains("'page'"))
-        #expect(report.diagnostics[1].message.contains("userId"))
+        #expect(report.diagnostics[1].message.contains("userId") && report.diagnostics[1].location?.column == 1)
         let f = try #require(try await store.facts(id: "u1"))
         #expect(f.profile.email == "a@b.cn" && f.profile.createdAt == 1_767_225_600)
         #expect(f.events["purchase"]?.numbers["amount"] == [5])
@@ -179,5 +181,31 @@ import Testing
         let report = try await importer.importEvents(path: path, format: .ndjson)
         #expect(report.rejected == 130 && report.omittedDiagnostics == 30)
         #expect(report.diagnostics.count == 101 && report.diagnostics.last?.message.contains("30 more") == true)
+    }
+
+    @Test func csvWithoutIdColumnAndCSVEventsAreRefused() async throws {
+        let dir = try TempDir()
+        let store = try makeStore(dir)
+        let importer = Importer(store: store, schema: testSchema)
+        let path = try dir.write("u.csv", "email,country\na@b.cn,CN\n")
+        let report = try await importer.importUsers(path: path, format: .csv)
+        #expect(report.inserted == 0 && report.diagnostics.first?.message.contains("no 'id' column") == true)
+        await #expect(throws: ImportFormatError.self) { try await importer.importEvents(path: path, format: .csv) }
+        await #expect(throws: ImportFileError.self) {
+            try await importer.importUsers(path: dir.path("missing.ndjson"), format: .ndjson)
+        }
+    }
+
+    @Test func progressReportsBytesAndRows() async throws {
+        let dir = try TempDir()
+        let store = try makeStore(dir)
+        let lines = (0..<10).map { #"{"user_id":"u\#($0)","event":"e","timestamp":\#($0)}"# }
+        let path = try dir.write("e.ndjson", lines.joined(separator: "\n") + "\n")
+        var seen: [ImportProgress] = []
+        let report = try await Importer(store: store, schema: testSchema, batchSize: 4)
+            .importEvents(path: path, format: .ndjson) { seen.append($0) }
+        #expect(report.inserted == 10)
+        #expect(seen.map(\.rows) == [4, 8, 10])
+        #expect(seen.last?.bytesRead == seen.last?.totalBytes)
     }
 }

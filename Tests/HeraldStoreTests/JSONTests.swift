@@ -40,3 +40,23 @@ import Testing
         #expect(JSONWriter.parseStringArray(JSONWriter.stringArray(items)) == items)
     }
 }
+
+@Suite struct StableHashTests {
+    @Test func matchesFNV1aReferenceValues() {
+        var h = StableHash()
+        h.add(bytes: Array("a".utf8))
+        #expect(h.value == 0xaf63_dc4c_8601_ec8c)
+        var e = StableHash()
+        e.add(bytes: Array("foobar".utf8))
+        #expect(e.value == 0x8594_4171_f739_67e8)
+    }
+
+    @Test func eventKeyPrefersMessageID() {
+        let a = EventRecord(userID: "u", name: "x", timestampMillis: 1, messageID: "m")
+        var b = a
+        b.timestampMillis = 2
+        #expect(StableHash.eventKey(a) == StableHash.eventKey(b))
+        b.messageID = nil
+        #expect(StableHash.eventKey(a) != StableHash.eventKey(b))
+    }
+}

@@ -30,6 +30,14 @@ import Testing
         #expect(p.birthday == CivilDate(year: 1990, month: 2, day: 28))
         #expect(p.attributes == ["avg_order_value": .number(120.5), "tags": .list(["x", "y"]), "vip": .bool(true)])
         #expect(try await store.profile(id: "nobody") == nil)
+
+        // Another process (a second store on the same file) merges into the existing row.
+        let other = try makeStore(dir)
+        var c = UserUpsert(id: "u1")
+        c.locale = "zh-CN"
+        #expect(try await other.upsertUsers([c, UserUpsert(id: "u2")]) == BatchResult(inserted: 1, updated: 1))
+        #expect(try await store.profile(id: "u1")?.locale == "zh-CN")
+        #expect(try await store.profile(id: "u1")?.phone == "+8613800138000")
     }
 
     @Test func eventsDedupeAndCreateUnknownUsers() async throws {
@@ -179,5 +187,25 @@ import Testing
         try await store.pool.write { db in try db.execute(sql: "DROP TRIGGER boom") }
         #expect(try await store.insertEvents(batch).inserted == 3)
         #expect(try await store.counts() == (3, 3))
+    }
+
+    @Test func bulkLoadDefersTheEventIndexAndReopeningRestoresIt() async throws {
+        let dir = try TempDir()
+        let store = try makeStore(dir)
+        func hasIndex() async throws -> Bool {
+            try await store.pool.read { db in
+                try Bool.fetchOne(
+                    db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'events_user_name_ts'") ?? false
+            }
+        }
+        #expect(try await store.beginBulkLoad(estimatedEvents: 10) == false)
+        #expect(try await store.beginBulkLoad(estimatedEvents: 1_000_000))
+        #expect(try await hasIndex() == false)
+        _ = try await store.insertEvents([EventRecord(userID: "u", name: "x", timestampMillis: 1)])
+        #expect(try await store.facts(id: "u")?.allEventTimes == [0])
+        _ = try makeStore(dir)
+        #expect(try await hasIndex())
+        try await store.endBulkLoad()
+        #expect(try await hasIndex())
     }
 }

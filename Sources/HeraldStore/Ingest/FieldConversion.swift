@@ -47,7 +47,7 @@ enum FieldConversion {
     static func millis(_ f: FieldInput, field: String) throws(FieldError) -> Int64 {
         let r: Result<Int64, TimestampParser.Failure>
         switch f {
-        case .json(.string(let s)), .text(let s): r = TimestampParser.parse(s)
+        case .json(.string(let s)), .text(let s): r = parseTimestamp(s)
         case .json(.integer(let i)): r = TimestampParser.fromEpoch(Double(i))
         case .json(.number(let d)): r = TimestampParser.fromEpoch(d)
         default: throw FieldError(message: "'\(field)' must be a timestamp, not \(f.kindName)")
@@ -56,6 +56,18 @@ enum FieldConversion {
         case .success(let ms): return ms
         case .failure(let e): throw FieldError(message: "'\(field)' is not a valid timestamp: \(e.reason)")
         }
+    }
+
+    /// `TimestampParser.parse`, skipping its (character-based, slow) trimming for the common
+    /// ISO-8601 text that starts with a digit and holds a '-'.
+    static func parseTimestamp(_ s: String) -> Result<Int64, TimestampParser.Failure> {
+        let u = s.utf8
+        if let first = u.first, first >= 48, first <= 57, let last = u.last, last > 0x20, u.count > 10,
+            u.contains(UInt8(ascii: "-"))
+        {
+            return TimestampParser.parseISO(s)
+        }
+        return TimestampParser.parse(s)
     }
 
     /// Epoch seconds (floor) of a timestamp; JSON null clears it.

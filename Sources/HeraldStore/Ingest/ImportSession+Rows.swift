@@ -115,8 +115,13 @@ extension ImportSession {
         while let chunk = try reader.next() {
             lineNumber = reader.lineNumber
             guard case .text(let line) = chunk else {
-                if !parser.isOpen {
-                    report.read += 1
+                report.read += 1
+                if parser.isOpen {
+                    // The record that was open runs into the long line: drop it whole.
+                    let start = parser.startLine
+                    do throws(RowError) { try parser.finish() } catch {}
+                    rejectRecord(start, field: 1, "record longer than the limit of \(reader.maxLine) bytes; skipped")
+                } else {
                     reject(column: 1, "line longer than the limit of \(reader.maxLine) bytes; skipped")
                 }
                 continue

@@ -25,6 +25,7 @@ enum LineChunk {
 /// Reads a file in fixed chunks (1 MiB by default) and splits it into lines in constant memory.
 final class LineReader {
     private let fd: Int32
+    private let path: String
     private let chunkSize: Int
     /// The longest line handed out; longer ones become `.tooLong`.
     let maxLine: Int
@@ -46,6 +47,7 @@ final class LineReader {
 
     /// Opens `path`.
     init(path: String, chunkSize: Int = 1 << 20, maxLine: Int = 1 << 20) throws {
+        self.path = path
         fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw ImportFileError(path: path, reason: String(cString: strerror(errno))) }
         var st = stat()
@@ -120,7 +122,7 @@ final class LineReader {
             let got = read(fd, chunk, chunkSize)
             if got < 0 {
                 if errno == EINTR { continue }
-                throw ImportFileError(path: "", reason: String(cString: strerror(errno)))
+                throw ImportFileError(path: path, reason: String(cString: strerror(errno)))
             }
             if got == 0 { atEOF = true }
             bytesRead += Int64(got)

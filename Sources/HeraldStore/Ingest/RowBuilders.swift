@@ -86,7 +86,7 @@ struct EventRowBuilder {
             case .messageID: messageID = v == .null ? nil : try FieldConversion.identifier(.json(v), field: key)
             case .properties:
                 switch v {
-                case .null: properties = nil
+                case .null, .object([]): properties = nil
                 case .object(let members):
                     properties = JSONWriter.canonical(v)
                     for m in members {
@@ -100,11 +100,11 @@ struct EventRowBuilder {
         }
     }
 
-    /// The event; throws naming the first missing required field.
+    /// The event; throws naming the first missing required field (at byte offset 0).
     func finish(keys: (user: String, name: String)) throws(RowError) -> EventRecord {
-        guard let userID else { throw RowError(column: 1, message: "missing required field '\(keys.user)'") }
-        guard let name else { throw RowError(column: 1, message: "missing required field '\(keys.name)'") }
-        guard let millis else { throw RowError(column: 1, message: "missing required field 'timestamp'") }
+        guard let userID else { throw RowError(column: 0, message: "missing required field '\(keys.user)'") }
+        guard let name else { throw RowError(column: 0, message: "missing required field '\(keys.name)'") }
+        guard let millis else { throw RowError(column: 0, message: "missing required field 'timestamp'") }
         return EventRecord(
             userID: userID, name: name, timestampMillis: millis, propertiesJSON: properties, numbers: numbers,
             messageID: messageID)

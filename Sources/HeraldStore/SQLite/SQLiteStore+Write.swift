@@ -13,18 +13,6 @@ struct FreshIDs {
 enum StoredAttribute {
     static let number: Int64 = 1, bool: Int64 = 2, string: Int64 = 3, timestamp: Int64 = 4, list: Int64 = 5
 
-    /// The (type, value) pair of a non-null value.
-    static func encode(_ v: Value) -> (Int64, (any DatabaseValueConvertible)?) {
-        switch v {
-        case .null: (0, nil)
-        case .number(let d): (number, d)
-        case .bool(let b): (bool, b ? 1 : 0)
-        case .string(let s): (string, s)
-        case .timestamp(let t): (timestamp, t)
-        case .list(let l): (list, JSONWriter.stringArray(l))
-        }
-    }
-
     /// The value of a stored (type, value) pair.
     static func decode(type: Int64, _ dbv: DatabaseValue) -> Value {
         switch type {
@@ -42,17 +30,39 @@ extension SQLiteStore {
     /// The reserved columns of `users`, in the order `reservedValues` returns them.
     static let reservedColumns = ["email", "phone", "timezone", "locale", "created_at", "birthday", "last_seen_at"]
 
-    /// Present reserved fields of an upsert as (column index, value).
-    static func reservedValues(_ u: UserUpsert) -> [(Int, (any DatabaseValueConvertible)?)] {
-        var out: [(Int, (any DatabaseValueConvertible)?)] = []
-        if let v = u.email { out.append((0, v)) }
-        if let v = u.phone { out.append((1, v)) }
-        if let v = u.timezone { out.append((2, v)) }
-        if let v = u.locale { out.append((3, v)) }
-        if let v = u.createdAt { out.append((4, v)) }
-        if let v = u.birthday { out.append((5, v.map { $0.description })) }
-        if let v = u.lastSeenAt { out.append((6, v)) }
-        return out
+    /// A reserved field's SQL value.
+    enum ReservedValue {
+        case text(String?)
+        case integer(Int64?)
+
+        /// Binds the value at parameter `i`.
+        func bind(_ r: RawStatement, _ i: Int32) {
+            switch self {
+            case .text(let t): r.bind(i, t)
+            case .integer(let v): r.bind(i, v)
+            }
+        }
+    }
+
+    /// Present reserved fields of an upsert as (column index, value), and their bit mask.
+    static func reservedValues(_ u: UserUpsert) -> (fields: [(Int, ReservedValue)], mask: Int) {
+        var out: [(Int, ReservedValue)] = []
+        if let v = u.email { out.append((0, .text(v))) }
+        if let v = u.phone { out.append((1, .text(v))) }
+        if let v = u.timezone { out.append((2, .text(v))) }
+        if let v = u.locale { out.append((3, .text(v))) }
+        if let v = u.createdAt { out.append((4, .integer(v))) }
+        if let v = u.birthday { out.append((5, .text(v?.description))) }
+        if let v = u.lastSeenAt { out.append((6, .integer(v))) }
+        return (out, out.reduce(0) { $0 | 1 << $1.0 })
+    }
+
+    /// `UPDATE users …` for the reserved columns in `mask`, changing the row only when a value differs.
+    static let updateSQL: [String] = (0..<128).map { mask in
+        let cols = reservedColumns.indices.filter { mask & (1 << $0) != 0 }.map { reservedColumns[$0] }
+        let sets = cols.map { "\($0) = ?" }.joined(separator: ", ")
+        let diff = cols.map { "\($0) IS NOT ?" }.joined(separator: " OR ")
+        return "UPDATE users SET \(sets), updated_at = ? WHERE pk = ? AND (\(diff))"
     }
 
     /// The committed or fresh pk of a user, or nil.
@@ -75,49 +85,41 @@ extension SQLiteStore {
 
     /// Upserts a batch of users in one transaction: present fields are written, absent ones kept.
     public func upsertUsers(_ batch: [UserUpsert]) async throws -> BatchResult {
+        if batch.count >= 1000 { try await warmUserCache() }
         let now = clock()
         let (result, fresh) = try await pool.write { db -> (BatchResult, FreshIDs) in
             var fresh = FreshIDs()
             var result = BatchResult()
+            let insert = RawStatement(db, try db.cachedStatement(sql: Self.insertUserSQL))
             for u in batch {
-                let fields = Self.reservedValues(u)
-                if let pk = try self.userPK(db, u.id, fresh) {
-                    var changed = false
-                    if !fields.isEmpty {
-                        let sets = fields.map { "\(Self.reservedColumns[$0.0]) = ?" }.joined(separator: ", ")
-                        let diff = fields.map { "\(Self.reservedColumns[$0.0]) IS NOT ?" }.joined(separator: " OR ")
-                        var args = StatementArguments(fields.map { $0.1 })
-                        args += [now, pk]
-                        args += StatementArguments(fields.map { $0.1 })
-                        try db.cachedStatement(
-                            sql: "UPDATE users SET \(sets), updated_at = ? WHERE pk = ? AND (\(diff))"
-                        ).execute(arguments: args)
-                        changed = db.changesCount > 0
+                var pk = self.userCache.withLock { $0[u.id] } ?? fresh.users[u.id]
+                if pk == nil {
+                    // Unknown here: try the insert first (another process may have created the user).
+                    insert.bind(1, u.id)
+                    insert.bind(2, u.email ?? nil)
+                    insert.bind(3, u.phone ?? nil)
+                    insert.bind(4, u.timezone ?? nil)
+                    insert.bind(5, u.locale ?? nil)
+                    insert.bind(6, u.createdAt ?? nil)
+                    insert.bind(7, (u.birthday ?? nil)?.description)
+                    insert.bind(8, u.lastSeenAt ?? nil)
+                    insert.bind(9, now)
+                    insert.bind(10, now)
+                    try insert.run()
+                    if db.changesCount > 0 {
+                        let newPK = db.lastInsertedRowID
+                        fresh.users[u.id] = newPK
+                        _ = try self.writeAttributes(db, pk: newPK, u.attributes, &fresh)
+                        result.inserted += 1
+                        continue
                     }
-                    if try self.writeAttributes(db, pk: pk, u.attributes, &fresh) {
-                        if !changed {
-                            try db.cachedStatement(sql: "UPDATE users SET updated_at = ? WHERE pk = ?")
-                                .execute(arguments: [now, pk])
-                        }
-                        changed = true
-                    }
-                    if changed { result.updated += 1 } else { result.unchanged += 1 }
+                    pk = try self.userPK(db, u.id, fresh)
+                }
+                guard let pk else { throw DatabaseError(message: "user \(u.id) vanished during an upsert") }
+                if try self.updateUser(db, pk: pk, u, now: now, &fresh) {
+                    result.updated += 1
                 } else {
-                    var values: [(any DatabaseValueConvertible)?] = Array(repeating: nil, count: 7)
-                    for (i, v) in fields { values[i] = v }
-                    var args = StatementArguments([u.id])
-                    args += StatementArguments(values)
-                    args += [now, now]
-                    try db.cachedStatement(
-                        sql: """
-                            INSERT INTO users(id, \(Self.reservedColumns.joined(separator: ", ")), inserted_at, updated_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """
-                    ).execute(arguments: args)
-                    let pk = db.lastInsertedRowID
-                    fresh.users[u.id] = pk
-                    _ = try self.writeAttributes(db, pk: pk, u.attributes, &fresh)
-                    result.inserted += 1
+                    result.unchanged += 1
                 }
             }
             try self.recordChange(
@@ -126,6 +128,37 @@ extension SQLiteStore {
         }
         publish(fresh)
         return result
+    }
+
+    /// Inserts a user unless the id exists.
+    static let insertUserSQL = """
+        INSERT INTO users(id, \(reservedColumns.joined(separator: ", ")), inserted_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING
+        """
+
+    /// Merges an upsert into an existing user; true when anything stored changed.
+    func updateUser(_ db: Database, pk: Int64, _ u: UserUpsert, now: Int64, _ fresh: inout FreshIDs) throws -> Bool {
+        let (fields, mask) = Self.reservedValues(u)
+        var changed = false
+        if !fields.isEmpty {
+            let update = RawStatement(db, try db.cachedStatement(sql: Self.updateSQL[mask]))
+            let n = Int32(fields.count)
+            for (k, f) in fields.enumerated() {
+                f.1.bind(update, Int32(k) + 1)
+                f.1.bind(update, n + 3 + Int32(k))
+            }
+            update.bind(n + 1, now)
+            update.bind(n + 2, pk)
+            try update.run()
+            changed = db.changesCount > 0
+        }
+        if try writeAttributes(db, pk: pk, u.attributes, &fresh) {
+            if !changed {
+                try db.cachedStatement(sql: "UPDATE users SET updated_at = ? WHERE pk = ?").execute(arguments: [now, pk])
+            }
+            changed = true
+        }
+        return changed
     }
 
     /// Writes custom attributes of one user; true when anything changed.
@@ -137,14 +170,35 @@ extension SQLiteStore {
                 try db.cachedStatement(sql: "DELETE FROM user_attributes WHERE user_pk = ? AND attribute_id = ?")
                     .execute(arguments: [pk, aid])
             } else {
-                let (type, v) = StoredAttribute.encode(value)
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO user_attributes(user_pk, attribute_id, type, value) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(user_pk, attribute_id) DO UPDATE SET type = excluded.type, value = excluded.value
-                        WHERE type IS NOT excluded.type OR value IS NOT excluded.value
-                        """
-                ).execute(arguments: [pk, aid, type, v])
+                let upsert = RawStatement(
+                    db,
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT INTO user_attributes(user_pk, attribute_id, type, value) VALUES (?, ?, ?, ?)
+                            ON CONFLICT(user_pk, attribute_id) DO UPDATE SET type = excluded.type, value = excluded.value
+                            WHERE type IS NOT excluded.type OR value IS NOT excluded.value
+                            """))
+                upsert.bind(1, pk)
+                upsert.bind(2, aid)
+                switch value {
+                case .null: break
+                case .number(let d):
+                    upsert.bind(3, StoredAttribute.number)
+                    upsert.bind(4, d)
+                case .bool(let b):
+                    upsert.bind(3, StoredAttribute.bool)
+                    upsert.bind(4, Int64(b ? 1 : 0))
+                case .string(let t):
+                    upsert.bind(3, StoredAttribute.string)
+                    upsert.bind(4, t)
+                case .timestamp(let t):
+                    upsert.bind(3, StoredAttribute.timestamp)
+                    upsert.bind(4, t)
+                case .list(let l):
+                    upsert.bind(3, StoredAttribute.list)
+                    upsert.bind(4, JSONWriter.stringArray(l))
+                }
+                try upsert.run()
             }
             if db.changesCount > 0 { changed = true }
         }

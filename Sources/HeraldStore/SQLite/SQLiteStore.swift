@@ -41,6 +41,45 @@ public final class SQLiteStore: AudienceStore {
         self.schema = schema
         self.clock = clock
         try Self.migrator.migrate(pool)
+        try restoreEventIndexIfMissing()
+    }
+
+    /// The (user, name, time) index of events: facts(id:) and the snapshot's ordered scan use it.
+    static let eventIndexSQL = "CREATE INDEX IF NOT EXISTS events_user_name_ts ON events(user_pk, name_id, ts)"
+
+    /// Recreates the events index when a bulk load died before restoring it.
+    private func restoreEventIndexIfMissing() throws {
+        let present = try pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'events_user_name_ts'")
+                ?? false
+        }
+        if !present { try pool.write { db in try db.execute(sql: Self.eventIndexSQL) } }
+    }
+
+    /// Drops the events (user, name, time) index for a load of at least 100,000 events that is at
+    /// least as large as the table: rebuilding it once by sorting is far cheaper than maintaining it
+    /// row by row (measured 2x on the import rate). Until `endBulkLoad()`, `facts(id:)` scans the table.
+    public func beginBulkLoad(estimatedEvents: Int) async throws -> Bool {
+        try await pool.write { db in
+            let existing = try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM events") ?? 0
+            guard estimatedEvents >= 100_000, estimatedEvents >= existing else { return false }
+            try db.execute(sql: "DROP INDEX IF EXISTS events_user_name_ts")
+            return true
+        }
+    }
+
+    /// Rebuilds the events index dropped by `beginBulkLoad`.
+    public func endBulkLoad() async throws {
+        try await pool.writeWithoutTransaction { db in
+            // Helper threads for the sort that builds the index.
+            try db.execute(sql: "PRAGMA threads = 2")
+            try db.inTransaction {
+                try db.execute(sql: Self.eventIndexSQL)
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA threads = 0")
+        }
     }
 
     /// The schema, as migrations. Times are epoch seconds except `events.ts` (epoch ms).
@@ -75,7 +114,7 @@ public final class SQLiteStore: AudienceStore {
                       properties TEXT,
                       message_id TEXT,
                       dedupe_key INTEGER NOT NULL UNIQUE);
-                    CREATE INDEX events_user_name_ts ON events(user_pk, name_id, ts);
+                    \(Self.eventIndexSQL);
                     CREATE TABLE event_numbers (
                       event_id INTEGER NOT NULL REFERENCES events(id),
                       key_id INTEGER NOT NULL REFERENCES property_keys(id),
@@ -106,10 +145,15 @@ public final class SQLiteStore: AudienceStore {
         return m
     }
 
-    /// Appends a row to `changes`; called inside every write transaction.
+    /// Appends a row to `changes`; called inside every write transaction. The newest 100,000
+    /// rows are kept (AUTOINCREMENT keeps the sequence growing after old rows are pruned).
     func recordChange(_ db: Database, kind: String, userID: String? = nil, rows: Int) throws {
         try db.cachedStatement(sql: "INSERT INTO changes(kind, user_id, rows, at) VALUES (?, ?, ?, ?)")
             .execute(arguments: [kind, userID, rows, clock()])
+        let seq = db.lastInsertedRowID
+        if seq % 1000 == 0 {
+            try db.cachedStatement(sql: "DELETE FROM changes WHERE seq <= ?").execute(arguments: [seq - 100_000])
+        }
     }
 
     /// Number of users and events.
