@@ -32,7 +32,10 @@ let package = Package(
         // The Store protocol, the SQLite store and ingestion.
         .target(
             name: "HeraldStore",
-            dependencies: ["HeraldCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "HeraldCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         // libcurl, with typed wrappers over its variadic calls.
         .systemLibrary(
