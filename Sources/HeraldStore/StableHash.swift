@@ -38,17 +38,15 @@ public struct StableHash: Sendable {
     /// The hash as a signed integer (SQL INTEGER).
     public var signed: Int64 { Int64(bitPattern: value) }
 
-    /// The de-duplication key of an event: its message id when given, else user, name, time and properties.
-    public static func eventKey(_ e: EventRecord) -> Int64 {
+    /// The per-user identity of an event inside (user, name, time): its message id when given,
+    /// else its canonical properties.
+    public static func eventIdentity(_ e: EventRecord) -> Int64 {
         var h = StableHash()
         if let m = e.messageID {
             h.add("m")
             h.add(m)
         } else {
-            h.add("e")
-            h.add(e.userID)
-            h.add(e.name)
-            h.add(e.timestampMillis)
+            h.add("p")
             h.add(e.propertiesJSON ?? "")
         }
         return h.signed

@@ -51,12 +51,15 @@ import Testing
         #expect(e.value == 0x8594_4171_f739_67e8)
     }
 
-    @Test func eventKeyPrefersMessageID() {
-        let a = EventRecord(userID: "u", name: "x", timestampMillis: 1, messageID: "m")
+    @Test func eventIdentityPrefersMessageIDElseProperties() {
+        let a = EventRecord(userID: "u", name: "x", timestampMillis: 1, propertiesJSON: "{\"a\":1}", messageID: "m")
         var b = a
-        b.timestampMillis = 2
-        #expect(StableHash.eventKey(a) == StableHash.eventKey(b))
+        b.propertiesJSON = "{\"a\":2}"
+        #expect(StableHash.eventIdentity(a) == StableHash.eventIdentity(b))
         b.messageID = nil
-        #expect(StableHash.eventKey(a) != StableHash.eventKey(b))
+        #expect(StableHash.eventIdentity(a) != StableHash.eventIdentity(b))
+        var c = b
+        c.propertiesJSON = "{\"a\":1}"
+        #expect(StableHash.eventIdentity(c) != StableHash.eventIdentity(b))
     }
 }

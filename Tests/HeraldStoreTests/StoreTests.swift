@@ -189,23 +189,29 @@ import Testing
         #expect(try await store.counts() == (3, 3))
     }
 
-    @Test func bulkLoadDefersTheEventIndexAndReopeningRestoresIt() async throws {
+    @Test func messageIDsDeduplicateAcrossUsersAndTimes() async throws {
         let dir = try TempDir()
         let store = try makeStore(dir)
-        func hasIndex() async throws -> Bool {
-            try await store.pool.read { db in
-                try Bool.fetchOne(
-                    db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'events_user_name_ts'") ?? false
-            }
+        let first = try await store.insertEvents([
+            EventRecord(userID: "u1", name: "x", timestampMillis: 1_000, messageID: "m-1"),
+            EventRecord(userID: "u1", name: "x", timestampMillis: 1_000, propertiesJSON: "{\"a\":1}"),
+            EventRecord(userID: "u1", name: "x", timestampMillis: 1_000, propertiesJSON: "{\"a\":2}"),
+        ])
+        #expect(first.inserted == 3)
+        // The same message id again, from another user and a later time: a re-send, not a new event.
+        let again = try await store.insertEvents([
+            EventRecord(userID: "u2", name: "x", timestampMillis: 9_000, messageID: "m-1"),
+            EventRecord(userID: "u1", name: "x", timestampMillis: 1_000, propertiesJSON: "{\"a\":2}"),
+        ])
+        #expect(again.inserted == 0)
+        #expect(again.unchanged == 2)
+        #expect(try await store.counts().events == 3)
+        // The identity index is the one the snapshot and facts(id:) read through.
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "EXPLAIN QUERY PLAN SELECT ts FROM events WHERE user_pk = 1 AND name_id = 1 ORDER BY ts"
+            ).map { ($0["detail"] as String?) ?? "" }
         }
-        #expect(try await store.beginBulkLoad(estimatedEvents: 10) == false)
-        #expect(try await store.beginBulkLoad(estimatedEvents: 1_000_000))
-        #expect(try await hasIndex() == false)
-        _ = try await store.insertEvents([EventRecord(userID: "u", name: "x", timestampMillis: 1)])
-        #expect(try await store.facts(id: "u")?.allEventTimes == [0])
-        _ = try makeStore(dir)
-        #expect(try await hasIndex())
-        try await store.endBulkLoad()
-        #expect(try await hasIndex())
+        #expect(plan.joined().contains("events_identity"), "\(plan)")
     }
 }

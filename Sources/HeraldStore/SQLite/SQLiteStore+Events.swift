@@ -19,7 +19,8 @@ extension SQLiteStore {
     /// Inserts a batch of events in one transaction, creating unknown users and skipping duplicates.
     ///
     /// Rows are written in (user, name, time) order, so of two events in one batch that share a
-    /// message id, the earlier one is kept. The de-duplication key is `StableHash.eventKey`.
+    /// message id, the earlier one is kept. Duplicates are found by the unique (user, name, time,
+    /// `StableHash.eventIdentity`) index, and by `event_message_ids` for message ids across users.
     public func insertEvents(_ batch: [EventRecord]) async throws -> BatchResult {
         if batch.count >= 1000 { try await warmUserCache() }
         let now = clock()
@@ -30,9 +31,11 @@ extension SQLiteStore {
                 sql: "INSERT INTO users(id, inserted_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING"))
             let insertEvent = RawStatement(db, try db.cachedStatement(
                 sql: """
-                    INSERT INTO events(user_pk, name_id, ts, properties, message_id, dedupe_key)
-                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING
+                    INSERT INTO events(user_pk, name_id, ts, properties, message_id, identity)
+                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_pk, name_id, ts, identity) DO NOTHING
                     """))
+            let insertMessageID = RawStatement(db, try db.cachedStatement(
+                sql: "INSERT INTO event_message_ids(message_id) VALUES (?) ON CONFLICT(message_id) DO NOTHING"))
             let insertNumber = RawStatement(db, try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO event_numbers(event_id, key_id, value) VALUES (?, ?, ?)"))
             var created = 0
@@ -70,12 +73,21 @@ extension SQLiteStore {
             keys.sort { a, b in (a.pk, a.name, a.ts, a.index) < (b.pk, b.name, b.ts, b.index) }
             for k in keys {
                 let e = batch[k.index]
+                if let messageID = e.messageID {
+                    // A message id is unique across users: a re-sent event may carry a new time.
+                    insertMessageID.bind(1, messageID)
+                    try insertMessageID.run()
+                    if db.changesCount == 0 {
+                        result.unchanged += 1
+                        continue
+                    }
+                }
                 insertEvent.bind(1, k.pk)
                 insertEvent.bind(2, k.name)
                 insertEvent.bind(3, e.timestampMillis)
                 insertEvent.bind(4, e.propertiesJSON)
                 insertEvent.bind(5, e.messageID)
-                insertEvent.bind(6, StableHash.eventKey(e))
+                insertEvent.bind(6, StableHash.eventIdentity(e))
                 try insertEvent.run()
                 guard db.changesCount > 0 else {
                     result.unchanged += 1

@@ -44,43 +44,28 @@ public final class SQLiteStore: AudienceStore {
         try restoreEventIndexIfMissing()
     }
 
-    /// The (user, name, time) index of events: facts(id:) and the snapshot's ordered scan use it.
-    static let eventIndexSQL = "CREATE INDEX IF NOT EXISTS events_user_name_ts ON events(user_pk, name_id, ts)"
+    /// The identity of an event, unique: (user, name, time, hash of properties or message id).
+    /// It is the de-duplication and also the index facts(id:) and the snapshot's ordered scan use.
+    /// Keyed by user first, so a batch sorted by user writes it in order (a random hash key would
+    /// touch a random page per row once the table outgrows the page cache).
+    static let eventIndexSQL =
+        "CREATE UNIQUE INDEX IF NOT EXISTS events_identity ON events(user_pk, name_id, ts, identity)"
 
     /// Recreates the events index when a bulk load died before restoring it.
     private func restoreEventIndexIfMissing() throws {
         let present = try pool.read { db in
             try Bool.fetchOne(
-                db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'events_user_name_ts'")
+                db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'events_identity'")
                 ?? false
         }
         if !present { try pool.write { db in try db.execute(sql: Self.eventIndexSQL) } }
     }
 
-    /// Drops the events (user, name, time) index for a load of at least 100,000 events that is at
-    /// least as large as the table: rebuilding it once by sorting is far cheaper than maintaining it
-    /// row by row (measured 2x on the import rate). Until `endBulkLoad()`, `facts(id:)` scans the table.
-    public func beginBulkLoad(estimatedEvents: Int) async throws -> Bool {
-        try await pool.write { db in
-            let existing = try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM events") ?? 0
-            guard estimatedEvents >= 100_000, estimatedEvents >= existing else { return false }
-            try db.execute(sql: "DROP INDEX IF EXISTS events_user_name_ts")
-            return true
-        }
-    }
+    /// Nothing is deferred: the identity index is the de-duplication, so it stays during any load.
+    public func beginBulkLoad(estimatedEvents: Int) async throws -> Bool { false }
 
-    /// Rebuilds the events index dropped by `beginBulkLoad`.
-    public func endBulkLoad() async throws {
-        try await pool.writeWithoutTransaction { db in
-            // Helper threads for the sort that builds the index.
-            try db.execute(sql: "PRAGMA threads = 2")
-            try db.inTransaction {
-                try db.execute(sql: Self.eventIndexSQL)
-                return .commit
-            }
-            try db.execute(sql: "PRAGMA threads = 0")
-        }
-    }
+    /// Nothing to restore (see `beginBulkLoad`).
+    public func endBulkLoad() async throws {}
 
     /// The schema, as migrations. Times are epoch seconds except `events.ts` (epoch ms).
     static var migrator: DatabaseMigrator {
@@ -113,7 +98,8 @@ public final class SQLiteStore: AudienceStore {
                       ts INTEGER NOT NULL,
                       properties TEXT,
                       message_id TEXT,
-                      dedupe_key INTEGER NOT NULL UNIQUE);
+                      identity INTEGER NOT NULL);
+                    CREATE TABLE event_message_ids (message_id TEXT PRIMARY KEY) WITHOUT ROWID;
                     \(Self.eventIndexSQL);
                     CREATE TABLE event_numbers (
                       event_id INTEGER NOT NULL REFERENCES events(id),
