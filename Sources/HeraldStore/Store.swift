@@ -116,13 +116,14 @@ public protocol AudienceStore: Sendable {
     /// Prepares for loading about `estimatedEvents` events at once (e.g. by deferring index
     /// maintenance); true when something was deferred and `endBulkLoad()` must follow.
     func beginBulkLoad(estimatedEvents: Int) async throws -> Bool
-    /// Restores what `beginBulkLoad` deferred.
-    func endBulkLoad() async throws
+    /// Restores what `beginBulkLoad` deferred; returns how many loaded rows turned out to be duplicates
+    /// (and were removed).
+    func endBulkLoad() async throws -> Int
 }
 
 extension AudienceStore {
     /// Defers nothing.
     public func beginBulkLoad(estimatedEvents: Int) async throws -> Bool { false }
     /// Nothing to restore.
-    public func endBulkLoad() async throws {}
+    public func endBulkLoad() async throws -> Int { 0 }
 }

@@ -23,6 +23,8 @@ public struct Importer: Sendable {
     public var maxLineBytes: Int
     /// Row problems listed in a report before the rest are only counted.
     public var maxListedDiagnostics: Int
+    /// Events files estimated at this many events or more are bulk-loaded (see `AudienceStore.beginBulkLoad`).
+    public var bulkLoadThreshold = 100_000
     /// Lets the store defer index maintenance for a large events file (see `AudienceStore.beginBulkLoad`).
     public var allowBulkLoad = true
 
@@ -62,17 +64,26 @@ public struct Importer: Sendable {
             throw ImportFormatError(description: "events are imported from NDJSON or Segment files, not CSV")
         }
         // About 110 bytes per event line in typical exports.
-        let bulk = allowBulkLoad ? try await store.beginBulkLoad(estimatedEvents: Int(reader.totalBytes / 110)) : false
+        let estimate = Int(reader.totalBytes / 110)
+        let bulk =
+            allowBulkLoad && estimate >= bulkLoadThreshold
+            ? try await store.beginBulkLoad(estimatedEvents: estimate) : false
         do {
             try await session.run(reader, progress: progress) { s, line in
                 if format == .segment { s.segmentLine(line) } else { s.eventLine(line) }
             }
         } catch {
-            if bulk { try? await store.endBulkLoad() }
+            if bulk { _ = try? await store.endBulkLoad() }
             throw error
         }
-        if bulk { try await store.endBulkLoad() }
-        return try await session.finish()
+        var report = try await session.finish()
+        if bulk {
+            // Duplicates found when the deferred identity index was built were counted as inserted.
+            let removed = try await store.endBulkLoad()
+            report.inserted -= removed
+            report.unchanged += removed
+        }
+        return report
     }
 }
 

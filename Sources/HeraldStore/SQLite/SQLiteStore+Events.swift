@@ -31,9 +31,11 @@ extension SQLiteStore {
                 sql: "INSERT INTO users(id, inserted_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING"))
             let insertEvent = RawStatement(db, try db.cachedStatement(
                 sql: """
-                    INSERT INTO events(user_pk, name_id, ts, properties, message_id, identity)
-                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_pk, name_id, ts, identity) DO NOTHING
+                    INSERT OR IGNORE INTO events(user_pk, name_id, ts, properties, message_id, identity)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     """))
+            // OR IGNORE, not ON CONFLICT(…): during a bulk load the identity index is absent and the
+            // duplicates go in, to be removed when the index is rebuilt (see beginBulkLoad).
             let insertMessageID = RawStatement(db, try db.cachedStatement(
                 sql: "INSERT INTO event_message_ids(message_id) VALUES (?) ON CONFLICT(message_id) DO NOTHING"))
             let insertNumber = RawStatement(db, try db.cachedStatement(

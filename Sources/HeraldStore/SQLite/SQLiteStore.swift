@@ -51,21 +51,64 @@ public final class SQLiteStore: AudienceStore {
     static let eventIndexSQL =
         "CREATE UNIQUE INDEX IF NOT EXISTS events_identity ON events(user_pk, name_id, ts, identity)"
 
-    /// Recreates the events index when a bulk load died before restoring it.
+    /// Finishes a bulk load that died before `endBulkLoad()`: removes its duplicates, rebuilds the index.
     private func restoreEventIndexIfMissing() throws {
         let present = try pool.read { db in
             try Bool.fetchOne(
                 db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'index' AND name = 'events_identity'")
                 ?? false
         }
-        if !present { try pool.write { db in try db.execute(sql: Self.eventIndexSQL) } }
+        if !present { _ = try rebuildEventIdentity() }
     }
 
-    /// Nothing is deferred: the identity index is the de-duplication, so it stays during any load.
-    public func beginBulkLoad(estimatedEvents: Int) async throws -> Bool { false }
+    /// Drops the identity index for a load at least as large as the table (the importer asks only for
+    /// files of `Importer.bulkLoadThreshold` events or more). A time-ordered file touches a different user, so a different index page, on nearly every
+    /// row; appending and then building the index once by sorting is far cheaper. Until
+    /// `endBulkLoad()`, readers may see a duplicate that the load will remove.
+    public func beginBulkLoad(estimatedEvents: Int) async throws -> Bool {
+        try await pool.write { db in
+            let existing = try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM events") ?? 0
+            guard estimatedEvents > 0, estimatedEvents >= existing else { return false }
+            try db.execute(sql: "DROP INDEX IF EXISTS events_identity")
+            return true
+        }
+    }
 
-    /// Nothing to restore (see `beginBulkLoad`).
-    public func endBulkLoad() async throws {}
+    /// Removes the duplicates a bulk load appended (keeping the first copy) and rebuilds the index.
+    public func endBulkLoad() async throws -> Int {
+        try rebuildEventIdentity()
+    }
+
+    /// Deletes every event whose identity an earlier row already has, then builds the unique index;
+    /// one transaction, so a crash leaves the index missing and the next open does it again.
+    private func rebuildEventIdentity() throws -> Int {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA threads = 2")  // helper threads for the sorts
+            defer { try? db.execute(sql: "PRAGMA threads = 0") }
+            var removed = 0
+            try db.inTransaction {
+                try db.execute(
+                    sql: """
+                        CREATE TEMP TABLE duplicate_events AS
+                        SELECT id FROM (
+                          SELECT id, row_number() OVER (
+                            PARTITION BY user_pk, name_id, ts, identity ORDER BY id) AS copy
+                          FROM events)
+                        WHERE copy > 1
+                        """)
+                removed = try Int.fetchOne(db, sql: "SELECT count(*) FROM duplicate_events") ?? 0
+                if removed > 0 {
+                    try db.execute(
+                        sql: "DELETE FROM event_numbers WHERE event_id IN (SELECT id FROM duplicate_events)")
+                    try db.execute(sql: "DELETE FROM events WHERE id IN (SELECT id FROM duplicate_events)")
+                }
+                try db.execute(sql: "DROP TABLE duplicate_events")
+                try db.execute(sql: Self.eventIndexSQL)
+                return .commit
+            }
+            return removed
+        }
+    }
 
     /// The schema, as migrations. Times are epoch seconds except `events.ts` (epoch ms).
     static var migrator: DatabaseMigrator {
