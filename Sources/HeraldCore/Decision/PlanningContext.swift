@@ -1,0 +1,75 @@
+/// Per-pass caches of one planning run: clocks and window slots per time zone, aggregate activity profiles.
+final class PlanningContext {
+    /// One time zone's clock, offsets and window slots.
+    final class Zone {
+        let clock: LocalClock
+        let defaulted: Bool
+        let offsets: ZoneOffsetCache
+        let slots: WindowSlots
+
+        init(clock: LocalClock, defaulted: Bool, offsets: ZoneOffsetCache, slots: WindowSlots) {
+            self.clock = clock
+            self.defaulted = defaulted
+            self.offsets = offsets
+            self.slots = slots
+        }
+    }
+
+    let pipeline: DecisionPipeline
+    let capPolicy: CapPolicy
+    private var zones: [Int32: Zone] = [:]
+    /// The audience's aggregate profile and everyone's (best_time fallbacks).
+    private(set) var segmentProfile = ActivityProfile()
+    private(set) var everyoneProfile = ActivityProfile()
+
+    init(pipeline: DecisionPipeline, audience: [Bool]?) {
+        self.pipeline = pipeline
+        capPolicy = CapPolicy(rules: pipeline.inputs.policy.caps, adaptive: pipeline.inputs.policy.adaptiveCaps)
+        if let audience, pipeline.campaign.sendTime.strategy == .bestTime { buildAggregates(audience) }
+    }
+
+    var windowEnd: Int64 { pipeline.occurrence.start + pipeline.campaign.sendTime.within }
+
+    /// The zone of snapshot zone code `code` (-1: missing).
+    func zone(_ code: Int32) -> Zone {
+        if let z = zones[code] { return z }
+        let s = pipeline.inputs.snapshot
+        let name = code >= 0 ? s.timezoneNames[Int(code)] : nil
+        let (clock, defaulted) = LocalClock.resolve(name, fallback: pipeline.inputs.policy.defaultTimezone)
+        let now = pipeline.inputs.now
+        let horizon = now - Int64(ActivityProfile.horizonWeeks) * 604_800
+        let z = Zone(
+            clock: clock, defaulted: defaulted,
+            offsets: ZoneOffsetCache(clock: clock, from: horizon, to: max(now, windowEnd)),
+            slots: WindowSlots(clock: clock, from: pipeline.occurrence.start, to: windowEnd))
+        zones[code] = z
+        return z
+    }
+
+    /// Row `row`'s own profile.
+    func ownProfile(_ row: Int) -> ActivityProfile {
+        let s = pipeline.inputs.snapshot
+        var p = ActivityProfile()
+        let events = s.allEvents
+        p.add(events.timestamps[events.range(row)], now: pipeline.inputs.now, offsets: zone(s.timezone[row]).offsets)
+        return p
+    }
+
+    private func buildAggregates(_ audience: [Bool]) {
+        for row in audience.indices {
+            let p = ownProfile(row)
+            guard p.isSufficient else { continue }
+            everyoneProfile.addNormalized(p)
+            if audience[row] { segmentProfile.addNormalized(p) }
+        }
+    }
+
+    /// The profile `best_time` uses for `row`, and where it came from (`own`, `segment`, `everyone`, `none`).
+    func profile(_ row: Int) -> (ActivityProfile, String) {
+        let own = ownProfile(row)
+        if own.isSufficient { return (own, "own (\(own.events) events)") }
+        if segmentProfile.events > 0 { return (segmentProfile, "segment's (own history: \(own.events) events)") }
+        if everyoneProfile.events > 0 { return (everyoneProfile, "everyone's (own history: \(own.events) events)") }
+        return (own, "none: no activity anywhere, first hour of the window")
+    }
+}
