@@ -13,7 +13,10 @@ struct DecisionCLITests {
         let store = try SQLiteStore(path: h.root + "/var/herald.db")
         return try store.pool.read { db in
             let tables = try String.fetchAll(
-                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                db,
+                sql:
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
             var out = tables
             for t in tables { out += try Row.fetchAll(db, sql: "SELECT * FROM \"\(t)\"").map(\.description) }
             return out
@@ -68,7 +71,11 @@ struct DecisionCLITests {
         #expect(try Self.dbBytes(h) == before, "dry-run and why must not write")
         #expect(try Self.dump(h) == rows)
         #expect(!(try Self.dump(h).contains("ledger")), "a dry-run never creates the ledger")
-        #expect(!FileManager.default.fileExists(atPath: h.root + "/var/herald.db-wal") || (try? Data(contentsOf: URL(fileURLWithPath: h.root + "/var/herald.db-wal")))?.isEmpty != false)
+        #expect(
+            !FileManager.default.fileExists(atPath: h.root + "/var/herald.db-wal")
+                || (try? Data(contentsOf: URL(fileURLWithPath: h.root + "/var/herald.db-wal")))?.isEmpty
+                    != false
+        )
     }
 
     @Test func dryRunTableShowsWhatAMarketerNeeds() throws {
@@ -96,11 +103,15 @@ struct DecisionCLITests {
             """)
         let r = try h.run(["dry-run", "sms-flash", "--at", "2026-11-20T12:00:00Z", "--show", "2"])
         #expect(r.status == 0, "\(r.stderr)")
-        for needle in ["audience", "outcome", "holdout", "send via sms", "planned sends by recipient-local hour", "sample 1", "sample 2", "GSM-7", "1 segment"] {
+        for needle in [
+            "audience", "outcome", "holdout", "send via sms", "planned sends by recipient-local hour",
+            "sample 1", "sample 2", "GSM-7", "1 segment",
+        ] {
             #expect(r.stdout.contains(needle), "missing \(needle) in:\n\(r.stdout)")
         }
         // Quiet hours (21:00–08:00 for SMS in the example config) defer, never drop: no local hour inside them.
-        let json = try Self.jsonLines(try h.run(["dry-run", "sms-flash", "--at", "2026-11-20T12:00:00Z", "--format", "json"]).stdout)
+        let json = try Self.jsonLines(
+            try h.run(["dry-run", "sms-flash", "--at", "2026-11-20T12:00:00Z", "--format", "json"]).stdout)
         #expect(json.contains { $0["outcome"] as? String == "send" })
         #expect(!json.contains { $0["reason"] as? String == "window_missed" })
     }
@@ -108,18 +119,23 @@ struct DecisionCLITests {
     @Test func prefsChangeTheNextDecisionAndWhyExplainsIt() throws {
         let h = try CLITests.seeded()
         defer { h.remove() }
-        let plan = try Self.jsonLines(try h.run(["dry-run", "vip-offer", "--at", Self.at, "--format", "json"]).stdout)
+        let plan = try Self.jsonLines(
+            try h.run(["dry-run", "vip-offer", "--at", Self.at, "--format", "json"]).stdout)
         let user = try #require(plan.first { $0["outcome"] as? String == "send" }?["user"] as? String)
         let why = try h.run(["why", user, "vip-offer", "--at", Self.at])
         #expect(why.status == 0, "\(why.stderr)")
-        for needle in ["audience", "holdout", "consent", "contact", "caps", "send time", "outcome: send", "effective max"] {
+        for needle in [
+            "audience", "holdout", "consent", "contact", "caps", "send time", "outcome: send",
+            "effective max",
+        ] {
             #expect(why.stdout.contains(needle), "missing \(needle) in:\n\(why.stdout)")
         }
         let set = try h.run(["prefs", "set", user, "--topic", "promotions", "--opt-out"])
         #expect(set.status == 0, "\(set.stderr)")
         let show = try h.run(["prefs", "show", user, "--format", "json"])
         #expect(show.stdout.contains("\"promotions\":\"opted_out\""))
-        let after = try Self.jsonLines(try h.run(["dry-run", "vip-offer", "--at", Self.at, "--format", "json"]).stdout)
+        let after = try Self.jsonLines(
+            try h.run(["dry-run", "vip-offer", "--at", Self.at, "--format", "json"]).stdout)
         #expect(after.first { $0["user"] as? String == user }?["reason"] as? String == "opted_out:topic")
         let whyAfter = try h.run(["why", user, "vip-offer", "--at", Self.at])
         #expect(whyAfter.stdout.contains("outcome: suppressed (opted_out:topic)"))

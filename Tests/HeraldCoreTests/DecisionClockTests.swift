@@ -10,28 +10,70 @@ struct DecisionClockTests {
     /// (zone, local date, local time, expected UTC instant).
     @Test(arguments: [
         // No DST.
-        ("Asia/Shanghai", CivilDate(year: 2026, month: 3, day: 8), ClockTime(hour: 10, minute: 0), "2026-03-08T02:00:00Z"),
-        ("Asia/Kathmandu", CivilDate(year: 2026, month: 11, day: 23), ClockTime(hour: 10, minute: 0), "2026-11-23T04:15:00Z"),
+        (
+            "Asia/Shanghai", CivilDate(year: 2026, month: 3, day: 8), ClockTime(hour: 10, minute: 0),
+            "2026-03-08T02:00:00Z"
+        ),
+        (
+            "Asia/Kathmandu", CivilDate(year: 2026, month: 11, day: 23), ClockTime(hour: 10, minute: 0),
+            "2026-11-23T04:15:00Z"
+        ),
         // New York, spring forward 2026-03-08 02:00 EST → 03:00 EDT: 02:30 is skipped and moves to 03:30 EDT.
-        ("America/New_York", CivilDate(year: 2026, month: 3, day: 8), ClockTime(hour: 2, minute: 30), "2026-03-08T07:30:00Z"),
-        ("America/New_York", CivilDate(year: 2026, month: 3, day: 8), ClockTime(hour: 1, minute: 59), "2026-03-08T06:59:00Z"),
-        ("America/New_York", CivilDate(year: 2026, month: 3, day: 8), ClockTime(hour: 3, minute: 0), "2026-03-08T07:00:00Z"),
+        (
+            "America/New_York", CivilDate(year: 2026, month: 3, day: 8), ClockTime(hour: 2, minute: 30),
+            "2026-03-08T07:30:00Z"
+        ),
+        (
+            "America/New_York", CivilDate(year: 2026, month: 3, day: 8), ClockTime(hour: 1, minute: 59),
+            "2026-03-08T06:59:00Z"
+        ),
+        (
+            "America/New_York", CivilDate(year: 2026, month: 3, day: 8), ClockTime(hour: 3, minute: 0),
+            "2026-03-08T07:00:00Z"
+        ),
         // New York, fall back 2026-11-01 02:00 EDT → 01:00 EST: 01:30 happens twice; the first (EDT) wins.
-        ("America/New_York", CivilDate(year: 2026, month: 11, day: 1), ClockTime(hour: 1, minute: 30), "2026-11-01T05:30:00Z"),
-        ("America/New_York", CivilDate(year: 2026, month: 11, day: 1), ClockTime(hour: 2, minute: 30), "2026-11-01T07:30:00Z"),
-        ("America/New_York", CivilDate(year: 2026, month: 11, day: 1), ClockTime(hour: 0, minute: 30), "2026-11-01T04:30:00Z"),
+        (
+            "America/New_York", CivilDate(year: 2026, month: 11, day: 1), ClockTime(hour: 1, minute: 30),
+            "2026-11-01T05:30:00Z"
+        ),
+        (
+            "America/New_York", CivilDate(year: 2026, month: 11, day: 1), ClockTime(hour: 2, minute: 30),
+            "2026-11-01T07:30:00Z"
+        ),
+        (
+            "America/New_York", CivilDate(year: 2026, month: 11, day: 1), ClockTime(hour: 0, minute: 30),
+            "2026-11-01T04:30:00Z"
+        ),
         // Lord Howe: +10:30 standard, +11 summer, a 30-minute shift at 02:00 local.
         // Spring 2026-10-04: 02:00 → 02:30, so 02:15 is skipped and moves forward 30 min to 02:45 (+11).
-        ("Australia/Lord_Howe", CivilDate(year: 2026, month: 10, day: 4), ClockTime(hour: 2, minute: 15), "2026-10-03T15:45:00Z"),
+        (
+            "Australia/Lord_Howe", CivilDate(year: 2026, month: 10, day: 4), ClockTime(hour: 2, minute: 15),
+            "2026-10-03T15:45:00Z"
+        ),
         // Autumn 2026-04-05: 02:00 (+11) → 01:30 (+10:30), so 01:45 happens twice; the first (+11) wins.
-        ("Australia/Lord_Howe", CivilDate(year: 2026, month: 4, day: 5), ClockTime(hour: 1, minute: 45), "2026-04-04T14:45:00Z"),
-        ("Australia/Lord_Howe", CivilDate(year: 2026, month: 4, day: 5), ClockTime(hour: 10, minute: 0), "2026-04-04T23:30:00Z"),
+        (
+            "Australia/Lord_Howe", CivilDate(year: 2026, month: 4, day: 5), ClockTime(hour: 1, minute: 45),
+            "2026-04-04T14:45:00Z"
+        ),
+        (
+            "Australia/Lord_Howe", CivilDate(year: 2026, month: 4, day: 5), ClockTime(hour: 10, minute: 0),
+            "2026-04-04T23:30:00Z"
+        ),
         // Chatham: +12:45 standard, +13:45 summer, shifts at 02:45 / 03:45 local.
         // Spring 2026-09-27: 02:45 → 03:45, so 03:00 moves forward an hour to 04:00 (+13:45).
-        ("Pacific/Chatham", CivilDate(year: 2026, month: 9, day: 27), ClockTime(hour: 3, minute: 0), "2026-09-26T14:15:00Z"),
+        (
+            "Pacific/Chatham", CivilDate(year: 2026, month: 9, day: 27), ClockTime(hour: 3, minute: 0),
+            "2026-09-26T14:15:00Z"
+        ),
         // Autumn 2026-04-05: 03:45 → 02:45, so 03:00 happens twice; the first (+13:45) wins.
-        ("Pacific/Chatham", CivilDate(year: 2026, month: 4, day: 5), ClockTime(hour: 3, minute: 0), "2026-04-04T13:15:00Z"),
-        ("Pacific/Chatham", CivilDate(year: 2026, month: 11, day: 23), ClockTime(hour: 10, minute: 0), "2026-11-22T20:15:00Z"),
+        (
+            "Pacific/Chatham", CivilDate(year: 2026, month: 4, day: 5), ClockTime(hour: 3, minute: 0),
+            "2026-04-04T13:15:00Z"
+        ),
+        (
+            "Pacific/Chatham", CivilDate(year: 2026, month: 11, day: 23), ClockTime(hour: 10, minute: 0),
+            "2026-11-22T20:15:00Z"
+        ),
     ])
     func wallTimeToInstant(_ zone: String, _ date: CivilDate, _ time: ClockTime, _ expected: String) throws {
         let clock = try #require(LocalClock(zone))
@@ -73,7 +115,8 @@ struct DecisionClockTests {
     }
 
     @Test func quietHoursWithoutWrap() throws {
-        let lunch = QuietHours(from: ClockTime(hour: 12, minute: 0), to: ClockTime(hour: 13, minute: 0), channels: [.email])
+        let lunch = QuietHours(
+            from: ClockTime(hour: 12, minute: 0), to: ClockTime(hour: 13, minute: 0), channels: [.email])
         let utc = try #require(LocalClock("UTC"))
         #expect(lunch.nextAllowed(F.t("2026-11-23T12:30:00Z"), clock: utc) == F.t("2026-11-23T13:00:00Z"))
         #expect(lunch.nextAllowed(F.t("2026-11-23T13:00:00Z"), clock: utc) == F.t("2026-11-23T13:00:00Z"))

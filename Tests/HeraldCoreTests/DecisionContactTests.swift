@@ -7,7 +7,8 @@ struct DecisionContactTests {
     @Test(arguments: [
         ("+4915123456789", true), ("+15550001111", true), ("+8613800138000", true), ("+12345678", true),
         ("+1234567", false), ("+1234567890123456", false), ("+0123456789", false), ("4915123456789", false),
-        ("+49 151 2345678", false), ("+49-1512345678", false), ("", false), ("+", false), ("+491512345678a", false),
+        ("+49 151 2345678", false), ("+49-1512345678", false), ("", false), ("+", false),
+        ("+491512345678a", false),
     ])
     func e164(_ phone: String, _ valid: Bool) {
         #expect(ContactValidator.isE164(phone) == valid, "\(phone)")
@@ -16,9 +17,12 @@ struct DecisionContactTests {
     @Test(arguments: [
         ("ann@example.com", true), ("first.last+tag@sub.example.co.uk", true), ("o'brien@example.ie", true),
         ("\"john doe\"@example.com", true), ("user@[192.168.0.1]", true), ("x@a-b.example", true),
-        ("plain", false), ("@example.com", false), ("ann@", false), ("ann@localhost", false), ("ann@@example.com", false),
-        ("a..b@example.com", false), (".a@example.com", false), ("a.@example.com", false), ("ann @example.com", false),
-        ("ann@exa mple.com", false), ("ann@example.com\r\nBcc: x@y.z", false), ("\"a\r\nb\"@example.com", false),
+        ("plain", false), ("@example.com", false), ("ann@", false), ("ann@localhost", false),
+        ("ann@@example.com", false),
+        ("a..b@example.com", false), (".a@example.com", false), ("a.@example.com", false),
+        ("ann @example.com", false),
+        ("ann@exa mple.com", false), ("ann@example.com\r\nBcc: x@y.z", false),
+        ("\"a\r\nb\"@example.com", false),
         ("ann@-example.com", false), ("ann@example..com", false),
     ])
     func email(_ address: String, _ valid: Bool) {

@@ -10,20 +10,24 @@ struct DecisionPipelineTests {
     static let both = F.user("u1", email: "u1@example.com", phone: "+15550001111")
 
     /// (consent, suppressions, transactional, expected reason or nil for send, expected channel).
-    @Test(arguments: [
-        (ConsentState(), [:], false, nil, ChannelKind.email),
-        (ConsentState(global: true), [:], false, "unsubscribed", nil),
-        (ConsentState(global: true), [:], true, "unsubscribed", nil),
-        (ConsentState(topics: ["promotions"]), [:], false, "opted_out:topic", nil),
-        (ConsentState(topics: ["promotions"]), [:], true, nil, .email),  // transactional: topics do not apply
-        (ConsentState(topics: ["news"]), [:], false, nil, .email),
-        (ConsentState(channels: ["email"]), [:], false, nil, .sms),  // falls back to SMS
-        (ConsentState(channels: ["email"]), [:], true, nil, .sms),
-        (ConsentState(channels: ["email", "sms"]), [:], true, "opted_out:channel", nil),  // never exempt
-        (ConsentState(), ["u1": ["manual"]], false, "suppressed:manual", nil),
-        (ConsentState(), ["u1@example.com": ["bounces"]], false, nil, .sms),
-        (ConsentState(), ["u1@example.com": ["bounces"], "+15550001111": ["complaints"]], false, "suppressed:bounces", nil),
-    ] as [(ConsentState, [String: [String]], Bool, String?, ChannelKind?)])
+    @Test(
+        arguments: [
+            (ConsentState(), [:], false, nil, ChannelKind.email),
+            (ConsentState(global: true), [:], false, "unsubscribed", nil),
+            (ConsentState(global: true), [:], true, "unsubscribed", nil),
+            (ConsentState(topics: ["promotions"]), [:], false, "opted_out:topic", nil),
+            (ConsentState(topics: ["promotions"]), [:], true, nil, .email),  // transactional: topics do not apply
+            (ConsentState(topics: ["news"]), [:], false, nil, .email),
+            (ConsentState(channels: ["email"]), [:], false, nil, .sms),  // falls back to SMS
+            (ConsentState(channels: ["email"]), [:], true, nil, .sms),
+            (ConsentState(channels: ["email", "sms"]), [:], true, "opted_out:channel", nil),  // never exempt
+            (ConsentState(), ["u1": ["manual"]], false, "suppressed:manual", nil),
+            (ConsentState(), ["u1@example.com": ["bounces"]], false, nil, .sms),
+            (
+                ConsentState(), ["u1@example.com": ["bounces"], "+15550001111": ["complaints"]], false,
+                "suppressed:bounces", nil
+            ),
+        ] as [(ConsentState, [String: [String]], Bool, String?, ChannelKind?)])
     func consent(
         _ consent: ConsentState, _ suppressions: [String: [String]], _ transactional: Bool, _ reason: String?,
         _ channel: ChannelKind?
@@ -35,11 +39,12 @@ struct DecisionPipelineTests {
     }
 
     /// (email, phone, expected reason or channel).
-    @Test(arguments: [
-        (nil, nil, "no_contact", nil), ("not-an-email", nil, "invalid_contact", nil),
-        ("bad@", "+15550001111", nil, ChannelKind.sms), ("ok@example.com", "12345", nil, .email),
-        (nil, "0049151", "no_contact", nil),
-    ] as [(String?, String?, String?, ChannelKind?)])
+    @Test(
+        arguments: [
+            (nil, nil, "no_contact", nil), ("not-an-email", nil, "invalid_contact", nil),
+            ("bad@", "+15550001111", nil, ChannelKind.sms), ("ok@example.com", "12345", nil, .email),
+            (nil, "0049151", "no_contact", nil),
+        ] as [(String?, String?, String?, ChannelKind?)])
     func contact(_ email: String?, _ phone: String?, _ reason: String?, _ channel: ChannelKind?) {
         let d = F.decide(
             F.campaign(fallback: [.sms]), F.user("u1", email: email, phone: phone), start: Self.now)
@@ -57,9 +62,10 @@ struct DecisionPipelineTests {
         let users = [Self.both, F.user("u2", email: "u2@example.com")]
         let ds = F.plan(c, users, start: Self.now)
         #expect(ds.map(\.user) == ["u1"])
-        let pipeline = DecisionPipeline(campaign: c, occurrence: Occurrence(start: Self.now), inputs: F.inputs(users, now: Self.now))
+        let pipeline = DecisionPipeline(
+            campaign: c, occurrence: Occurrence(start: Self.now), inputs: F.inputs(users, now: Self.now))
         let why = try #require(pipeline.explain(user: "u1"))
-        #expect(why.checks.map(\.name) == ["audience", "holdout", "consent", "contact", "send time"])
+        #expect(why.checks.map(\.name) == ["audience", "holdout", "consent", "contact", "caps", "send time"])
         #expect(why.decision == ds[0])
         let out = try #require(pipeline.explain(user: "u2"))
         #expect(out.checks.map(\.name) == ["audience"] && out.decision.reason == "not_in_audience")
@@ -67,7 +73,8 @@ struct DecisionPipelineTests {
     }
 
     static let experiment = Campaign.Experiment(
-        holdoutPercent: 10, variants: [Campaign.Variant(id: "a", weight: 70), Campaign.Variant(id: "b", weight: 30)])
+        holdoutPercent: 10,
+        variants: [Campaign.Variant(id: "a", weight: 70), Campaign.Variant(id: "b", weight: 30)])
 
     @Test func experimentAssignmentIsDeterministicAndWeighted() {
         let c = F.campaign(experiment: Self.experiment)
@@ -75,7 +82,8 @@ struct DecisionPipelineTests {
         let first = F.plan(c, users, start: Self.now)
         // Re-planned later, in another order, with other users around: nobody moves between groups.
         let again = F.plan(c, Array(users.reversed().prefix(3000)), start: Self.now + 86_400)
-        let group = Dictionary(uniqueKeysWithValues: first.map { ($0.user, "\($0.outcome)\($0.variant ?? "")") })
+        let group = Dictionary(
+            uniqueKeysWithValues: first.map { ($0.user, "\($0.outcome)\($0.variant ?? "")") })
         #expect(again.allSatisfy { group[$0.user] == "\($0.outcome)\($0.variant ?? "")" })
         let holdout = first.filter { $0.outcome == .holdout }.count
         let a = first.filter { $0.variant == "a" }.count
@@ -84,7 +92,9 @@ struct DecisionPipelineTests {
         #expect(Double(a) / Double(a + b) > 0.65 && Double(a) / Double(a + b) < 0.75)
         #expect(first.filter { $0.outcome == .holdout }.allSatisfy { $0.sendAt == nil && $0.variant == nil })
         // A fixed point: the hash is part of the product's contract (re-plans across versions keep groups).
-        #expect(AssignmentHash.hash("holdout", "vip-offer", "u0000036") == AssignmentHash.hash(["holdout", "vip-offer", "u0000036"]))
+        #expect(
+            AssignmentHash.hash("holdout", "vip-offer", "u0000036")
+                == AssignmentHash.hash(["holdout", "vip-offer", "u0000036"]))
         #expect(ExperimentAssignment.group(campaign: "c", user: "u", experiment: nil) == .variant(nil))
     }
 
@@ -94,16 +104,21 @@ struct DecisionPipelineTests {
         let planned = F.decide(c, Self.both, start: Self.now)
         #expect(planned.outcome == .send)
         let policy = PolicyConfig(caps: [CapRule(scope: .anyChannel, max: 1, per: 86_400)])
-        func recheck(_ consent: ConsentState, suppressions: [String: [String]] = [:], history: [SendRecord] = []) -> Decision {
+        func recheck(
+            _ consent: ConsentState, suppressions: [String: [String]] = [:], history: [SendRecord] = []
+        ) -> Decision {
             DecisionPipeline.recheck(
-                planned, campaign: c, consent: consent, suppressions: suppressions, history: history, engagement: nil,
+                planned, campaign: c, consent: consent, suppressions: suppressions, history: history,
+                engagement: nil,
                 policy: policy, now: Self.now + 3600)
         }
         #expect(recheck(ConsentState()) == planned)
         #expect(recheck(ConsentState(channels: ["email"])).reason == "opted_out:channel")
         #expect(recheck(ConsentState(topics: ["promotions"])).reason == "opted_out:topic")
         #expect(recheck(ConsentState(global: true)).reason == "unsubscribed")
-        #expect(recheck(ConsentState(), suppressions: ["u1@example.com": ["complaints"]]).reason == "suppressed:complaints")
+        #expect(
+            recheck(ConsentState(), suppressions: ["u1@example.com": ["complaints"]]).reason
+                == "suppressed:complaints")
         let other = SendRecord(at: Self.now + 1800, channel: .sms, topic: nil, campaign: "other")
         let stopped = recheck(ConsentState(), history: [other])
         #expect(stopped.reason == "cap:any/1d" && stopped.outcome == .suppressed && stopped.sendAt == nil)
@@ -118,7 +133,9 @@ struct DecisionPipelineTests {
         let c = F.campaign(
             topic: "greetings", segment: "is_birthday()", strategy: .localTime, within: 24 * 3600,
             localTime: ClockTime(hour: 9, minute: 0), channel: .sms)
-        let u = F.user("leap", phone: "+4915123456789", timezone: "UTC", birthday: CivilDate(year: 2004, month: 2, day: 29))
+        let u = F.user(
+            "leap", phone: "+4915123456789", timezone: "UTC",
+            birthday: CivilDate(year: 2004, month: 2, day: 29))
         let ds = F.plan(c, [u], start: F.t(start))
         #expect(ds.count == (sent ? 1 : 0))
         if sent { #expect(ds.first?.sendAt == F.t(start) + 9 * 3600) }
@@ -134,7 +151,8 @@ struct DecisionPipelineTests {
         let plain = RenderedMessage.render(campaign: c, variant: nil, channel: .sms, facts: u, publicURL: nil)
         #expect(plain.text == "Hi there, 20% off. Reply STOP to opt out.")
         #expect(plain.sms == SMSLength(encoding: .gsm7, units: 41, segments: 1))
-        let hook = RenderedMessage.render(campaign: c, variant: nil, channel: .webhook, facts: u, publicURL: nil)
+        let hook = RenderedMessage.render(
+            campaign: c, variant: nil, channel: .webhook, facts: u, publicURL: nil)
         #expect(hook.json == "{\"user\":\"u1\"}")
     }
 

@@ -44,13 +44,18 @@ struct DecisionSendTimeTests {
     static func evenings(_ zone: String, before now: Int64, hour: Int = 19) -> [Int64] {
         let clock = LocalClock(zone)!
         let today = clock.local(now).date.daysSinceEpoch
-        return (1...42).map { clock.instant(CivilDate(daysSinceEpoch: today - Int64($0)), ClockTime(hour: hour, minute: 10)) }
+        return (1...42).map {
+            clock.instant(CivilDate(daysSinceEpoch: today - Int64($0)), ClockTime(hour: hour, minute: 10))
+        }
     }
 
-    @Test(arguments: ["Asia/Shanghai", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham", "Australia/Lord_Howe"])
+    @Test(arguments: [
+        "Asia/Shanghai", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham", "Australia/Lord_Howe",
+    ])
     func bestTimeLandsJustBeforeThePeak(_ zone: String) throws {
         let start = F.t("2026-11-23T00:00:00Z")
-        let u = F.user("u1", email: "u1@example.com", timezone: zone, events: Self.evenings(zone, before: start))
+        let u = F.user(
+            "u1", email: "u1@example.com", timezone: zone, events: Self.evenings(zone, before: start))
         let d = F.decide(F.campaign(strategy: .bestTime), u, start: start)
         let at = try #require(d.sendAt)
         let clock = try #require(LocalClock(zone))
@@ -62,13 +67,16 @@ struct DecisionSendTimeTests {
 
     @Test func passedBestSlotMovesToTheSameHourNextDay() throws {
         let start = F.t("2026-11-23T00:00:00Z")
-        let u = F.user("u1", email: "u1@example.com", timezone: "UTC", events: Self.evenings("UTC", before: start, hour: 2))
+        let u = F.user(
+            "u1", email: "u1@example.com", timezone: "UTC",
+            events: Self.evenings("UTC", before: start, hour: 2))
         // Planned at 05:00: today's 02:00 has passed; tomorrow's 02:00 is in the window.
         let d = F.decide(F.campaign(strategy: .bestTime), u, start: start, now: start + 5 * 3600)
         let at = try #require(d.sendAt)
         #expect(at >= start + 86_400 + 105 * 60 && at < start + 86_400 + 135 * 60)
         // With a 24h window the next day is gone: the best remaining hour, not a drop.
-        let short = F.decide(F.campaign(strategy: .bestTime, within: 24 * 3600), u, start: start, now: start + 5 * 3600)
+        let short = F.decide(
+            F.campaign(strategy: .bestTime, within: 24 * 3600), u, start: start, now: start + 5 * 3600)
         #expect(short.outcome == .send)
         #expect(try #require(short.sendAt) >= start + 5 * 3600)
     }
@@ -76,7 +84,9 @@ struct DecisionSendTimeTests {
     @Test func spreadIsDeterministicAndWithinTheSlot() {
         let start = F.t("2026-11-23T00:00:00Z")
         let users = (0..<200).map {
-            F.user("u\($0)", email: "u\($0)@example.com", timezone: "UTC", events: Self.evenings("UTC", before: start))
+            F.user(
+                "u\($0)", email: "u\($0)@example.com", timezone: "UTC",
+                events: Self.evenings("UTC", before: start))
         }
         let a = F.plan(F.campaign(strategy: .bestTime), users, start: start)
         let b = F.plan(F.campaign(strategy: .bestTime), users.reversed(), start: start)
@@ -90,30 +100,42 @@ struct DecisionSendTimeTests {
     @Test func thinHistoryTakesTheSegmentProfile() throws {
         let start = F.t("2026-11-23T00:00:00Z")
         var users = (0..<5).map {
-            F.user("busy\($0)", email: "b\($0)@example.com", events: Self.evenings("UTC", before: start, hour: 14))
+            F.user(
+                "busy\($0)", email: "b\($0)@example.com",
+                events: Self.evenings("UTC", before: start, hour: 14))
         }
         users.append(F.user("quiet", email: "q@example.com", events: [start - 3 * 86_400]))
         let ds = F.plan(F.campaign(strategy: .bestTime), users, start: start)
         let quiet = try #require(ds.last?.sendAt)
-        #expect(LocalClock("UTC")!.clockTime(quiet).hour == 13 || LocalClock("UTC")!.clockTime(quiet).hour == 14)
+        #expect(
+            LocalClock("UTC")!.clockTime(quiet).hour == 13 || LocalClock("UTC")!.clockTime(quiet).hour == 14)
         let why = DecisionPipeline(
-            campaign: F.campaign(strategy: .bestTime), occurrence: Occurrence(start: start), inputs: F.inputs(users, now: start)
+            campaign: F.campaign(strategy: .bestTime), occurrence: Occurrence(start: start),
+            inputs: F.inputs(users, now: start)
         ).explain(user: "quiet")
         #expect(why?.checks.last?.detail.contains("segment's") == true)
     }
 
     @Test func bestTimeAvoidsQuietHoursAndImmediateDefers() throws {
         let start = F.t("2026-11-23T00:00:00Z")
-        let policy = PolicyConfig(quietHours: QuietHours(from: ClockTime(hour: 21, minute: 0), to: ClockTime(hour: 8, minute: 0), channels: [.sms]))
-        let night = F.user("n", phone: "+15550001111", timezone: "UTC", events: Self.evenings("UTC", before: start, hour: 23))
+        let policy = PolicyConfig(
+            quietHours: QuietHours(
+                from: ClockTime(hour: 21, minute: 0), to: ClockTime(hour: 8, minute: 0), channels: [.sms]))
+        let night = F.user(
+            "n", phone: "+15550001111", timezone: "UTC", events: Self.evenings("UTC", before: start, hour: 23)
+        )
         let d = F.decide(F.campaign(strategy: .bestTime, channel: .sms), night, start: start, policy: policy)
         let h = LocalClock("UTC")!.clockTime(try #require(d.sendAt))
         #expect(h >= ClockTime(hour: 7, minute: 45) && h < ClockTime(hour: 21, minute: 0))
         // immediate at 23:00 local Shanghai → 08:00 local; transactional ignores quiet hours.
         let sh = F.user("s", phone: "+8613800138000", timezone: "Asia/Shanghai")
         let at = F.t("2026-11-23T15:00:00Z")
-        #expect(F.decide(F.campaign(channel: .sms), sh, start: at, policy: policy).sendAt == F.t("2026-11-24T00:00:00Z"))
-        #expect(F.decide(F.campaign(transactional: true, channel: .sms), sh, start: at, policy: policy).sendAt == at)
+        #expect(
+            F.decide(F.campaign(channel: .sms), sh, start: at, policy: policy).sendAt
+                == F.t("2026-11-24T00:00:00Z"))
+        #expect(
+            F.decide(F.campaign(transactional: true, channel: .sms), sh, start: at, policy: policy).sendAt
+                == at)
         // Email is not in the quiet-hours channels.
         let both = F.user("e", email: "e@example.com", timezone: "Asia/Shanghai")
         #expect(F.decide(F.campaign(), both, start: at, policy: policy).sendAt == at)
@@ -124,8 +146,12 @@ struct DecisionSendTimeTests {
         let policy = PolicyConfig(defaultTimezone: "Asia/Shanghai")
         let c = F.campaign(strategy: .localTime, localTime: ClockTime(hour: 10, minute: 0))
         let ds = F.plan(
-            c, [F.user("a", email: "a@example.com", timezone: "Mars/Base"), F.user("b", email: "b@example.com", timezone: nil),
-                F.user("c", email: "c@example.com", timezone: "UTC")], start: start, policy: policy)
+            c,
+            [
+                F.user("a", email: "a@example.com", timezone: "Mars/Base"),
+                F.user("b", email: "b@example.com", timezone: nil),
+                F.user("c", email: "c@example.com", timezone: "UTC"),
+            ], start: start, policy: policy)
         #expect(ds.map(\.timezoneDefaulted) == [true, true, false])
         #expect(ds[0].sendAt == F.t("2026-11-23T02:00:00Z"))
         #expect(ds[2].sendAt == F.t("2026-11-23T10:00:00Z"))

@@ -14,7 +14,8 @@ struct LedgerTests {
         at: Int64 = t0, topic: String? = "promotions", transactional: Bool = false, campaign: String = "promo"
     ) -> LedgerEntry {
         LedgerEntry(
-            idempotencyKey: key, campaign: campaign, user: user, status: status, channel: channel, scheduledAt: at,
+            idempotencyKey: key, campaign: campaign, user: user, status: status, channel: channel,
+            scheduledAt: at,
             createdAt: t0 - 60, topic: topic, transactional: transactional)
     }
 
@@ -22,20 +23,30 @@ struct LedgerTests {
         let dir = try TempDir()
         let store = try makeStore(dir)
         let ledger = try SQLiteLedger(pool: store.pool)
-        #expect(try await ledger.record([Self.entry("promo/occ/u1/1"), Self.entry("promo/occ/u2/1", user: "u2")]) == 2)
+        #expect(
+            try await ledger.record([Self.entry("promo/occ/u1/1"), Self.entry("promo/occ/u2/1", user: "u2")])
+                == 2)
         // The same key again (a re-plan, a second daemon): nothing changes.
         var again = Self.entry("promo/occ/u1/1")
         again.status = .suppressed
         #expect(try await ledger.record([again]) == 0)
         #expect(try await ledger.entry(key: "promo/occ/u1/1")?.status == .scheduled)
 
-        #expect(try await ledger.updateStatus(key: "promo/occ/u1/1", to: .sending, reason: nil, error: nil, providerMessageID: nil, at: Self.t0))
         #expect(
             try await ledger.updateStatus(
-                key: "promo/occ/u1/1", to: .sent, reason: nil, error: nil, providerMessageID: "<m1@x>", at: Self.t0 + 1))
-        #expect(try await ledger.updateStatus(key: "nope", to: .sent, reason: nil, error: nil, providerMessageID: nil, at: 0) == false)
+                key: "promo/occ/u1/1", to: .sending, reason: nil, error: nil, providerMessageID: nil,
+                at: Self.t0))
+        #expect(
+            try await ledger.updateStatus(
+                key: "promo/occ/u1/1", to: .sent, reason: nil, error: nil, providerMessageID: "<m1@x>",
+                at: Self.t0 + 1))
+        #expect(
+            try await ledger.updateStatus(
+                key: "nope", to: .sent, reason: nil, error: nil, providerMessageID: nil, at: 0) == false)
         let e = try #require(try await ledger.entry(key: "promo/occ/u1/1"))
-        #expect(e.status == .sent && e.attempts == 1 && e.providerMessageID == "<m1@x>" && e.updatedAt == Self.t0 + 1)
+        #expect(
+            e.status == .sent && e.attempts == 1 && e.providerMessageID == "<m1@x>"
+                && e.updatedAt == Self.t0 + 1)
         let history = try await ledger.history(key: "promo/occ/u1/1")
         #expect(history.map(\.to) == [.scheduled, .sending, .sent])
         #expect(history.map(\.from) == [nil, .scheduled, .sending])
@@ -68,7 +79,10 @@ struct LedgerTests {
         ])
         let h = try await ledger.sendHistory(since: Self.t0 - 100)
         #expect(h["u1"]?.map(\.at).sorted() == [Self.t0 - 100, Self.t0])
-        #expect(h["u2"] == [SendRecord(at: Self.t0, channel: .sms, topic: nil, campaign: "promo", transactional: true)])
+        #expect(
+            h["u2"] == [
+                SendRecord(at: Self.t0, channel: .sms, topic: nil, campaign: "promo", transactional: true)
+            ])
     }
 
     @Test func readOnlyLedgerOnAFreshStoreWritesNothing() async throws {

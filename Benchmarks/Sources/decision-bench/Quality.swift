@@ -14,7 +14,8 @@ enum Quality {
             let p = Synthetic.person(&rng)
             people.append(p)
             history.append(Synthetic.events(p, fromDay: week9 - 56, toDay: week9, away: false, rng: &rng))
-            scored.append(Synthetic.events(p, fromDay: week9, toDay: week9 + 7, away: p.travelShift != 0, rng: &rng))
+            scored.append(
+                Synthetic.events(p, fromDay: week9, toDay: week9 + 7, away: p.travelShift != 0, rng: &rng))
         }
         let ids = (0..<n).map { "p\($0)" }
         let snapshot = Synthetic.snapshot(
@@ -42,9 +43,17 @@ enum Quality {
 
         let strategies: [(String, Campaign)] = [
             ("best_time", campaign(.bestTime, within: 86_400, segment: everyone)),
-            ("fixed 10:00 local", campaign(.localTime, within: 86_400, localTime: ClockTime(hour: 10, minute: 0), segment: everyone)),
-            ("population best hour (\(bestHour):00 local)",
-             campaign(.localTime, within: 86_400, localTime: ClockTime(hour: bestHour, minute: 0), segment: everyone)),
+            (
+                "fixed 10:00 local",
+                campaign(
+                    .localTime, within: 86_400, localTime: ClockTime(hour: 10, minute: 0), segment: everyone)
+            ),
+            (
+                "population best hour (\(bestHour):00 local)",
+                campaign(
+                    .localTime, within: 86_400, localTime: ClockTime(hour: bestHour, minute: 0),
+                    segment: everyone)
+            ),
         ]
         var results: [(String, Double)] = []
         for (name, c) in strategies {
@@ -55,7 +64,9 @@ enum Quality {
                 let env = EvaluationEnvironment(now: start)
                 let inputs = PlanningInputs(
                     snapshot: snapshot, population: .empty, environment: env, policy: PolicyConfig())
-                for d in DecisionPipeline(campaign: c, occurrence: Occurrence(start: start), inputs: inputs).plan() {
+                for d in DecisionPipeline(campaign: c, occurrence: Occurrence(start: start), inputs: inputs)
+                    .plan()
+                {
                     guard let at = d.sendAt else { continue }
                     sends += 1
                     if hit(d.row, at) { hits += 1 }
@@ -64,10 +75,18 @@ enum Quality {
             results.append((name, Double(hits) / Double(max(sends, 1))))
         }
         let travellers = people.filter { $0.travelShift != 0 }.count
-        print("send-time quality: \(n) users (\(travellers) travelling in week 9), 8 weeks learned, 7 daily occurrences scored")
+        print(
+            "send-time quality: \(n) users (\(travellers) travelling in week 9), 8 weeks learned, 7 daily occurrences scored"
+        )
         for (name, score) in results {
-            print(String(format: "  %-34@ %5.1f%% of sends within ±1 h of an activity", name as NSString, score * 100))
+            print(
+                String(
+                    format: "  %-34@ %5.1f%% of sends within ±1 h of an activity", name as NSString,
+                    score * 100))
         }
-        print(String(format: "  best_time / fixed 10:00 = %.2fx (target ≥ 2x)", results[0].1 / max(results[1].1, 1e-9)))
+        print(
+            String(
+                format: "  best_time / fixed 10:00 = %.2fx (target ≥ 2x)",
+                results[0].1 / max(results[1].1, 1e-9)))
     }
 }

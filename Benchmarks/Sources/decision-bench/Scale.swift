@@ -34,23 +34,33 @@ enum Scale {
         var history: [String: [SendRecord]] = [:]
         for i in 0..<n {
             let r = rng.unit()
-            if r < 0.01 { consent[ids[i]] = ConsentState(global: true) }
-            else if r < 0.04 { consent[ids[i]] = ConsentState(topics: ["promotions"]) }
-            else if r < 0.05 { consent[ids[i]] = ConsentState(channels: ["email"]) }
+            if r < 0.01 {
+                consent[ids[i]] = ConsentState(global: true)
+            } else if r < 0.04 {
+                consent[ids[i]] = ConsentState(topics: ["promotions"])
+            } else if r < 0.05 {
+                consent[ids[i]] = ConsentState(channels: ["email"])
+            }
             if rng.unit() < 0.005 { suppressions["\(ids[i])@example.com"] = ["bounces"] }
             if rng.unit() < 0.2 {
-                history[ids[i]] = [SendRecord(at: now - 2 * 86_400, channel: .email, topic: "promotions", campaign: "other")]
+                history[ids[i]] = [
+                    SendRecord(at: now - 2 * 86_400, channel: .email, topic: "promotions", campaign: "other")
+                ]
             }
         }
         let policy = PolicyConfig(
             caps: [
-                CapRule(scope: .anyChannel, max: 3, per: 7 * 86_400), CapRule(scope: .channel(.sms), max: 1, per: 86_400),
+                CapRule(scope: .anyChannel, max: 3, per: 7 * 86_400),
+                CapRule(scope: .channel(.sms), max: 1, per: 86_400),
                 CapRule(scope: .topic("promotions"), max: 2, per: 7 * 86_400),
             ], adaptiveCaps: true,
-            quietHours: QuietHours(from: ClockTime(hour: 21, minute: 0), to: ClockTime(hour: 8, minute: 0), channels: [.sms]))
-        let segment = compile("country in [\"US\", \"CN\", \"DE\", \"GB\"] and days_since(last_seen_at) <= 30")
+            quietHours: QuietHours(
+                from: ClockTime(hour: 21, minute: 0), to: ClockTime(hour: 8, minute: 0), channels: [.sms]))
+        let segment = compile(
+            "country in [\"US\", \"CN\", \"DE\", \"GB\"] and days_since(last_seen_at) <= 30")
         let experiment = Campaign.Experiment(
-            holdoutPercent: 10, variants: [Campaign.Variant(id: "a", weight: 50), Campaign.Variant(id: "b", weight: 50)])
+            holdoutPercent: 10,
+            variants: [Campaign.Variant(id: "a", weight: 50), Campaign.Variant(id: "b", weight: 50)])
         let c = campaign(.bestTime, within: 48 * 3600, segment: segment, experiment: experiment)
         let env = EvaluationEnvironment(now: now)
         let built = peakMiB()
@@ -62,8 +72,14 @@ enum Scale {
         let (decisions, planTime) = seconds { pipeline.plan() }
         var outcomes: [String: Int] = [:]
         for d in decisions { outcomes["\(d.outcome.rawValue) \(d.reason ?? "")", default: 0] += 1 }
-        print("scale: \(n) users, \(snapshot.allEvents.timestamps.count) events, \(decisions.count) in the audience")
-        print(String(format: "  population stats %.2f s, plan (segment + consent + caps + best_time) %.2f s, total %.2f s", statsTime, planTime, statsTime + planTime))
+        print(
+            "scale: \(n) users, \(snapshot.allEvents.timestamps.count) events, \(decisions.count) in the audience"
+        )
+        print(
+            String(
+                format:
+                    "  population stats %.2f s, plan (segment + consent + caps + best_time) %.2f s, total %.2f s",
+                statsTime, planTime, statsTime + planTime))
         print(String(format: "  peak RSS %.0f MiB (%.0f MiB after building the inputs)", peakMiB(), built))
         for (k, v) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(v)\t\(k)") }
     }

@@ -30,8 +30,10 @@ struct Person {
 
 enum Synthetic {
     static let zones = [
-        "America/New_York", "America/Los_Angeles", "Europe/Berlin", "Europe/London", "Asia/Shanghai", "Asia/Kolkata",
-        "Asia/Kathmandu", "Australia/Sydney", "Australia/Lord_Howe", "Pacific/Chatham", "America/Sao_Paulo", "UTC",
+        "America/New_York", "America/Los_Angeles", "Europe/Berlin", "Europe/London", "Asia/Shanghai",
+        "Asia/Kolkata",
+        "Asia/Kathmandu", "Australia/Sydney", "Australia/Lord_Howe", "Pacific/Chatham", "America/Sao_Paulo",
+        "UTC",
     ]
 
     static func person(_ rng: inout Rng) -> Person {
@@ -64,7 +66,9 @@ enum Synthetic {
                 if rng.unit() < p.noise {
                     hour = rng.unit() * 24
                 } else {
-                    let peak = (p.secondPeak != nil && rng.unit() < 0.35) ? p.secondPeak! : (weekend ? p.weekendPeak : p.weekdayPeak)
+                    let peak =
+                        (p.secondPeak != nil && rng.unit() < 0.35)
+                        ? p.secondPeak! : (weekend ? p.weekendPeak : p.weekdayPeak)
                     hour = peak + rng.normal() * 0.5
                 }
                 hour = (hour.truncatingRemainder(dividingBy: 24) + 24).truncatingRemainder(dividingBy: 24)
@@ -78,7 +82,9 @@ enum Synthetic {
     }
 
     /// A snapshot of users with the given zones and event timelines (country attribute for the segment).
-    static func snapshot(ids: [String], zones: [String], events: [[Int64]], countries: [Int32], emails: Bool = true)
+    static func snapshot(
+        ids: [String], zones: [String], events: [[Int64]], countries: [Int32], emails: Bool = true
+    )
         -> AudienceSnapshot
     {
         var s = AudienceSnapshot()

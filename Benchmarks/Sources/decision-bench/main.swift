@@ -34,17 +34,20 @@ func campaign(
         id: "bench", name: "bench", status: .active, topic: "promotions", priority: 50, transactional: false,
         audience: Campaign.Audience(segment: segment), trigger: .api,
         sendTime: Campaign.SendTime(strategy: strategy, within: within, localTime: localTime),
-        limits: Campaign.Limits(perUser: Campaign.PerUserLimit(max: 1, per: 30 * 86_400)), experiment: experiment,
+        limits: Campaign.Limits(perUser: Campaign.PerUserLimit(max: 1, per: 30 * 86_400)),
+        experiment: experiment,
         conversion: nil,
         message: Campaign.Message(
-            channel: .email, fallback: [.sms], email: Campaign.EmailBody(subject: template("Hi {{first_name|there}}")),
+            channel: .email, fallback: [.sms],
+            email: Campaign.EmailBody(subject: template("Hi {{first_name|there}}")),
             sms: template("Hi {{first_name|there}}")),
         file: "bench.yaml")
 }
 
 func compile(_ text: String) -> CompiledSegment {
     let (seg, diags) = SegmentCompiler.compile(
-        SegmentSource(text: text, origin: SourceOrigin(file: "bench")), schema: AttributeSchema(["country": .string]),
+        SegmentSource(text: text, origin: SourceOrigin(file: "bench")),
+        schema: AttributeSchema(["country": .string]),
         catalog: .empty)
     guard let seg else { fatalError("\(diags)") }
     return seg

@@ -18,7 +18,10 @@ struct DryRunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Argument(help: "The campaign id.") var campaign: String
-    @Option(help: "Plan at this time (ISO-8601 with offset, or epoch); default now, or a one-shot schedule's instant.")
+    @Option(
+        help:
+            "Plan at this time (ISO-8601 with offset, or epoch); default now, or a one-shot schedule's instant."
+    )
     var at: String?
     @Option(help: "How many rendered sample messages to show.") var show = 3
     @Option(help: "table, or json: one decision object per line.") var format: OutputFormat = .table
@@ -35,7 +38,8 @@ struct DryRunCommand: AsyncParsableCommand {
             return
         }
         DryRunReport(
-            campaign: campaign, occurrence: occurrence, now: now, decisions: decisions, inputs: pipeline.inputs,
+            campaign: campaign, occurrence: occurrence, now: now, decisions: decisions,
+            inputs: pipeline.inputs,
             publicURL: context.config.api.publicURL, samples: show
         ).print()
     }

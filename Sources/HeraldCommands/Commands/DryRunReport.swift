@@ -12,12 +12,18 @@ struct DryRunReport {
 
     func print() {
         let utc = TimestampParser.formatUTC
-        Console.out("campaign   \(campaign.id) (\(campaign.name)), priority \(campaign.priority)\(campaign.transactional ? ", transactional" : "")")
+        Console.out(
+            "campaign   \(campaign.id) (\(campaign.name)), priority \(campaign.priority)\(campaign.transactional ? ", transactional" : "")"
+        )
         Console.out("occurrence \(occurrence.id), planned at \(utc(now))")
-        Console.out("window     \(utc(occurrence.start)) – \(utc(occurrence.start + campaign.sendTime.within)), \(campaign.sendTime.strategy.rawValue)")
+        Console.out(
+            "window     \(utc(occurrence.start)) – \(utc(occurrence.start + campaign.sendTime.within)), \(campaign.sendTime.strategy.rawValue)"
+        )
         Console.out("audience   \(decisions.count) of \(inputs.snapshot.count) users")
         let defaulted = decisions.filter(\.timezoneDefaulted).count
-        Console.out("time zone  \(defaulted) user\(defaulted == 1 ? "" : "s") without a valid zone get default_timezone \(inputs.policy.defaultTimezone)")
+        Console.out(
+            "time zone  \(defaulted) user\(defaulted == 1 ? "" : "s") without a valid zone get default_timezone \(inputs.policy.defaultTimezone)"
+        )
         Console.out("")
         outcomes()
         split()
@@ -46,7 +52,9 @@ struct DryRunReport {
         }
         var table = TextTable(header: ["group", "users", "share"])
         for (g, n) in groups.sorted(by: { $0.key < $1.key }) { table.add([g, String(n), percent(n)]) }
-        for (c, n) in channels.sorted(by: { $0.key < $1.key }) { table.add(["send via \(c)", String(n), percent(n)]) }
+        for (c, n) in channels.sorted(by: { $0.key < $1.key }) {
+            table.add(["send via \(c)", String(n), percent(n)])
+        }
         table.render().forEach(Console.out)
         Console.out("")
     }
@@ -67,11 +75,15 @@ struct DryRunReport {
             Console.out("no sends planned")
             return
         }
-        Console.out("planned sends by recipient-local hour (\(TimestampParser.formatUTC(seconds: first)) – \(TimestampParser.formatUTC(seconds: last))):")
+        Console.out(
+            "planned sends by recipient-local hour (\(TimestampParser.formatUTC(seconds: first)) – \(TimestampParser.formatUTC(seconds: last))):"
+        )
         let peak = hours.max() ?? 1
         for (h, n) in hours.enumerated() where n > 0 {
             let bar = String(repeating: "█", count: max(1, n * 40 / max(peak, 1)))
-            Console.out("  \(h < 10 ? "0" : "")\(h):00  \(String(repeating: " ", count: max(0, 7 - String(n).count)))\(n)  \(bar)")
+            Console.out(
+                "  \(h < 10 ? "0" : "")\(h):00  \(String(repeating: " ", count: max(0, 7 - String(n).count)))\(n)  \(bar)"
+            )
         }
         Console.out("")
     }
@@ -85,7 +97,9 @@ struct DryRunReport {
                 campaign: campaign, variant: d.variant, channel: channel, facts: facts, publicURL: publicURL)
             let to = d.address.map(ContactValidator.mask) ?? "(webhook)"
             let at = d.sendAt.map { TimestampParser.formatUTC(seconds: $0) } ?? "-"
-            Console.out("── sample \(i + 1): \(d.user) via \(channel.rawValue) to \(to) at \(at)\(d.variant.map { ", variant \($0)" } ?? "")")
+            Console.out(
+                "── sample \(i + 1): \(d.user) via \(channel.rawValue) to \(to) at \(at)\(d.variant.map { ", variant \($0)" } ?? "")"
+            )
             if let s = m.subject { Console.out("Subject: \(s)") }
             if let sms = m.sms { Console.out("[\(sms)]") }
             if let t = m.text { Console.out(t) }

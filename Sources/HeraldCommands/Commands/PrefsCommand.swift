@@ -27,26 +27,42 @@ struct PrefsShowCommand: AsyncParsableCommand {
             throw ReportedFailure(code: ExitStatus.invalidInput)
         }
         let prefs = try await store.preferences(userID: user)
-        let suppressed = try await store.isSuppressed([user] + [profile.email, profile.phone].compactMap { $0 })
+        let suppressed = try await store.isSuppressed(
+            [user] + [profile.email, profile.phone].compactMap { $0 })
         let channels = prefs.channels.sorted { $0.key < $1.key }
         let topics = prefs.topics.sorted { $0.key < $1.key }
         if format == .json {
             var line = JSONLine()
             line.add("user", user)
             line.add("global_opt_out", prefs.globalOptOut)
-            line.addRaw("channels", "{" + channels.map { "\(JSONLine.quote($0.key)):\($0.value ? "\"opted_out\"" : "\"opted_in\"")" }.joined(separator: ",") + "}")
-            line.addRaw("topics", "{" + topics.map { "\(JSONLine.quote($0.key)):\($0.value ? "\"opted_out\"" : "\"opted_in\"")" }.joined(separator: ",") + "}")
-            line.addRaw("suppressed", "[" + suppressed.map { JSONLine.quote($0.list) }.joined(separator: ",") + "]")
+            line.addRaw(
+                "channels",
+                "{"
+                    + channels.map {
+                        "\(JSONLine.quote($0.key)):\($0.value ? "\"opted_out\"" : "\"opted_in\"")"
+                    }.joined(separator: ",") + "}")
+            line.addRaw(
+                "topics",
+                "{"
+                    + topics.map {
+                        "\(JSONLine.quote($0.key)):\($0.value ? "\"opted_out\"" : "\"opted_in\"")"
+                    }.joined(separator: ",") + "}")
+            line.addRaw(
+                "suppressed", "[" + suppressed.map { JSONLine.quote($0.list) }.joined(separator: ",") + "]")
             Console.out(line.text)
             return
         }
         var table = TextTable(header: ["scope", "state"])
         table.add(["global", prefs.globalOptOut ? "opted out" : "opted in"])
         for c in ChannelKind.allCases {
-            table.add(["channel:\(c.rawValue)", prefs.channels[c.rawValue] == true ? "opted out" : "opted in"])
+            table.add([
+                "channel:\(c.rawValue)", prefs.channels[c.rawValue] == true ? "opted out" : "opted in",
+            ])
         }
         for (t, out) in topics { table.add(["topic:\(t)", out ? "opted out" : "opted in"]) }
-        for s in suppressed { table.add(["suppressed:\(s.list)", "\(ContactValidator.mask(s.address)) \(s.reason)"]) }
+        for s in suppressed {
+            table.add(["suppressed:\(s.list)", "\(ContactValidator.mask(s.address)) \(s.reason)"])
+        }
         table.render().forEach(Console.out)
         if let at = prefs.updatedAt { Console.out("last changed \(TimestampParser.formatUTC(seconds: at))") }
     }
@@ -56,7 +72,9 @@ struct PrefsShowCommand: AsyncParsableCommand {
 struct PrefsSetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set", abstract: "Opt a user out of (or back in to) a channel, a topic or everything.",
-        discussion: "Examples:\n  herald prefs set u-1 --topic promotions --opt-out\n  herald prefs set u-1 --all --opt-in")
+        discussion:
+            "Examples:\n  herald prefs set u-1 --topic promotions --opt-out\n  herald prefs set u-1 --all --opt-in"
+    )
 
     /// Opt out or in.
     enum Choice: EnumerableFlag {

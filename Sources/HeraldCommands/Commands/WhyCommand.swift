@@ -11,7 +11,10 @@ struct WhyCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument(help: "The user id.") var user: String
     @Argument(help: "The campaign id.") var campaign: String
-    @Option(help: "Decide at this time (ISO-8601 with offset, or epoch); default now, or a one-shot schedule's instant.")
+    @Option(
+        help:
+            "Decide at this time (ISO-8601 with offset, or epoch); default now, or a one-shot schedule's instant."
+    )
     var at: String?
 
     func run() async throws {
@@ -24,12 +27,16 @@ struct WhyCommand: AsyncParsableCommand {
             Console.err("error: no user '\(user)' in the store")
             throw ReportedFailure(code: ExitStatus.invalidInput)
         }
-        Console.out("\(user) × \(campaign.id), occurrence \(occurrence.id), decided at \(TimestampParser.formatUTC(seconds: now))")
+        Console.out(
+            "\(user) × \(campaign.id), occurrence \(occurrence.id), decided at \(TimestampParser.formatUTC(seconds: now))"
+        )
         var table = TextTable(header: ["check", "result", "detail"])
         for c in checks { table.add([c.name, c.passed ? "pass" : "stop", c.detail]) }
         table.render().forEach(Console.out)
         let when = d.sendAt.map { " at \(TimestampParser.formatUTC(seconds: $0))" } ?? ""
         Console.out("")
-        Console.out("outcome: \(d.outcome.rawValue)\(d.reason.map { " (\($0))" } ?? "")\(d.channel.map { " via \($0.rawValue)" } ?? "")\(when)")
+        Console.out(
+            "outcome: \(d.outcome.rawValue)\(d.reason.map { " (\($0))" } ?? "")\(d.channel.map { " via \($0.rawValue)" } ?? "")\(when)"
+        )
     }
 }

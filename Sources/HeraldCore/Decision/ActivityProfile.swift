@@ -79,7 +79,9 @@ public final class ZoneOffsetCache: @unchecked Sendable {
         while previous < n - 1 {
             let probe = min(i, n - 1)
             buf[probe] = exact(probe)
-            for j in (previous + 1)..<probe { buf[j] = buf[probe] == buf[previous] ? buf[previous] : exact(j) }
+            for j in (previous + 1)..<probe {
+                buf[j] = buf[probe] == buf[previous] ? buf[previous] : exact(j)
+            }
             previous = probe
             i += 6
         }

@@ -48,7 +48,9 @@ public enum ExperimentAssignment {
     public static func group(campaign: String, user: String, experiment: Campaign.Experiment?) -> Group {
         guard let experiment else { return .variant(nil) }
         // Two independent draws: holdout membership never depends on the variant weights.
-        if experiment.holdoutPercent > 0, AssignmentHash.unit("holdout", campaign, user) * 100 < experiment.holdoutPercent {
+        if experiment.holdoutPercent > 0,
+            AssignmentHash.unit("holdout", campaign, user) * 100 < experiment.holdoutPercent
+        {
             return .holdout
         }
         let variants = experiment.variants

@@ -12,7 +12,9 @@ public struct SendRecord: Sendable, Hashable {
     public var transactional: Bool
 
     /// A send record.
-    public init(at: Int64, channel: ChannelKind, topic: String?, campaign: String, transactional: Bool = false) {
+    public init(
+        at: Int64, channel: ChannelKind, topic: String?, campaign: String, transactional: Bool = false
+    ) {
         self.at = at
         self.channel = channel
         self.topic = topic
@@ -85,7 +87,9 @@ public struct CapPolicy: Sendable {
             for rule in rules {
                 let since = now - rule.per
                 var used = 0
-                for r in history where !r.transactional && r.at >= since && Self.matches(rule.scope, r) { used += 1 }
+                for r in history where !r.transactional && r.at >= since && Self.matches(rule.scope, r) {
+                    used += 1
+                }
                 // A channel or topic rule only binds a send that is on that channel or topic.
                 switch rule.scope {
                 case .anyChannel: break
@@ -93,14 +97,18 @@ public struct CapPolicy: Sendable {
                 case .topic(let t): if t != campaign.topic { continue }
                 }
                 let effective = adaptive ? Self.adaptiveMax(rule.max, engagement: engagement) : rule.max
-                out.append(Verdict(label: rule.label, used: used, max: effective, configured: rule.max, per: rule.per))
+                out.append(
+                    Verdict(
+                        label: rule.label, used: used, max: effective, configured: rule.max, per: rule.per))
             }
         }
         if let limit = campaign.limits.perUser {
             let since = now - limit.per
             let used = history.reduce(0) { $0 + ($1.campaign == campaign.id && $1.at >= since ? 1 : 0) }
             out.append(
-                Verdict(label: "campaign/\(DurationSpec.format(limit.per))", used: used, max: limit.max, configured: limit.max, per: limit.per))
+                Verdict(
+                    label: "campaign/\(DurationSpec.format(limit.per))", used: used, max: limit.max,
+                    configured: limit.max, per: limit.per))
         }
         return out
     }

@@ -3,7 +3,9 @@ public enum ContactValidator {
     /// True for `+` followed by 8–15 digits whose first digit (the country code) is not 0.
     public static func isE164(_ s: String) -> Bool {
         let u = Array(s.utf8)
-        guard u.count >= 9, u.count <= 16, u[0] == UInt8(ascii: "+"), u[1] != UInt8(ascii: "0") else { return false }
+        guard u.count >= 9, u.count <= 16, u[0] == UInt8(ascii: "+"), u[1] != UInt8(ascii: "0") else {
+            return false
+        }
         return u.dropFirst().allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
@@ -11,7 +13,9 @@ public enum ContactValidator {
     /// of dot-separated labels (at least one dot) or an IP literal `[…]`. No spaces, CR or LF outside quotes.
     public static func isEmail(_ s: String) -> Bool {
         let u = Array(s.utf8)
-        guard u.count <= 254, let at = u.lastIndex(of: UInt8(ascii: "@")), at > 0, at < u.count - 1 else { return false }
+        guard u.count <= 254, let at = u.lastIndex(of: UInt8(ascii: "@")), at > 0, at < u.count - 1 else {
+            return false
+        }
         let local = u[..<at]
         let domain = u[(at + 1)...]
         return local.count <= 64 && isLocalPart(Array(local)) && isDomain(Array(domain))
@@ -62,14 +66,23 @@ public enum ContactValidator {
         if d.first == UInt8(ascii: "["), d.last == UInt8(ascii: "]") {
             let inner = d.dropFirst().dropLast()
             return !inner.isEmpty
-                && inner.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") || isAtext($0) }
+                && inner.allSatisfy {
+                    ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":")
+                        || isAtext($0)
+                }
         }
         guard d.count <= 253, d.contains(UInt8(ascii: ".")) else { return false }
         for label in d.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else {
+            guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"),
+                label.last != UInt8(ascii: "-")
+            else {
                 return false
             }
-            for c in label where !((c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-")) {
+            for c in label
+            where
+                !((c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39)
+                || c == UInt8(ascii: "-"))
+            {
                 return false
             }
         }

@@ -1,9 +1,12 @@
 extension DecisionPipeline {
     /// Runs every check for one row; `trace` (when non-nil) collects the checks for `herald why`.
-    func decide(row: Int, inAudience: Bool, context: PlanningContext, trace: inout [DecisionCheck]?) -> Decision {
+    func decide(row: Int, inAudience: Bool, context: PlanningContext, trace: inout [DecisionCheck]?)
+        -> Decision
+    {
         let s = inputs.snapshot
         let user = s.ids[row]
-        var d = Decision(user: user, campaign: campaign.id, occurrence: occurrence.id, outcome: .suppressed, row: row)
+        var d = Decision(
+            user: user, campaign: campaign.id, occurrence: occurrence.id, outcome: .suppressed, row: row)
         func note(_ name: String, _ passed: Bool, _ detail: @autoclosure () -> String) {
             if trace != nil { trace?.append(DecisionCheck(name: name, passed: passed, detail: detail())) }
         }
@@ -21,9 +24,12 @@ extension DecisionPipeline {
         note("audience", true, "matches: \(campaign.audience.segment.source.text.trimmingCharacters())")
 
         // 2. holdout and variant
-        switch ExperimentAssignment.group(campaign: campaign.id, user: user, experiment: campaign.experiment) {
+        switch ExperimentAssignment.group(campaign: campaign.id, user: user, experiment: campaign.experiment)
+        {
         case .holdout:
-            note("holdout", false, "in the \(campaign.experiment?.holdoutPercent ?? 0)% holdout (hash of campaign and user)")
+            note(
+                "holdout", false,
+                "in the \(campaign.experiment?.holdoutPercent ?? 0)% holdout (hash of campaign and user)")
             d.outcome = .holdout
             return d
         case .variant(let v):
@@ -33,7 +39,9 @@ extension DecisionPipeline {
 
         // 3. consent
         let consent = inputs.consent[user] ?? .optedIn
-        if let reason = Self.consentReason(consent, userID: user, campaign: campaign, suppressions: inputs.suppressions) {
+        if let reason = Self.consentReason(
+            consent, userID: user, campaign: campaign, suppressions: inputs.suppressions)
+        {
             note("consent", false, reason)
             d.reason = reason
             return d
@@ -41,13 +49,15 @@ extension DecisionPipeline {
         note(
             "consent", true,
             campaign.transactional
-                ? "no global opt-out; transactional: topic opt-outs do not apply" : "no global, topic or user-id suppression")
+                ? "no global opt-out; transactional: topic opt-outs do not apply"
+                : "no global, topic or user-id suppression")
 
         // 4. contact, trying channels in the campaign's order
         let message = campaign.message(forVariant: d.variant)
         var firstFailure: String?
         for channel in [message.channel] + message.fallback {
-            let (address, failure) = Self.contact(channel, row: row, snapshot: s, consent: consent, suppressions: inputs.suppressions)
+            let (address, failure) = Self.contact(
+                channel, row: row, snapshot: s, consent: consent, suppressions: inputs.suppressions)
             if let failure {
                 note("contact", false, "\(channel.rawValue): \(failure)")
                 firstFailure = firstFailure ?? failure
@@ -55,7 +65,10 @@ extension DecisionPipeline {
             }
             d.channel = channel
             d.address = address
-            note("contact", true, "\(channel.rawValue)" + (address.map { " → \(ContactValidator.mask($0))" } ?? " (no address needed)"))
+            note(
+                "contact", true,
+                "\(channel.rawValue)"
+                    + (address.map { " → \(ContactValidator.mask($0))" } ?? " (no address needed)"))
             break
         }
         guard let channel = d.channel else {
@@ -66,16 +79,21 @@ extension DecisionPipeline {
         // 5. caps
         let engagement = s.engagement[row].isNaN ? nil : s.engagement[row]
         let verdicts = context.capPolicy.verdicts(
-            campaign: campaign, channel: channel, history: inputs.history[user] ?? [], engagement: engagement, now: inputs.now)
+            campaign: campaign, channel: channel, history: inputs.history[user] ?? [], engagement: engagement,
+            now: inputs.now)
         if trace != nil {
             if campaign.transactional { note("caps", true, "transactional: global caps do not apply") }
             if context.capPolicy.adaptive && !campaign.transactional {
                 let e = engagement.map { String(Int(($0 * 100).rounded())) + "%" } ?? "no history"
                 note("caps", true, "adaptive (engagement \(e)): \(CapPolicy.adaptiveRule)")
             }
+            if verdicts.isEmpty && !campaign.transactional { note("caps", true, "no caps apply") }
             for v in verdicts {
                 let scaled = v.max != v.configured ? " (configured \(v.configured))" : ""
-                note("caps", !v.blocked, "\(v.label): \(v.used) of \(v.max)\(scaled) used since \(TimestampParser.formatUTC(seconds: inputs.now - v.per))")
+                note(
+                    "caps", !v.blocked,
+                    "\(v.label): \(v.used) of \(v.max)\(scaled) used since \(TimestampParser.formatUTC(seconds: inputs.now - v.per))"
+                )
             }
         }
         if let blocked = verdicts.first(where: \.blocked) {
@@ -84,8 +102,11 @@ extension DecisionPipeline {
         }
 
         // 6. send time
-        let picker = SendTimePicker(windowStart: occurrence.start, windowEnd: context.windowEnd, now: inputs.now)
-        let quiet = campaign.transactional ? nil : inputs.policy.quietHours.flatMap { $0.applies(to: channel) ? $0 : nil }
+        let picker = SendTimePicker(
+            windowStart: occurrence.start, windowEnd: context.windowEnd, now: inputs.now)
+        let quiet =
+            campaign.transactional
+            ? nil : inputs.policy.quietHours.flatMap { $0.applies(to: channel) ? $0 : nil }
         var at: Int64?
         var how = ""
         switch campaign.sendTime.strategy {
@@ -99,13 +120,18 @@ extension DecisionPipeline {
         case .bestTime:
             let (profile, source) = context.profile(row)
             let spread = AssignmentHash.hash("spread", campaign.id, user)
-            if let pick = picker.bestTime(profile: profile.slots, window: zone.slots, spread: spread, quiet: quiet) {
+            if let pick = picker.bestTime(
+                profile: profile.slots, window: zone.slots, spread: spread, quiet: quiet)
+            {
                 at = pick.at
-                how = "best_time from the \(source) profile: best hour \(pick.slot.time) in \(zone.clock.name)"
+                how =
+                    "best_time from the \(source) profile: best hour \(pick.slot.time) in \(zone.clock.name)"
             }
         }
         guard var sendAt = at else {
-            note("send time", false, "window_missed: the window ended \(TimestampParser.formatUTC(seconds: context.windowEnd))")
+            note(
+                "send time", false,
+                "window_missed: the window ended \(TimestampParser.formatUTC(seconds: context.windowEnd))")
             d.reason = "window_missed"
             return d
         }
@@ -130,7 +156,9 @@ extension DecisionPipeline {
         _ consent: ConsentState, userID: String, campaign: Campaign, suppressions: [String: [String]]
     ) -> String? {
         if consent.global { return "unsubscribed" }
-        if !campaign.transactional, let topic = campaign.topic, consent.topics.contains(topic) { return "opted_out:topic" }
+        if !campaign.transactional, let topic = campaign.topic, consent.topics.contains(topic) {
+            return "opted_out:topic"
+        }
         if let list = suppressions[userID]?.first { return "suppressed:\(list)" }
         return nil
     }

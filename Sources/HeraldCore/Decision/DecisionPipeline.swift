@@ -80,7 +80,8 @@ public struct DecisionPipeline: Sendable {
     public func explain(user: String) -> (decision: Decision, checks: [DecisionCheck])? {
         guard let row = inputs.snapshot.ids.firstIndex(of: user) else { return nil }
         let facts = inputs.snapshot.facts(row: row)
-        var inAudience = campaign.audience.segment.matches(facts, inputs.environment, population: inputs.population)
+        var inAudience = campaign.audience.segment.matches(
+            facts, inputs.environment, population: inputs.population)
         var excluded = false
         if inAudience, let ex = campaign.audience.exclude,
             ex.matches(facts, inputs.environment, population: inputs.population)
@@ -92,7 +93,9 @@ public struct DecisionPipeline: Sendable {
         let context = PlanningContext(pipeline: self, audience: mask)
         var trace: [DecisionCheck]? = []
         if excluded {
-            trace?.append(DecisionCheck(name: "audience", passed: false, detail: "matches the segment but also the exclude"))
+            trace?.append(
+                DecisionCheck(
+                    name: "audience", passed: false, detail: "matches the segment but also the exclude"))
         }
         let d = decide(row: row, inAudience: inAudience, context: context, trace: &trace)
         return (d, trace ?? [])
@@ -105,7 +108,8 @@ public struct DecisionPipeline: Sendable {
         var out: [Decision] = []
         let ordered = items.sorted { ($0.0.priority, $1.0.id) > ($1.0.priority, $0.0.id) }
         for (campaign, occurrence) in ordered {
-            let decisions = DecisionPipeline(campaign: campaign, occurrence: occurrence, inputs: inputs).plan()
+            let decisions = DecisionPipeline(campaign: campaign, occurrence: occurrence, inputs: inputs)
+                .plan()
             for d in decisions where d.outcome == .send {
                 guard let channel = d.channel, let at = d.sendAt else { continue }
                 inputs.history[d.user, default: []].append(

@@ -18,7 +18,9 @@ public struct LocalClock: Sendable {
     }
 
     /// The clock for `name`, else for `fallback` (then UTC); `defaulted` tells whether the fallback was used.
-    public static func resolve(_ name: String?, fallback: String, table: ZoneTable = .shared) -> (clock: LocalClock, defaulted: Bool) {
+    public static func resolve(_ name: String?, fallback: String, table: ZoneTable = .shared) -> (
+        clock: LocalClock, defaulted: Bool
+    ) {
         if let name, let c = LocalClock(name, table: table) { return (c, false) }
         return (LocalClock(fallback, table: table) ?? LocalClock("UTC", table: table)!, true)
     }

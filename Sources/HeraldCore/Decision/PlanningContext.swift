@@ -24,7 +24,8 @@ final class PlanningContext {
 
     init(pipeline: DecisionPipeline, audience: [Bool]?) {
         self.pipeline = pipeline
-        capPolicy = CapPolicy(rules: pipeline.inputs.policy.caps, adaptive: pipeline.inputs.policy.adaptiveCaps)
+        capPolicy = CapPolicy(
+            rules: pipeline.inputs.policy.caps, adaptive: pipeline.inputs.policy.adaptiveCaps)
         if let audience, pipeline.campaign.sendTime.strategy == .bestTime { buildAggregates(audience) }
     }
 
@@ -51,7 +52,9 @@ final class PlanningContext {
         let s = pipeline.inputs.snapshot
         var p = ActivityProfile()
         let events = s.allEvents
-        p.add(events.timestamps[events.range(row)], now: pipeline.inputs.now, offsets: zone(s.timezone[row]).offsets)
+        p.add(
+            events.timestamps[events.range(row)], now: pipeline.inputs.now,
+            offsets: zone(s.timezone[row]).offsets)
         return p
     }
 
@@ -68,8 +71,12 @@ final class PlanningContext {
     func profile(_ row: Int) -> (ActivityProfile, String) {
         let own = ownProfile(row)
         if own.isSufficient { return (own, "own (\(own.events) events)") }
-        if segmentProfile.events > 0 { return (segmentProfile, "segment's (own history: \(own.events) events)") }
-        if everyoneProfile.events > 0 { return (everyoneProfile, "everyone's (own history: \(own.events) events)") }
+        if segmentProfile.events > 0 {
+            return (segmentProfile, "segment's (own history: \(own.events) events)")
+        }
+        if everyoneProfile.events > 0 {
+            return (everyoneProfile, "everyone's (own history: \(own.events) events)")
+        }
         return (own, "none: no activity anywhere, first hour of the window")
     }
 }

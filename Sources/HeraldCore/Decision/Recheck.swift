@@ -14,13 +14,18 @@ extension DecisionPipeline {
             d.sendAt = nil
             return d
         }
-        if let reason = consentReason(consent, userID: decision.user, campaign: campaign, suppressions: suppressions) {
+        if let reason = consentReason(
+            consent, userID: decision.user, campaign: campaign, suppressions: suppressions)
+        {
             return suppress(reason)
         }
         if consent.channels.contains(channel.rawValue) { return suppress("opted_out:channel") }
-        if let address = decision.address, let list = suppressions[address]?.first { return suppress("suppressed:\(list)") }
+        if let address = decision.address, let list = suppressions[address]?.first {
+            return suppress("suppressed:\(list)")
+        }
         let caps = CapPolicy(rules: policy.caps, adaptive: policy.adaptiveCaps)
-        let verdicts = caps.verdicts(campaign: campaign, channel: channel, history: history, engagement: engagement, now: now)
+        let verdicts = caps.verdicts(
+            campaign: campaign, channel: channel, history: history, engagement: engagement, now: now)
         if let blocked = verdicts.first(where: \.blocked) { return suppress("cap:\(blocked.label)") }
         return d
     }

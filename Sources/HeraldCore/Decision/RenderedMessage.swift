@@ -73,7 +73,8 @@ public struct RenderedMessage: Sendable, Hashable {
         case .null: return "null"
         case .list(let items): return "[" + items.map { json($0, lookup) }.joined(separator: ",") + "]"
         case .object(let fields):
-            return "{" + fields.map { quote($0.key) + ":" + json($0.value, lookup) }.joined(separator: ",") + "}"
+            return "{" + fields.map { quote($0.key) + ":" + json($0.value, lookup) }.joined(separator: ",")
+                + "}"
         }
     }
 

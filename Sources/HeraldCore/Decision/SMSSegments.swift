@@ -22,7 +22,8 @@ public struct SMSLength: Sendable, Hashable, CustomStringConvertible {
 
     /// The GSM 03.38 basic character set.
     static let basic: Set<Character> = Set(
-        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+        "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    )
     /// The GSM 03.38 extension table (each costs an escape septet).
     static let extended: Set<Character> = Set("^{}\\[~]|€\u{0C}")
 
@@ -41,7 +42,9 @@ public struct SMSLength: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if gsm {
-            return SMSLength(encoding: .gsm7, units: septets, segments: septets <= 160 ? (septets == 0 ? 0 : 1) : (septets + 152) / 153)
+            return SMSLength(
+                encoding: .gsm7, units: septets,
+                segments: septets <= 160 ? (septets == 0 ? 0 : 1) : (septets + 152) / 153)
         }
         let units = text.utf16.count
         return SMSLength(encoding: .ucs2, units: units, segments: units <= 70 ? 1 : (units + 66) / 67)

@@ -22,7 +22,10 @@ public struct WindowSlots: Sendable {
             let hourStart = t - Int64(second % 3600)
             let hour = second / 3600
             if out.last.map({ $0.start < hourStart }) ?? true {
-                out.append(Slot(start: hourStart, slot: date.weekday * 24 + hour, time: ClockTime(hour: hour, minute: 0)))
+                out.append(
+                    Slot(
+                        start: hourStart, slot: date.weekday * 24 + hour,
+                        time: ClockTime(hour: hour, minute: 0)))
             }
             t = hourStart + 3600
         }

@@ -2,7 +2,12 @@ import HeraldCore
 
 /// A ledger row's status (SPEC §6).
 public enum LedgerStatus: String, Sendable, Hashable, CaseIterable {
-    case planned, scheduled, sending, sent, delivered, failed, bounced, dead, suppressed, holdout, cancelled, expired
+    /// Decided, not yet queued / queued for `scheduled_at` / claimed by a dispatcher / accepted by the provider.
+    case planned, scheduled, sending, sent
+    /// Delivered / failed (may retry) / bounced / given up after retries.
+    case delivered, failed, bounced, dead
+    /// Not sent for `reason` / in the holdout / cancelled by an event / its window passed.
+    case suppressed, holdout, cancelled, expired
 
     /// True for statuses that are (or will be) a message to the user, so caps count them.
     public var countsAsSend: Bool {
@@ -52,7 +57,8 @@ public struct LedgerEntry: Sendable, Hashable {
 
     /// A row from its parts (the store's reads; tests).
     public init(
-        idempotencyKey: String, campaign: String, user: String, status: LedgerStatus, channel: ChannelKind? = nil,
+        idempotencyKey: String, campaign: String, user: String, status: LedgerStatus,
+        channel: ChannelKind? = nil,
         scheduledAt: Int64? = nil, createdAt: Int64, topic: String? = nil, transactional: Bool = false
     ) {
         id = nil
@@ -102,7 +108,8 @@ public struct LedgerEntry: Sendable, Hashable {
     /// This row as the caps see it, when it counts as a send.
     public var sendRecord: SendRecord? {
         guard status.countsAsSend, let channel, let at = scheduledAt else { return nil }
-        return SendRecord(at: at, channel: channel, topic: topic, campaign: campaign, transactional: transactional)
+        return SendRecord(
+            at: at, channel: channel, topic: topic, campaign: campaign, transactional: transactional)
     }
 }
 
@@ -135,7 +142,8 @@ public protocol LedgerStore: Sendable {
     func record(_ entries: [LedgerEntry]) async throws -> Int
     /// Moves a row to `status`, appending to its history; false when the key is unknown.
     func updateStatus(
-        key: String, to status: LedgerStatus, reason: String?, error: String?, providerMessageID: String?, at: Int64
+        key: String, to status: LedgerStatus, reason: String?, error: String?, providerMessageID: String?,
+        at: Int64
     ) async throws -> Bool
     /// The row with this key.
     func entry(key: String) async throws -> LedgerEntry?

@@ -66,6 +66,7 @@ public final class SQLiteLedger: LedgerStore {
 
     private func exists(_ db: Database) throws -> Bool { try migrated || db.tableExists("ledger") }
 
+    /// Inserts rows whose key is new, each with its first history entry; returns how many were inserted.
     public func record(_ entries: [LedgerEntry]) async throws -> Int {
         try await pool.write { db in
             var inserted = 0
@@ -77,27 +78,37 @@ public final class SQLiteLedger: LedgerStore {
                     ON CONFLICT(idempotency_key) DO NOTHING
                     """)
             let history = try db.cachedStatement(
-                sql: "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, NULL, ?, ?, ?)")
+                sql:
+                    "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, NULL, ?, ?, ?)"
+            )
             for e in entries {
                 try insert.execute(arguments: [
-                    e.idempotencyKey, e.campaign, e.topic, e.transactional, e.variant, e.user, e.channel?.rawValue,
-                    e.address, e.status.rawValue, e.reason, e.scheduledAt, e.attempts, e.providerMessageID, e.error,
+                    e.idempotencyKey, e.campaign, e.topic, e.transactional, e.variant, e.user,
+                    e.channel?.rawValue,
+                    e.address, e.status.rawValue, e.reason, e.scheduledAt, e.attempts, e.providerMessageID,
+                    e.error,
                     e.createdAt, e.updatedAt,
                 ])
                 if db.changesCount > 0 {
                     inserted += 1
-                    try history.execute(arguments: [db.lastInsertedRowID, e.status.rawValue, e.reason, e.createdAt])
+                    try history.execute(arguments: [
+                        db.lastInsertedRowID, e.status.rawValue, e.reason, e.createdAt,
+                    ])
                 }
             }
             return inserted
         }
     }
 
+    /// Moves a row to `status` and appends the change to its history; `sending` counts an attempt.
     public func updateStatus(
-        key: String, to status: LedgerStatus, reason: String?, error: String?, providerMessageID: String?, at: Int64
+        key: String, to status: LedgerStatus, reason: String?, error: String?, providerMessageID: String?,
+        at: Int64
     ) async throws -> Bool {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, status FROM ledger WHERE idempotency_key = ?", arguments: [key])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT id, status FROM ledger WHERE idempotency_key = ?", arguments: [key])
             else { return false }
             let id: Int64 = row[0]
             let from: String = row[1]
@@ -107,14 +118,17 @@ public final class SQLiteLedger: LedgerStore {
                       provider_message_id = coalesce(?, provider_message_id),
                       attempts = attempts + (CASE WHEN ? = 'sending' THEN 1 ELSE 0 END), updated_at = ?
                     WHERE id = ?
-                    """, arguments: [status.rawValue, reason, error, providerMessageID, status.rawValue, at, id])
+                    """,
+                arguments: [status.rawValue, reason, error, providerMessageID, status.rawValue, at, id])
             try db.execute(
-                sql: "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [id, from, status.rawValue, reason, at])
             return true
         }
     }
 
+    /// The row with this key, or nil.
     public func entry(key: String) async throws -> LedgerEntry? {
         try await pool.read { db in
             guard try self.exists(db) else { return nil }
@@ -124,6 +138,7 @@ public final class SQLiteLedger: LedgerStore {
         }
     }
 
+    /// Rows filtered by campaign and user, newest first.
     public func entries(campaign: String?, user: String?, limit: Int) async throws -> [LedgerEntry] {
         try await pool.read { db in
             guard try self.exists(db) else { return [] }
@@ -137,6 +152,7 @@ public final class SQLiteLedger: LedgerStore {
         }
     }
 
+    /// A row's status changes, oldest first.
     public func history(key: String) async throws -> [LedgerTransition] {
         try await pool.read { db in
             guard try self.exists(db) else { return [] }
@@ -149,16 +165,19 @@ public final class SQLiteLedger: LedgerStore {
             ).compactMap { r in
                 guard let to = LedgerStatus(rawValue: r[1]) else { return nil }
                 return LedgerTransition(
-                    idempotencyKey: key, from: (r[0] as String?).flatMap(LedgerStatus.init(rawValue:)), to: to,
+                    idempotencyKey: key, from: (r[0] as String?).flatMap(LedgerStatus.init(rawValue:)),
+                    to: to,
                     reason: r[2], at: r[3])
             }
         }
     }
 
+    /// Every user's sends scheduled at or after `since`, in statuses that count as a send.
     public func sendHistory(since: Int64) async throws -> [String: [SendRecord]] {
         try await pool.read { db in
             guard try self.exists(db) else { return [:] }
-            let statuses = LedgerStatus.allCases.filter(\.countsAsSend).map { "'\($0.rawValue)'" }.joined(separator: ",")
+            let statuses = LedgerStatus.allCases.filter(\.countsAsSend).map { "'\($0.rawValue)'" }.joined(
+                separator: ",")
             var out: [String: [SendRecord]] = [:]
             let rows = try Row.fetchCursor(
                 db,
@@ -177,7 +196,8 @@ public final class SQLiteLedger: LedgerStore {
 
     private static func entry(_ r: Row) -> LedgerEntry {
         var e = LedgerEntry(
-            idempotencyKey: r[1], campaign: r[2], user: r[6], status: LedgerStatus(rawValue: r[9]) ?? .planned,
+            idempotencyKey: r[1], campaign: r[2], user: r[6],
+            status: LedgerStatus(rawValue: r[9]) ?? .planned,
             createdAt: r[15])
         e.id = r[0]
         e.idempotencyKey = r[1]
