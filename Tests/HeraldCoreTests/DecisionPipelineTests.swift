@@ -124,6 +124,25 @@ struct DecisionPipelineTests {
         #expect(stopped.reason == "cap:any/1d" && stopped.outcome == .suppressed && stopped.sendAt == nil)
     }
 
+    @Test func cancelIfAtDispatch() {
+        let base = F.campaign(id: "cart")
+        let c = Campaign(
+            id: base.id, name: base.name, status: .active, topic: nil, priority: 90, transactional: false,
+            audience: base.audience,
+            trigger: .event(name: "cart_abandoned", delay: 3600, cancelIf: Campaign.CancelCondition(event: "purchase", within: 3600)),
+            sendTime: base.sendTime, limits: base.limits, experiment: nil, conversion: nil, message: base.message, file: "c")
+        let planned = F.decide(c, Self.both, start: Self.now)
+        func recheck(_ events: [Int64]) -> Decision {
+            DecisionPipeline.recheck(
+                planned, campaign: c, consent: ConsentState(), suppressions: [:], history: [], engagement: nil,
+                policy: PolicyConfig(), now: Self.now + 3600, cancelEvents: events, triggeredAt: Self.now)
+        }
+        #expect(recheck([]).outcome == .send)
+        #expect(recheck([Self.now - 10]).outcome == .send)  // before the trigger
+        #expect(recheck([Self.now + 1800]).reason == "cancelled:purchase")
+        #expect(recheck([Self.now + 3600]).reason == "cancelled:purchase")
+    }
+
     /// A 29 February birthday is celebrated on 28 February in other years, at 09:00 local.
     @Test(arguments: [
         ("2027-02-28T00:00:00Z", true), ("2027-03-01T00:00:00Z", false), ("2028-02-29T00:00:00Z", true),
