@@ -69,6 +69,8 @@ enum Scale {
             snapshot: snapshot, population: population, environment: env, policy: policy, consent: consent,
             suppressions: suppressions, history: history)
         let pipeline = DecisionPipeline(campaign: c, occurrence: Occurrence(start: now), inputs: inputs)
+        let (mask, maskTime) = seconds { pipeline.audienceMask() }
+        print(String(format: "  segment alone: %.2f s for %d matches", maskTime, mask.filter { $0 }.count))
         let (decisions, planTime) = seconds { pipeline.plan() }
         var outcomes: [String: Int] = [:]
         for d in decisions { outcomes["\(d.outcome.rawValue) \(d.reason ?? "")", default: 0] += 1 }

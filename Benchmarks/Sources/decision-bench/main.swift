@@ -20,7 +20,7 @@ func seconds<T>(_ body: () -> T) -> (T, Double) {
 /// Peak resident set size of this process, MiB.
 func peakMiB() -> Double {
     var u = rusage()
-    getrusage(RUSAGE_SELF, &u)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
     return Double(u.ru_maxrss) / 1024
 }
 

@@ -108,24 +108,29 @@ extension DecisionPipeline {
             campaign.transactional
             ? nil : inputs.policy.quietHours.flatMap { $0.applies(to: channel) ? $0 : nil }
         var at: Int64?
+        // `how` is built only when tracing: string work per user would dominate a million-user pass.
+        let tracing = trace != nil
         var how = ""
         switch campaign.sendTime.strategy {
         case .immediate:
             at = picker.immediate()
-            how = "immediate"
+            if tracing { how = "immediate" }
         case .localTime:
             let time = campaign.sendTime.localTime ?? ClockTime(hour: 10, minute: 0)
             at = picker.localTime(time, clock: zone.clock)
-            how = "local_time \(time) in \(zone.clock.name)"
+            if tracing { how = "local_time \(time) in \(zone.clock.name)" }
         case .bestTime:
-            let (profile, source) = context.profile(row)
+            let (profile, source, ownEvents) = context.profile(row)
             let spread = AssignmentHash.hash("spread", campaign.id, user)
             if let pick = picker.bestTime(
                 profile: profile.slots, window: zone.slots, spread: spread, quiet: quiet)
             {
                 at = pick.at
-                how =
-                    "best_time from the \(source) profile: best hour \(pick.slot.time) in \(zone.clock.name)"
+                if tracing {
+                    how =
+                        "best_time from the \(source.describe(ownEvents: ownEvents)) profile: best hour "
+                        + "\(pick.slot.time) in \(zone.clock.name)"
+                }
             }
         }
         guard var sendAt = at else {
@@ -137,7 +142,7 @@ extension DecisionPipeline {
         }
         if let quiet {
             let moved = quiet.nextAllowed(sendAt, clock: zone.clock)
-            if moved != sendAt { how += "; quiet hours \(quiet.from)–\(quiet.to) defer it" }
+            if moved != sendAt && tracing { how += "; quiet hours \(quiet.from)–\(quiet.to) defer it" }
             sendAt = moved
         }
         let local = zone.clock.local(sendAt)

@@ -50,13 +50,17 @@ final class PlanningContext {
     /// Row `row`'s own profile.
     func ownProfile(_ row: Int) -> ActivityProfile {
         let s = pipeline.inputs.snapshot
-        var p = ActivityProfile()
+        // One scratch buffer, reset per user: no allocation per row in a million-user pass.
+        for i in 0..<168 { scratch.slots[i] = 0 }
+        scratch.events = 0
         let events = s.allEvents
-        p.add(
+        scratch.add(
             events.timestamps[events.range(row)], now: pipeline.inputs.now,
             offsets: zone(s.timezone[row]).offsets)
-        return p
+        return scratch
     }
+
+    private var scratch = ActivityProfile()
 
     private func buildAggregates(_ audience: [Bool]) {
         for row in audience.indices {
@@ -67,16 +71,27 @@ final class PlanningContext {
         }
     }
 
-    /// The profile `best_time` uses for `row`, and where it came from (`own`, `segment`, `everyone`, `none`).
-    func profile(_ row: Int) -> (ActivityProfile, String) {
+    /// Where a `best_time` profile came from.
+    enum ProfileSource {
+        case own, segment, everyone, none
+
+        /// For `herald why`.
+        func describe(ownEvents n: Int) -> String {
+            switch self {
+            case .own: "own (\(n) events)"
+            case .segment: "segment's (own history: \(n) events)"
+            case .everyone: "everyone's (own history: \(n) events)"
+            case .none: "none: no activity anywhere, first hour of the window"
+            }
+        }
+    }
+
+    /// The profile `best_time` uses for `row`, where it came from, and the user's own event count.
+    func profile(_ row: Int) -> (ActivityProfile, ProfileSource, Int) {
         let own = ownProfile(row)
-        if own.isSufficient { return (own, "own (\(own.events) events)") }
-        if segmentProfile.events > 0 {
-            return (segmentProfile, "segment's (own history: \(own.events) events)")
-        }
-        if everyoneProfile.events > 0 {
-            return (everyoneProfile, "everyone's (own history: \(own.events) events)")
-        }
-        return (own, "none: no activity anywhere, first hour of the window")
+        if own.isSufficient { return (own, .own, own.events) }
+        if segmentProfile.events > 0 { return (segmentProfile, .segment, own.events) }
+        if everyoneProfile.events > 0 { return (everyoneProfile, .everyone, own.events) }
+        return (own, .none, own.events)
     }
 }
