@@ -48,7 +48,14 @@ public struct ActivityProfile: Sendable, Hashable {
     public mutating func addNormalized(_ other: ActivityProfile) {
         let total = other.slots.reduce(0, +)
         guard total > 0 else { return }
-        for i in 0..<168 { slots[i] += other.slots[i] / total }
+        let scale = 1 / total
+        for i in 0..<168 { slots[i] += other.slots[i] * scale }
+        events += other.events
+    }
+
+    /// Adds another profile as is (combining partial aggregates).
+    public mutating func merge(_ other: ActivityProfile) {
+        for i in 0..<168 { slots[i] += other.slots[i] }
         events += other.events
     }
 

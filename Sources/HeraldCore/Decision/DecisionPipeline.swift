@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything a planning pass reads, bulk-loaded up front (no per-user queries).
 public struct PlanningInputs: Sendable {
     /// The audience.
@@ -64,17 +66,58 @@ public struct DecisionPipeline: Sendable {
     }
 
     /// One decision per audience user, in snapshot order.
+    ///
+    /// Large passes run in a fixed number of chunks on all cores; the chunking (not the core count) fixes the
+    /// order of floating-point sums, so the result is the same on every machine.
     public func plan() -> [Decision] {
         let mask = audienceMask()
-        let context = PlanningContext(pipeline: self, audience: mask)
-        var out: [Decision] = []
-        out.reserveCapacity(mask.lazy.filter { $0 }.count)
-        var none: [DecisionCheck]? = nil
-        for row in mask.indices where mask[row] {
-            out.append(decide(row: row, inAudience: true, context: context, trace: &none))
-        }
-        return out
+        return plan(mask: mask, chunks: Self.chunks(mask.count))
     }
+
+    /// `plan()` over a given audience in `chunks` parallel chunks.
+    func plan(mask: [Bool], chunks: Int) -> [Decision] {
+        let rows = mask.indices.filter { mask[$0] }
+        let (segment, everyone) = aggregates(mask, chunks: chunks)
+        let results = LockedState([Int: [Decision]]())
+        DispatchQueue.concurrentPerform(iterations: chunks) { k in
+            let context = PlanningContext(pipeline: self, segment: segment, everyone: everyone)
+            var none: [DecisionCheck]? = nil
+            var out: [Decision] = []
+            let range = (rows.count * k / chunks)..<(rows.count * (k + 1) / chunks)
+            out.reserveCapacity(range.count)
+            for i in range {
+                out.append(decide(row: rows[i], inAudience: true, context: context, trace: &none))
+            }
+            results.withLock { $0[k] = out }
+        }
+        return results.withLock { all in (0..<chunks).flatMap { all[$0] ?? [] } }
+    }
+
+    /// The best_time fallback profiles (the audience's and everyone's), summed chunk by chunk in a fixed order
+    /// so that plan and explain see bit-identical aggregates.
+    func aggregates(_ mask: [Bool], chunks: Int) -> (segment: ActivityProfile, everyone: ActivityProfile) {
+        var segment = ActivityProfile()
+        var everyone = ActivityProfile()
+        guard campaign.sendTime.strategy == .bestTime else { return (segment, everyone) }
+        let parts = LockedState([Int: (ActivityProfile, ActivityProfile)]())
+        DispatchQueue.concurrentPerform(iterations: chunks) { k in
+            let context = PlanningContext(pipeline: self)
+            let range = (mask.count * k / chunks)..<(mask.count * (k + 1) / chunks)
+            let part = context.aggregate(rows: range, audience: mask)
+            parts.withLock { $0[k] = part }
+        }
+        parts.withLock { all in
+            for k in 0..<chunks {
+                guard let (s, e) = all[k] else { continue }
+                segment.merge(s)
+                everyone.merge(e)
+            }
+        }
+        return (segment, everyone)
+    }
+
+    /// Chunks of a planning pass over `users` snapshot rows: 8 for large passes, else 1.
+    static func chunks(_ users: Int) -> Int { users >= 50_000 ? 8 : 1 }
 
     /// The decision for one user with its check-by-check trace, or nil when the user is unknown.
     public func explain(user: String) -> (decision: Decision, checks: [DecisionCheck])? {
@@ -89,8 +132,11 @@ public struct DecisionPipeline: Sendable {
             inAudience = false
             excluded = true
         }
-        let mask: [Bool]? = campaign.sendTime.strategy == .bestTime ? audienceMask() : nil
-        let context = PlanningContext(pipeline: self, audience: mask)
+        let (segment, everyone) =
+            campaign.sendTime.strategy == .bestTime
+            ? aggregates(audienceMask(), chunks: Self.chunks(inputs.snapshot.count))
+            : (ActivityProfile(), ActivityProfile())
+        let context = PlanningContext(pipeline: self, segment: segment, everyone: everyone)
         var trace: [DecisionCheck]? = []
         if excluded {
             trace?.append(

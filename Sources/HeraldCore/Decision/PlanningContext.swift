@@ -22,11 +22,16 @@ final class PlanningContext {
     private(set) var segmentProfile = ActivityProfile()
     private(set) var everyoneProfile = ActivityProfile()
 
-    init(pipeline: DecisionPipeline, audience: [Bool]?) {
+    /// A context that uses aggregates computed elsewhere (one per worker of a parallel pass).
+    init(
+        pipeline: DecisionPipeline, segment: ActivityProfile = ActivityProfile(),
+        everyone: ActivityProfile = ActivityProfile()
+    ) {
         self.pipeline = pipeline
         capPolicy = CapPolicy(
             rules: pipeline.inputs.policy.caps, adaptive: pipeline.inputs.policy.adaptiveCaps)
-        if let audience, pipeline.campaign.sendTime.strategy == .bestTime { buildAggregates(audience) }
+        segmentProfile = segment
+        everyoneProfile = everyone
     }
 
     var windowEnd: Int64 { pipeline.occurrence.start + pipeline.campaign.sendTime.within }
@@ -62,13 +67,19 @@ final class PlanningContext {
 
     private var scratch = ActivityProfile()
 
-    private func buildAggregates(_ audience: [Bool]) {
-        for row in audience.indices {
+    /// The audience's and everyone's aggregate profiles over `rows`.
+    func aggregate(rows: Range<Int>, audience: [Bool]) -> (
+        segment: ActivityProfile, everyone: ActivityProfile
+    ) {
+        var segment = ActivityProfile()
+        var everyone = ActivityProfile()
+        for row in rows {
             let p = ownProfile(row)
             guard p.isSufficient else { continue }
-            everyoneProfile.addNormalized(p)
-            if audience[row] { segmentProfile.addNormalized(p) }
+            everyone.addNormalized(p)
+            if audience[row] { segment.addNormalized(p) }
         }
+        return (segment, everyone)
     }
 
     /// Where a `best_time` profile came from.
