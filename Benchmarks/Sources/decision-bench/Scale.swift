@@ -71,7 +71,9 @@ enum Scale {
         let pipeline = DecisionPipeline(campaign: c, occurrence: Occurrence(start: now), inputs: inputs)
         let (mask, maskTime) = seconds { pipeline.audienceMask() }
         print(String(format: "  segment alone: %.2f s for %d matches", maskTime, mask.filter { $0 }.count))
+        let cpu0 = cpuSeconds()
         let (decisions, planTime) = seconds { pipeline.plan() }
+        let planCPU = cpuSeconds() - cpu0
         var outcomes: [String: Int] = [:]
         for d in decisions { outcomes["\(d.outcome.rawValue) \(d.reason ?? "")", default: 0] += 1 }
         print(
@@ -82,6 +84,7 @@ enum Scale {
                 format:
                     "  population stats %.2f s, plan (segment + consent + caps + best_time) %.2f s, total %.2f s",
                 statsTime, planTime, statsTime + planTime))
+        print(String(format: "  plan CPU time %.2f s over all threads", planCPU))
         print(String(format: "  peak RSS %.0f MiB (%.0f MiB after building the inputs)", peakMiB(), built))
         for (k, v) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(v)\t\(k)") }
     }

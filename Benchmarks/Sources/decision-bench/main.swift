@@ -17,6 +17,13 @@ func seconds<T>(_ body: () -> T) -> (T, Double) {
     return (r, Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
 }
 
+/// CPU seconds used by this process so far (all threads).
+func cpuSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
 /// Peak resident set size of this process, MiB.
 func peakMiB() -> Double {
     var u = rusage()
