@@ -67,7 +67,15 @@ struct DecisionCLITests {
         // Deterministic: the same plan twice.
         let again = try h.run(["dry-run", "vip-offer", "--at", Self.at, "--format", "json"])
         #expect(again.stdout == r.stdout)
-        _ = try h.run(["why", "u0000001", "vip-offer", "--at", Self.at])
+        // why runs the same pipeline: its final JSON line is the dry-run line of that user, for every outcome.
+        var seen: Set<String> = []
+        for line in r.stdout.split(separator: "\n") {
+            let o = try Self.jsonLines(String(line))[0]
+            let outcome = "\(o["outcome"] ?? "")\(o["reason"] ?? "")"
+            guard seen.insert(outcome).inserted, let user = o["user"] as? String else { continue }
+            let why = try h.run(["why", user, "vip-offer", "--at", Self.at, "--format", "json"])
+            #expect(why.stdout.split(separator: "\n").last.map(String.init) == String(line))
+        }
         #expect(try Self.dbBytes(h) == before, "dry-run and why must not write")
         #expect(try Self.dump(h) == rows)
         #expect(!(try Self.dump(h).contains("ledger")), "a dry-run never creates the ledger")

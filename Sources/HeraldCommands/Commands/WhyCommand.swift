@@ -16,6 +16,8 @@ struct WhyCommand: AsyncParsableCommand {
             "Decide at this time (ISO-8601 with offset, or epoch); default now, or a one-shot schedule's instant."
     )
     var at: String?
+    @Option(help: "table, or json: one object per check, then the decision as dry-run prints it.")
+    var format: OutputFormat = .table
 
     func run() async throws {
         let context = try HeraldContext.load(options)
@@ -26,6 +28,17 @@ struct WhyCommand: AsyncParsableCommand {
         guard let (d, checks) = pipeline.explain(user: user) else {
             Console.err("error: no user '\(user)' in the store")
             throw ReportedFailure(code: ExitStatus.invalidInput)
+        }
+        if format == .json {
+            for c in checks {
+                var line = JSONLine()
+                line.add("check", c.name)
+                line.add("passed", c.passed)
+                line.add("detail", c.detail)
+                Console.out(line.text)
+            }
+            Console.out(DryRunCommand.json(d))
+            return
         }
         Console.out(
             "\(user) × \(campaign.id), occurrence \(occurrence.id), decided at \(TimestampParser.formatUTC(seconds: now))"
