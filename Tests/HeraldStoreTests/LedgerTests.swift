@@ -118,3 +118,50 @@ struct LedgerTests {
         #expect(try await store.preferences(userID: "u1").consentState == consent["u1"])
     }
 }
+
+@Suite("Ledger as the pipeline's sink")
+struct LedgerSinkTests {
+    /// Plan, record, load the ledger back: the next occurrence is capped by what the first one scheduled.
+    @Test func capsReadWhatThePipelineRecorded() async throws {
+        let dir = try TempDir()
+        let store = try makeStore(dir)
+        let ledger = try SQLiteLedger(pool: store.pool)
+        var u = UserUpsert(id: "u1")
+        u.email = "u1@example.com"
+        var v = UserUpsert(id: "u2")
+        v.email = "not-an-email"
+        _ = try await store.upsertUsers([u, v])
+        let now: Int64 = 1_795_000_000
+        let (segment, _) = SegmentCompiler.compile(
+            SegmentSource(text: "id != \"\"", origin: SourceOrigin(file: "t")), schema: testSchema,
+            catalog: .empty)
+        let campaign = Campaign(
+            id: "weekly", name: "Weekly", status: .active, topic: "news", priority: 50, transactional: false,
+            audience: Campaign.Audience(segment: try #require(segment)), trigger: .api,
+            sendTime: Campaign.SendTime(strategy: .immediate, within: 3600),
+            limits: Campaign.Limits(perUser: Campaign.PerUserLimit(max: 1, per: 7 * 86_400)), experiment: nil,
+            conversion: nil,
+            message: Campaign.Message(
+                channel: .email, email: Campaign.EmailBody(subject: MessageTemplate.parse("Hi").0)),
+            file: "weekly.yaml")
+        func plan(at t: Int64) async throws -> [Decision] {
+            let snapshot = try await store.snapshot(SnapshotRequirements())
+            let env = EvaluationEnvironment(now: t)
+            let inputs = PlanningInputs(
+                snapshot: snapshot, population: PopulationStats.compute(snapshot, env), environment: env,
+                policy: PolicyConfig(), history: try await ledger.sendHistory(since: t - 30 * 86_400))
+            return DecisionPipeline(campaign: campaign, occurrence: Occurrence(start: t), inputs: inputs)
+                .plan()
+        }
+        let first = try await plan(at: now)
+        #expect(first.map(\.reason) == [nil, "invalid_contact"])
+        #expect(try await ledger.record(first, campaign: campaign, at: now) == 2)
+        #expect(try await ledger.record(first, campaign: campaign, at: now) == 0)  // re-planned: nothing twice
+        let row = try #require(try await ledger.entry(key: first[0].idempotencyKey()))
+        #expect(row.status == .scheduled && row.scheduledAt == now && row.address == "u1@example.com")
+        #expect(try await ledger.entry(key: first[1].idempotencyKey())?.reason == "invalid_contact")
+        let second = try await plan(at: now + 86_400)
+        #expect(second.first?.reason == "cap:campaign/7d")
+        #expect(try await plan(at: now + 7 * 86_400 + 1).first?.outcome == .send)
+    }
+}
