@@ -182,4 +182,23 @@ struct DecisionSendTimeTests {
             #expect(why.decision == a[i])
         }
     }
+
+    /// best_time across both New York DST changes and Lord Howe's 30-minute one: the evening peak is found in
+    /// local time on both sides of the change, and a passed peak moves to the same local hour the next day.
+    @Test(arguments: [
+        ("America/New_York", "2026-10-31T12:00:00Z", "2026-11-01T01:00:00Z"),  // fall back during the window
+        ("America/New_York", "2026-03-07T12:00:00Z", "2026-03-08T01:00:00Z"),  // spring forward during the window
+        ("Australia/Lord_Howe", "2026-10-03T00:00:00Z", "2026-10-03T09:00:00Z"),
+    ])
+    func bestTimeAcrossDST(_ zone: String, _ start: String, _ plannedAt: String) throws {
+        let clock = try #require(LocalClock(zone))
+        let t0 = F.t(start)
+        let u = F.user("u1", email: "u1@example.com", timezone: zone, events: Self.evenings(zone, before: t0))
+        let d = F.decide(F.campaign(strategy: .bestTime), u, start: t0, now: F.t(plannedAt))
+        let at = try #require(d.sendAt)
+        let local = clock.local(at).secondOfDay
+        #expect(local >= 18 * 3600 + 45 * 60 && local < 19 * 3600 + 15 * 60, "\(clock.clockTime(at))")
+        // The first evening of the window has passed at planning time: the next day's, inside the window.
+        #expect(at > F.t(plannedAt) + 12 * 3600 && at < t0 + 48 * 3600)
+    }
 }
