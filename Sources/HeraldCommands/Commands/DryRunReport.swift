@@ -15,6 +15,9 @@ struct DryRunReport {
         Console.out(
             "campaign   \(campaign.id) (\(campaign.name)), priority \(campaign.priority)\(campaign.transactional ? ", transactional" : "")"
         )
+        if campaign.status != .active {
+            Console.out("status     \(campaign.status.rawValue): the daemon will not run it; planned here anyway")
+        }
         Console.out("occurrence \(occurrence.id), planned at \(utc(now))")
         Console.out(
             "window     \(utc(occurrence.start)) – \(utc(occurrence.start + campaign.sendTime.within)), \(campaign.sendTime.strategy.rawValue)"
