@@ -30,5 +30,11 @@ let package = Package(
             ],
             path: "Sources/herald-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Issue 3's decision-engine benchmarks: send-time quality and one campaign planned over 1M users.
+        .executableTarget(
+            name: "decision-bench",
+            dependencies: [.product(name: "HeraldCore", package: "Herald")],
+            path: "Sources/decision-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
     ]
 )

@@ -1,0 +1,49 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// Loads what a planning pass reads, in bulk and read-only: dry-run and why share it (and the one pipeline).
+struct PlanningLoader {
+    let context: HeraldContext
+
+    /// The campaign with this id, or a reported failure with a "did you mean".
+    func campaign(_ id: String) throws -> Campaign {
+        let (all, diagnostics) = context.campaigns()
+        guard let found = all.first(where: { $0.id == id }) else {
+            report(diagnostics)
+            let hint = NearMiss.didYouMean(id, among: all.map(\.id)).map { " (\($0))" } ?? ""
+            Console.err("error: no campaign '\(id)' in \(context.config.campaignsDirectory)\(hint)")
+            throw ReportedFailure(code: ExitStatus.invalidInput)
+        }
+        return found
+    }
+
+    /// The occurrence planned and the planning instant: a one-shot schedule plans its own instant, anything
+    /// else an occurrence triggered at `--at` (default now).
+    static func occurrence(of campaign: Campaign, at: String?) throws -> (Occurrence, now: Int64) {
+        if case .schedule(let start) = campaign.trigger {
+            let now = at == nil ? start : try parseAt(at)
+            return (Occurrence(start: start), now)
+        }
+        let now = try parseAt(at)
+        return (Occurrence(start: now), now)
+    }
+
+    /// A pipeline for `campaign`'s occurrence with the audience, consent and ledger loaded in bulk; writes nothing.
+    func pipeline(_ campaign: Campaign, occurrence: Occurrence, now: Int64) async throws -> DecisionPipeline {
+        let store = try context.openStore()
+        let requirements = campaign.requirements.union(PopulationStats.requirements)
+        let snapshot = try await store.snapshot(requirements)
+        let env = context.environment(now: now)
+        let population = PopulationStats.compute(snapshot, env)
+        let (consent, suppressions) = try await store.consentBook()
+        let policy = context.config.policy
+        let longest = (policy.caps.map(\.per) + [campaign.limits.perUser?.per ?? 0]).max() ?? 0
+        let ledger = try SQLiteLedger(pool: store.pool, migrate: false)
+        let history = try await ledger.sendHistory(since: now - longest)
+        let inputs = PlanningInputs(
+            snapshot: snapshot, population: population, environment: env, policy: policy, consent: consent,
+            suppressions: suppressions, history: history)
+        return DecisionPipeline(campaign: campaign, occurrence: occurrence, inputs: inputs)
+    }
+}

@@ -1,0 +1,40 @@
+/// The dispatch-time re-check (SPEC §5.1): consent and caps are read again just before a planned send goes.
+extension DecisionPipeline {
+    /// `decision` re-validated against fresh consent, suppressions and send history (which must not include
+    /// the decision's own ledger row) and the campaign's `cancel_if` against the user's events of that name
+    /// (`cancelEvents`, epoch seconds) since the trigger at `triggeredAt`; a planned send that is no longer
+    /// allowed becomes `suppressed` with the reason (`cancelled:<event>` for `cancel_if`).
+    public static func recheck(
+        _ decision: Decision, campaign: Campaign, consent: ConsentState, suppressions: [String: [String]],
+        history: [SendRecord], engagement: Double?, policy: PolicyConfig, now: Int64,
+        cancelEvents: [Int64] = [], triggeredAt: Int64? = nil
+    ) -> Decision {
+        guard decision.outcome == .send, let channel = decision.channel else { return decision }
+        var d = decision
+        func suppress(_ reason: String) -> Decision {
+            d.outcome = .suppressed
+            d.reason = reason
+            d.sendAt = nil
+            return d
+        }
+        if case .event(_, _, let cancel?) = campaign.trigger, let start = triggeredAt,
+            cancelEvents.contains(where: { $0 >= start && $0 <= min(now, start + cancel.within) })
+        {
+            return suppress("cancelled:\(cancel.event)")
+        }
+        if let reason = consentReason(
+            consent, userID: decision.user, campaign: campaign, suppressions: suppressions)
+        {
+            return suppress(reason)
+        }
+        if consent.channels.contains(channel.rawValue) { return suppress("opted_out:channel") }
+        if let address = decision.address, let list = suppressions[address]?.first {
+            return suppress("suppressed:\(list)")
+        }
+        let caps = CapPolicy(rules: policy.caps, adaptive: policy.adaptiveCaps)
+        let verdicts = caps.verdicts(
+            campaign: campaign, channel: channel, history: history, engagement: engagement, now: now)
+        if let blocked = verdicts.first(where: \.blocked) { return suppress("cap:\(blocked.label)") }
+        return d
+    }
+}

@@ -1,0 +1,102 @@
+/// A message rendered for one recipient: what dry-run shows as a sample and the daemon will send.
+public struct RenderedMessage: Sendable, Hashable {
+    /// The channel.
+    public var channel: ChannelKind
+    /// Email subject.
+    public var subject: String?
+    /// Email text part, or the SMS text.
+    public var text: String?
+    /// Email HTML part.
+    public var html: String?
+    /// Webhook JSON body.
+    public var json: String?
+    /// SMS length, for SMS.
+    public var sms: SMSLength?
+
+    /// Renders `campaign`'s message (the variant's when it overrides) on `channel` for `facts`.
+    /// Missing fields render empty unless the template gives a `{{name|fallback}}`.
+    public static func render(
+        campaign: Campaign, variant: String?, channel: ChannelKind, facts: UserFacts, publicURL: String?
+    ) -> RenderedMessage {
+        let message = campaign.message(forVariant: variant)
+        let lookup = fieldLookup(campaign: campaign, variant: variant, facts: facts, publicURL: publicURL)
+        var out = RenderedMessage(channel: channel)
+        switch channel {
+        case .email:
+            if let e = message.email {
+                out.subject = e.subject.render(lookup)
+                out.text = e.text?.render(lookup)
+                out.html = e.html?.render(html: true, lookup)
+            }
+        case .sms:
+            if let t = message.sms?.render(lookup) {
+                out.text = t
+                out.sms = SMSLength.measure(t)
+            }
+        case .webhook:
+            if let w = message.webhook { out.json = json(w.body, lookup) }
+        }
+        return out
+    }
+
+    /// The values templates see: profile fields, attributes and the message context fields.
+    public static func fieldLookup(
+        campaign: Campaign, variant: String?, facts: UserFacts, publicURL: String?
+    ) -> @Sendable (String) -> Value? {
+        let p = facts.profile
+        return { name in
+            switch name {
+            case "id", "user_id": return .string(p.id)
+            case "email": return p.email.map(Value.string)
+            case "phone": return p.phone.map(Value.string)
+            case "timezone": return p.timezone.map(Value.string)
+            case "locale": return p.locale.map(Value.string)
+            case "created_at": return p.createdAt.map(Value.timestamp)
+            case "birthday": return p.birthday.map { .string($0.description) }
+            case "last_seen_at": return p.lastSeenAt.map(Value.timestamp)
+            case "campaign_id": return .string(campaign.id)
+            case "variant": return variant.map(Value.string)
+            case "unsubscribe_url":
+                let token = String(AssignmentHash.hash("unsubscribe", campaign.id, p.id), radix: 16)
+                return .string("\(publicURL ?? "")/u/\(p.id)/\(campaign.topic ?? "all")/\(token)")
+            default: return p.attributes[name]
+            }
+        }
+    }
+
+    /// A webhook body as JSON text, string leaves rendered.
+    static func json(_ v: Campaign.BodyValue, _ lookup: (String) -> Value?) -> String {
+        switch v {
+        case .template(let t): return quote(t.render(lookup))
+        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .list(let items): return "[" + items.map { json($0, lookup) }.joined(separator: ",") + "]"
+        case .object(let fields):
+            return "{" + fields.map { quote($0.key) + ":" + json($0.value, lookup) }.joined(separator: ",")
+                + "}"
+        }
+    }
+
+    /// A JSON string literal.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
