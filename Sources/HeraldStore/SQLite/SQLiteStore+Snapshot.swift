@@ -45,15 +45,31 @@ struct ColumnBuilder {
 
 extension SQLiteStore {
     /// A columnar snapshot: every user, every declared attribute, the required event columns, all events.
+    ///
+    /// Users come first (they give the pk → row map); then attributes and events load at the same time
+    /// on two reader connections, one core each. A write committed in between can at most add events
+    /// or attributes of users this snapshot does not have; those are skipped.
     public func snapshot(_ requirements: SnapshotRequirements) async throws -> AudienceSnapshot {
-        try await pool.read { db in
+        let (users, map) = try await pool.read { db in
             var s = AudienceSnapshot()
             let map = try self.loadUsers(db, into: &s)
-            try self.loadAttributes(db, map: map, into: &s)
-            try self.loadEvents(db, requirements, map: map, into: &s)
-            s.engagement = Array(repeating: .nan, count: s.count)
-            return s
+            return (s, map)
         }
+        async let withAttributes = pool.read { db in
+            var part = users
+            try self.loadAttributes(db, map: map, into: &part)
+            return part.attributes
+        }
+        async let withEvents = pool.read { db in
+            var part = users
+            try self.loadEvents(db, requirements, map: map, into: &part)
+            return (part.events, part.allEvents)
+        }
+        var s = users
+        s.attributes = try await withAttributes
+        (s.events, s.allEvents) = try await withEvents
+        s.engagement = Array(repeating: .nan, count: s.count)
+        return s
     }
 
     /// Fills ids and reserved columns in users.pk order.
@@ -129,14 +145,17 @@ extension SQLiteStore {
     ) throws {
         var nameOf: [Int64: String] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT id, name FROM event_names") { nameOf[r[0]] = r[1] }
-        var builders: [Int64: ColumnBuilder] = [:]
+        // Builders by name id in a flat array (name ids are small and dense): no hashing per row.
+        var builders = [ColumnBuilder?](repeating: nil, count: Int(nameOf.keys.max() ?? 0) + 1)
         for (id, name) in nameOf where req.events.contains(name) {
-            builders[id] = ColumnBuilder(keepIDs: !(req.eventNumbers[name] ?? []).isEmpty)
+            builders[Int(id)] = ColumnBuilder(keepIDs: !(req.eventNumbers[name] ?? []).isEmpty)
+            builders[Int(id)]!.offsets.reserveCapacity(s.count + 1)
         }
         var all = ColumnBuilder(keepIDs: false)
-        all.timestamps.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0)
+        all.offsets.reserveCapacity(s.count + 1)
+        all.timestamps.reserveCapacity(try Int.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0)
         let stmt = try db.makeStatement(
-            sql: "SELECT user_pk, name_id, ts, id FROM events ORDER BY user_pk, name_id, ts, id")
+            sql: "SELECT user_pk, name_id, ts, id FROM events ORDER BY user_pk, name_id, ts")  // index order: no sort
         let r = RawStatement(db, stmt)
         var currentRow = -1
         var runStart = 0
@@ -155,15 +174,17 @@ extension SQLiteStore {
                 unsorted = true
             }
             all.append(row: row, ts: ts, id: 0)
-            let nameID = r.int64(1)
-            if builders[nameID] != nil { builders[nameID]!.append(row: row, ts: ts, id: r.int64(3)) }
+            let nameID = Int(r.int64(1))
+            if nameID < builders.count, builders[nameID] != nil {
+                builders[nameID]!.append(row: row, ts: ts, id: r.int64(3))
+            }
         }
         if unsorted { all.timestamps[runStart...].sort() }
         all.finish(count: s.count)
         s.allEvents = EventColumn(offsets: all.offsets, timestamps: all.timestamps)
-        for (nameID, var b) in builders {
+        for (nameID, built) in builders.enumerated() {
+            guard var b = built, let name = nameOf[Int64(nameID)] else { continue }
             b.finish(count: s.count)
-            let name = nameOf[nameID]!
             var column = EventColumn(offsets: b.offsets, timestamps: b.timestamps)
             let keys = req.eventNumbers[name] ?? []
             if !keys.isEmpty {
