@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Herald, seeds the sample audience into the embedded SQLite store,
-# validates the example campaigns and previews each campaign's audience.
+# validates the example campaigns, previews each campaign's audience and dry-runs the VIP offer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -20,5 +20,7 @@ for c in campaigns/*.yaml; do
     printf '%-22s ' "$id"
     "$herald" audience --campaign "$id" --count
 done
+echo
+"$herald" dry-run vip-offer --show 1
 echo
 "$herald" users show u0000001
