@@ -258,4 +258,39 @@ import Testing
         #expect(report.unchanged == 1_000)
         #expect(try await store.counts().events == 1_000)
     }
+
+    @Test(arguments: [2, 3, 7])
+    func snapshotSplitIntoPartsEqualsOneScan(parts: Int) async throws {
+        let dir = try TempDir()
+        let one = try SQLiteStore(path: dir.path("split.db"), schema: testSchema, snapshotParts: 1)
+        var users: [UserUpsert] = []
+        for i in 0..<20 { users.append(UserUpsert(id: "u\(i)")) }
+        _ = try await one.upsertUsers(users)
+        var events: [EventRecord] = []
+        for i in 0..<20 where i % 3 != 0 {  // every third user has no events at all
+            for k in 0..<(i % 5 + 1) {
+                events.append(EventRecord(
+                    userID: "u\(i)", name: k % 2 == 0 ? "purchase" : "open", timestampMillis: Int64(1_000 * (50 - k)),
+                    propertiesJSON: "{\"amount\":\(k)}", numbers: k % 2 == 0 ? ["amount": Double(k)] : [:]))
+            }
+        }
+        _ = try await one.insertEvents(events)
+        let split = try SQLiteStore(path: dir.path("split.db"), schema: testSchema, snapshotParts: parts)
+        let req = SnapshotRequirements(events: ["purchase", "open", "never"], eventNumbers: ["purchase": ["amount"]])
+        let a = try await one.snapshot(req)
+        let b = try await split.snapshot(req)
+        #expect(a.ids == b.ids)
+        #expect(a.allEvents.offsets == b.allEvents.offsets)
+        #expect(a.allEvents.timestamps == b.allEvents.timestamps)
+        #expect(a.allEvents.offsets.count == 21)
+        for name in ["purchase", "open", "never"] {
+            #expect(a.events[name]?.offsets == b.events[name]?.offsets, "\(name)")
+            #expect(a.events[name]?.offsets.count == 21, "\(name)")
+            #expect(a.events[name]?.timestamps == b.events[name]?.timestamps, "\(name)")
+        }
+        let amountsA = a.events["purchase"]?.numbers["amount"] ?? []
+        let amountsB = b.events["purchase"]?.numbers["amount"] ?? []
+        #expect(amountsA.count == a.events["purchase"]?.timestamps.count)
+        #expect(amountsA.map { $0.isNaN ? -1 : $0 } == amountsB.map { $0.isNaN ? -1 : $0 })
+    }
 }

@@ -46,9 +46,10 @@ struct ColumnBuilder {
 extension SQLiteStore {
     /// A columnar snapshot: every user, every declared attribute, the required event columns, all events.
     ///
-    /// Users come first (they give the pk → row map); then attributes and events load at the same time
-    /// on two reader connections, one core each. A write committed in between can at most add events
-    /// or attributes of users this snapshot does not have; those are skipped.
+    /// Users come first (they give the pk → row map); then attributes and the events, in
+    /// `snapshotParts` ranges of users, load at the same time on their own reader connections.
+    /// A write committed in between can at most add events or attributes of users this snapshot
+    /// does not have; those are skipped.
     public func snapshot(_ requirements: SnapshotRequirements) async throws -> AudienceSnapshot {
         let (users, map) = try await pool.read { db in
             var s = AudienceSnapshot()
@@ -60,11 +61,7 @@ extension SQLiteStore {
             try self.loadAttributes(db, map: map, into: &part)
             return part.attributes
         }
-        async let withEvents = pool.read { db in
-            var part = users
-            try self.loadEvents(db, requirements, map: map, into: &part)
-            return (part.events, part.allEvents)
-        }
+        async let withEvents = loadEvents(requirements, users: users, map: map, parts: snapshotParts)
         var s = users
         s.attributes = try await withAttributes
         (s.events, s.allEvents) = try await withEvents
@@ -139,30 +136,80 @@ extension SQLiteStore {
         }
     }
 
-    /// Fills `events` (required names, with numbers) and `allEvents` from one ordered index scan.
+    /// Fills `events` (required names, with numbers) and `allEvents` from ordered index scans: one per
+    /// part of the users (by pk range, so by contiguous rows), on its own reader connection.
     func loadEvents(
-        _ db: Database, _ req: SnapshotRequirements, map: RowMap, into s: inout AudienceSnapshot
-    ) throws {
+        _ req: SnapshotRequirements, users: AudienceSnapshot, map: RowMap, parts: Int
+    ) async throws -> (events: [String: EventColumn], allEvents: EventColumn) {
+        let n = users.count
+        let cuts = try await pool.read { db -> [Int64] in
+            // The first pk of each part after the first; rows follow pk order.
+            try (1..<max(1, parts)).compactMap { k in
+                try Int64.fetchOne(
+                    db, sql: "SELECT pk FROM users ORDER BY pk LIMIT 1 OFFSET ?", arguments: [n * k / parts])
+            }
+        }
+        let bounds = [Int64.min] + cuts + [Int64.max]
+        let loaded = try await withThrowingTaskGroup(of: (Int, EventPart).self) { group in
+            for k in 0..<(bounds.count - 1) {
+                group.addTask {
+                    let part = try await self.pool.read { db in
+                        try self.loadEventPart(db, req, map: map, pks: bounds[k]..<bounds[k + 1], rows: n)
+                    }
+                    return (k, part)
+                }
+            }
+            var parts: [(Int, EventPart)] = []
+            for try await p in group { parts.append(p) }
+            return parts.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        var all = EventColumn(offsets: [0], timestamps: [])
+        var events: [String: EventColumn] = [:]
+        for part in loaded {
+            all.append(part.all)
+            for name in req.events {
+                let column = part.events[name] ?? EventColumn(offsets: Array(repeating: 0, count: part.all.offsets.count), timestamps: [])
+                events[name, default: EventColumn(offsets: [0], timestamps: [])].append(column)
+            }
+        }
+        if loaded.isEmpty { all.offsets = Array(repeating: 0, count: n + 1) }
+        for name in req.events where events[name] == nil || events[name]!.offsets.count != n + 1 {
+            events[name] = EventColumn(offsets: Array(repeating: 0, count: n + 1), timestamps: [])
+        }
+        return (events, all)
+    }
+
+    /// The events of the users whose pk is in `pks`: CSR columns over just their (contiguous) rows.
+    func loadEventPart(
+        _ db: Database, _ req: SnapshotRequirements, map: RowMap, pks: Range<Int64>, rows n: Int
+    ) throws -> EventPart {
         var nameOf: [Int64: String] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT id, name FROM event_names") { nameOf[r[0]] = r[1] }
+        let firstPK = try Int64.fetchOne(db, sql: "SELECT min(pk) FROM users WHERE pk >= ?", arguments: [pks.lowerBound])
+        let firstRow = firstPK.map { map.row($0) } ?? n
+        let lastPK = try Int64.fetchOne(db, sql: "SELECT max(pk) FROM users WHERE pk < ?", arguments: [pks.upperBound])
+        let endRow = lastPK.map { map.row($0) + 1 } ?? firstRow
+        let rowCount = max(0, endRow - firstRow)
         // Builders by name id in a flat array (name ids are small and dense): no hashing per row.
         var builders = [ColumnBuilder?](repeating: nil, count: Int(nameOf.keys.max() ?? 0) + 1)
         for (id, name) in nameOf where req.events.contains(name) {
             builders[Int(id)] = ColumnBuilder(keepIDs: !(req.eventNumbers[name] ?? []).isEmpty)
-            builders[Int(id)]!.offsets.reserveCapacity(s.count + 1)
+            builders[Int(id)]!.offsets.reserveCapacity(rowCount + 1)
         }
         var all = ColumnBuilder(keepIDs: false)
-        all.offsets.reserveCapacity(s.count + 1)
-        all.timestamps.reserveCapacity(try Int.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0)
+        all.offsets.reserveCapacity(rowCount + 1)
         let stmt = try db.makeStatement(
-            sql: "SELECT user_pk, name_id, ts, id FROM events ORDER BY user_pk, name_id, ts")  // index order: no sort
+            // Index order: no sort.
+            sql: "SELECT user_pk, name_id, ts, id FROM events WHERE user_pk >= ? AND user_pk < ? ORDER BY user_pk, name_id, ts")
+        stmt.arguments = [pks.lowerBound, pks.upperBound]
         let r = RawStatement(db, stmt)
         var currentRow = -1
         var runStart = 0
         var unsorted = false
         while try r.step() {
-            let row = map.row(r.int64(0))
-            if row < 0 { continue }
+            let global = map.row(r.int64(0))
+            if global < firstRow || global >= endRow { continue }
+            let row = global - firstRow
             let ts = secondsOf(millis: r.int64(2))
             if row != currentRow {
                 if unsorted { all.timestamps[runStart...].sort() }
@@ -180,21 +227,19 @@ extension SQLiteStore {
             }
         }
         if unsorted { all.timestamps[runStart...].sort() }
-        all.finish(count: s.count)
-        s.allEvents = EventColumn(offsets: all.offsets, timestamps: all.timestamps)
+        all.finish(count: rowCount)
+        var part = EventPart(all: EventColumn(offsets: all.offsets, timestamps: all.timestamps))
         for (nameID, built) in builders.enumerated() {
             guard var b = built, let name = nameOf[Int64(nameID)] else { continue }
-            b.finish(count: s.count)
+            b.finish(count: rowCount)
             var column = EventColumn(offsets: b.offsets, timestamps: b.timestamps)
             let keys = req.eventNumbers[name] ?? []
             if !keys.isEmpty {
                 column.numbers = try loadNumbers(db, ids: b.ids, keys: keys)
             }
-            s.events[name] = column
+            part.events[name] = column
         }
-        for name in req.events where s.events[name] == nil {
-            s.events[name] = EventColumn(offsets: Array(repeating: 0, count: s.count + 1), timestamps: [])
-        }
+        return part
     }
 
     /// Numeric properties `keys` of the events `ids`, aligned with `ids` (NaN where missing).
@@ -216,5 +261,29 @@ extension SQLiteStore {
             out[key] = values
         }
         return out
+    }
+}
+
+/// The event columns of one contiguous range of snapshot rows.
+struct EventPart: Sendable {
+    /// All events of the range's rows.
+    var all: EventColumn
+    /// Required event columns of the range's rows.
+    var events: [String: EventColumn] = [:]
+}
+
+extension EventColumn {
+    /// Appends the rows of `other` (a CSR column over the rows that follow this one's).
+    mutating func append(_ other: EventColumn) {
+        let shift = timestamps.count
+        offsets.reserveCapacity(offsets.count + other.offsets.count - 1)
+        for o in other.offsets.dropFirst() { offsets.append(o + shift) }
+        timestamps.append(contentsOf: other.timestamps)
+        let keys = Set(numbers.keys).union(other.numbers.keys)
+        for key in keys {
+            var mine = numbers[key] ?? [Double](repeating: .nan, count: shift)
+            mine.append(contentsOf: other.numbers[key] ?? [Double](repeating: .nan, count: other.timestamps.count))
+            numbers[key] = mine
+        }
     }
 }

@@ -19,14 +19,19 @@ public final class SQLiteStore: AudienceStore {
     let nameCache = LockedState([String: Int64]())
     /// numeric property name → property_keys.id, committed rows only.
     let keyCache = LockedState([String: Int64]())
+    /// How many ranges of users the snapshot's event scan is split into, each on its own connection.
+    let snapshotParts: Int
     /// Entries kept in `userCache` before it is emptied (bounds memory).
     static let userCacheLimit = 4_000_000
 
-    /// Opens (creating and migrating when needed) the store at `path`; `cacheMiB` caps each connection's page cache.
+    /// Opens (creating and migrating when needed) the store at `path`; `cacheMiB` caps each connection's
+    /// page cache; `snapshotParts` splits the snapshot's event scan (default: one per core).
     public init(
         path: String, schema: AttributeSchema = AttributeSchema(), cacheMiB: Int = 256,
+        snapshotParts: Int = ProcessInfo.processInfo.activeProcessorCount,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) throws {
+        self.snapshotParts = max(1, min(snapshotParts, 8))
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
