@@ -59,8 +59,9 @@ probe = socket.socket()
 probe.bind(("127.0.0.1", 0))
 free_port = probe.getsockname()[1]
 probe.close()
+# With implicit TLS aiosmtpd does not count the connection as TLS for AUTH; it is, so allow AUTH.
 options = dict(hostname="127.0.0.1", port=free_port, authenticator=authenticate, auth_required=True,
-               auth_require_tls=True)
+               auth_require_tls=not implicit)
 if implicit:
     controller = Controller(Store(), ssl_context=context, **options)
 else:

@@ -66,9 +66,16 @@ final class TestServer {
         guard process.isRunning else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
+        while isAlive && Date() < deadline { usleep(5_000) }
+        if isAlive { kill(pid, SIGKILL) }
         process.waitUntilExit()
+    }
+
+    /// False once the process has exited, even while it lingers as a zombie (state `Z`) before being reaped.
+    var isAlive: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
     }
 
     deinit { stop() }
@@ -136,5 +143,17 @@ func jsonLines(_ path: String) -> [[String: Any]] {
     }
 }
 
-/// Runs the `python3` found on PATH (where pip installed aiosmtpd and standardwebhooks); `env` execs it, keeping the PID.
-let python3 = "/usr/bin/env"
+/// The real interpreter behind the `python3` on PATH (where pip installed aiosmtpd and
+/// standardwebhooks), resolved once so the PID we stop is Python's, not a wrapper script's.
+let python3: String = {
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    probe.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
+    let pipe = Pipe()
+    probe.standardOutput = pipe
+    guard (try? probe.run()) != nil else { return "/usr/bin/python3" }
+    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    probe.waitUntilExit()
+    let path = out.trimmingCharacters(in: .whitespacesAndNewlines)
+    return path.isEmpty ? "/usr/bin/python3" : path
+}()

@@ -12,7 +12,7 @@ import Testing
     func startReceiver(_ dir: TempDirectory) throws -> (TestServer, String, String) {
         let server = try TestServer(
             "webhook receiver", python3,
-            ["python3", Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl"), Self.secretA, Self.secretB],
+            [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl"), Self.secretA, Self.secretB],
             log: dir.file("receiver.log"))
         let port = try readyPort(dir.file("ready"), server: server)
         return (server, "http://127.0.0.1:\(port)", dir.file("record.jsonl"))

@@ -121,6 +121,7 @@ public enum MIMEBuilder {
     }
 
     /// `Name: value` folded at spaces so no line exceeds 78 characters where a space allows it.
+    /// (Only an unbreakable token, such as the 64-hex-digit Message-ID, can make a longer line; 998 is the hard limit.)
     static func fold(_ name: String, _ value: String) -> [String] {
         var lines: [String] = []
         var current = name + ":"
@@ -140,14 +141,15 @@ public enum MIMEBuilder {
     }
 }
 
-/// RFC 2047 `B` encoded-words over UTF-8, each at most 75 characters, never splitting a character.
+/// RFC 2047 `B` encoded-words over UTF-8, never splitting a character; each is at most 60 characters,
+/// so even the first one fits on a header line of 78.
 enum EncodedWord {
     static func encode(_ text: String) -> [String] {
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45 && !chunk.isEmpty {
+            if chunk.count + bytes.count > 36 && !chunk.isEmpty {
                 words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
                 chunk = []
             }
