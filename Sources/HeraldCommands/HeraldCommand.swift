@@ -7,7 +7,7 @@ public struct HeraldCommand: AsyncParsableCommand {
         abstract: "Herald: campaigns, audience and send logs.",
         subcommands: [
             ValidateCommand.self, AudienceCommand.self, UsersCommand.self, EventsCommand.self,
-            SampleCommand.self,
+            SampleCommand.self, SendTestCommand.self,
         ])
 
     public init() {}
