@@ -15,6 +15,10 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
+
+# A test runner may spawn us with SIGTERM blocked (inherited signal mask); we must stop on it.
+import signal as _signal
+_signal.pthread_sigmask(_signal.SIG_UNBLOCK, [_signal.SIGTERM, _signal.SIGINT])
 from aiosmtpd.smtp import AuthResult
 
 ready, mail_dir, cert, key, user, password_file = sys.argv[1:7]

@@ -23,6 +23,10 @@ from urllib.parse import urlsplit, parse_qs
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+# A test runner may spawn us with SIGTERM blocked (inherited signal mask); we must stop on it.
+import signal as _signal
+_signal.pthread_sigmask(_signal.SIG_UNBLOCK, [_signal.SIGTERM, _signal.SIGINT])
+
 READY, RECORD, SECRETS = sys.argv[1], sys.argv[2], sys.argv[3:]
 lock = threading.Lock()
 

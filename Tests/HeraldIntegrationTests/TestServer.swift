@@ -65,7 +65,7 @@ final class TestServer {
     func stop() {
         guard process.isRunning else { return }
         kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(2)
         while isAlive && Date() < deadline { usleep(5_000) }
         if isAlive { kill(pid, SIGKILL) }
         process.waitUntilExit()
