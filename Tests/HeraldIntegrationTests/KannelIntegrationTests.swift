@@ -57,11 +57,11 @@ import Testing
                                       [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("dlr.jsonl")],
                                       log: dir.file("receiver.log"))
         defer { receiver.stop() }
-        let receiverPort = try readyPort(dir.file("ready"), server: receiver)
+        let receiverPort = try await readyPort(dir.file("ready"), server: receiver)
 
         let bearerbox = try TestServer("bearerbox", "/usr/sbin/bearerbox", [dir.file("kannel.conf")], log: dir.file("bearerbox.out"))
         defer { bearerbox.stop() }
-        try waitFor("bearerbox never listened on its admin and SMSC ports; log:\n\(bearerbox.log)") {
+        try await waitFor("bearerbox never listened on its admin and SMSC ports; log:\n\(bearerbox.log)") {
             guard bearerbox.isAlive else { throw ServerUnavailable("bearerbox exited; log:\n\(bearerbox.log)") }
             return isListening(p.admin) && isListening(p.smsc)
         }
@@ -82,7 +82,7 @@ import Testing
         guard online else { throw ServerUnavailable("the fake SMSC never came online; fakesmsc log:\n\(fakesmsc.log)") }
         let smsbox = try TestServer("smsbox", "/usr/sbin/smsbox", [dir.file("kannel.conf")], log: dir.file("smsbox.out"))
         defer { smsbox.stop() }
-        try waitFor("smsbox never listened on \(p.sendsms); log:\n\(smsbox.log)") {
+        try await waitFor("smsbox never listened on \(p.sendsms); log:\n\(smsbox.log)") {
             guard smsbox.isAlive else { throw ServerUnavailable("smsbox exited; log:\n\(smsbox.log)") }
             return isListening(p.sendsms)
         }
@@ -107,7 +107,7 @@ import Testing
         #expect(denied.map { "\($0)" }?.contains("nope") == false)
 
         // What the simulator received.
-        try waitFor("fakesmsc did not log both messages; log:\n\(fakesmsc.log)") {
+        try await waitFor("fakesmsc did not log both messages; log:\n\(fakesmsc.log)") {
             fakesmsc.log.components(separatedBy: "Got message").count - 1 >= 2
         }
         let got = fakesmsc.log.split(separator: "\n").filter { $0.contains("Got message") }.map(String.init)
@@ -117,7 +117,7 @@ import Testing
         #expect(decodeUTF16BE(percentDecoded: payload) == "生日快乐！今天八折。")
 
         // Delivery reports on the dlr-url: the fake SMSC acks (8) and then reports delivered (1).
-        try waitFor("no 'delivered' report reached the dlr-url; record: \(jsonLines(dir.file("dlr.jsonl")))") {
+        try await waitFor("no 'delivered' report reached the dlr-url; record: \(jsonLines(dir.file("dlr.jsonl")))") {
             let queries = jsonLines(dir.file("dlr.jsonl")).compactMap { $0["query"] as? String }
             return queries.contains("key=ascii&status=1") && queries.contains("key=chinese&status=1")
         }

@@ -45,7 +45,7 @@ struct ParsedMail {
     let password = "s3cret-pass"
 
     /// Starts aiosmtpd with STARTTLS (or implicit TLS) and AUTH; returns it and its port.
-    func startServer(_ dir: TempDirectory, implicitTLS: Bool = false) throws -> (TestServer, Int) {
+    func startServer(_ dir: TempDirectory, implicitTLS: Bool = false) async throws -> (TestServer, Int) {
         try makeCertificates(in: dir)
         try dir.write("password", password)
         try FileManager.default.createDirectory(atPath: dir.file("mail"), withIntermediateDirectories: true)
@@ -54,7 +54,7 @@ struct ParsedMail {
             [Fixtures.script("smtp_server.py"), dir.file("ready"), dir.file("mail"), dir.file("server.pem"),
              dir.file("server.key"), user, dir.file("password")] + (implicitTLS ? ["--implicit-tls"] : []),
             log: dir.file("smtp.log"))
-        return (server, try readyPort(dir.file("ready"), server: server))
+        return (server, try await readyPort(dir.file("ready"), server: server))
     }
 
     func transport(_ port: Int, dir: TempDirectory, scheme: String = "smtp", password: String? = nil, ca: Bool = true) -> EmailTransport {
@@ -74,7 +74,7 @@ struct ParsedMail {
     @Test func startTLSWithAuthDeliversParsableMIME() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, port) = try startServer(dir)
+        let (server, port) = try await startServer(dir)
         defer { server.stop() }
         let smtp = transport(port, dir: dir)
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -107,7 +107,7 @@ struct ParsedMail {
     @Test func smtpsWithImplicitTLS() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, port) = try startServer(dir, implicitTLS: true)
+        let (server, port) = try await startServer(dir, implicitTLS: true)
         defer { server.stop() }
         let reply = try await transport(port, dir: dir, scheme: "smtps").send(message(1, text: "您好，限时优惠今天结束。"))
         #expect(reply.code == 250)
@@ -119,7 +119,7 @@ struct ParsedMail {
     @Test func wrongPasswordIsPermanentAndNotEchoed() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, port) = try startServer(dir)
+        let (server, port) = try await startServer(dir)
         defer { server.stop() }
         let error = await #expect(throws: DeliveryError.self) {
             try await transport(port, dir: dir, password: "wrong-pass-xyz").send(message(1))
@@ -132,7 +132,7 @@ struct ParsedMail {
     @Test func unknownCAFailsVerification() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, port) = try startServer(dir)
+        let (server, port) = try await startServer(dir)
         defer { server.stop() }
         let error = await #expect(throws: DeliveryError.self) { try await transport(port, dir: dir, ca: false).send(message(1)) }
         #expect(error?.code == .tlsFailed)
@@ -142,7 +142,7 @@ struct ParsedMail {
     @Test func recipientRejectionsAreClassified() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, port) = try startServer(dir)
+        let (server, port) = try await startServer(dir)
         defer { server.stop() }
         let smtp = transport(port, dir: dir)
         let permanent = await #expect(throws: DeliveryError.self) { try await smtp.send(message(1, to: "reject-me@example.org")) }
@@ -165,7 +165,7 @@ struct ParsedMail {
         let sink = try TestServer("smtp-sink", "/usr/sbin/smtp-sink",
                                   ["-u", "nobody", "-a", "-d", dir.file("sink/%Y%m%d%H%M%S."), "127.0.0.1:\(port)", "64"], log: dir.file("sink.log"))
         defer { sink.stop() }
-        try waitFor("smtp-sink never listened on \(port); log:\n\(sink.log)") { isListening(port) }
+        try await waitFor("smtp-sink never listened on \(port); log:\n\(sink.log)") { isListening(port) }
         let strict = EmailTransport(url: "smtp://127.0.0.1:\(port)", engine: sharedEngine)
         let error = await #expect(throws: DeliveryError.self) { try await strict.send(message(1)) }
         #expect(error?.code == .tlsFailed)

@@ -30,7 +30,7 @@ import Testing
         #expect(status == 0, "\(output)")
     }
 
-    @Test func webhookCampaignIsSignedAndVerified() throws {
+    @Test func webhookCampaignIsSignedAndVerified() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
         let secret = "whsec_" + Data("send-test-secret-key".utf8).base64EncodedString()
@@ -38,7 +38,7 @@ import Testing
                                       [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl"), secret],
                                       log: dir.file("receiver.log"))
         defer { receiver.stop() }
-        let port = try readyPort(dir.file("ready"), server: receiver)
+        let port = try await readyPort(dir.file("ready"), server: receiver)
         try dir.write("secret", secret + "\n")
         try prepare(dir, replacing: "      push-gateway: { rate: 200/s }", with: """
                   push-gateway: { url: "http://127.0.0.1:\(port)/hooks/push", secret_file: \(dir.file("secret")) }
@@ -52,7 +52,7 @@ import Testing
         #expect(!output.contains(secret))
     }
 
-    @Test func emailCampaignGoesThroughSMTP() throws {
+    @Test func emailCampaignGoesThroughSMTP() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
         try makeCertificates(in: dir)
@@ -62,7 +62,7 @@ import Testing
                                   [Fixtures.script("smtp_server.py"), dir.file("ready"), dir.file("mail"), dir.file("server.pem"),
                                    dir.file("server.key"), "herald", dir.file("password")], log: dir.file("smtp.log"))
         defer { smtp.stop() }
-        let port = try readyPort(dir.file("ready"), server: smtp)
+        let port = try await readyPort(dir.file("ready"), server: smtp)
         try prepare(dir, replacing: "    from: \"Shop <news@shop.example>\"", with: """
                 url: smtp://127.0.0.1:\(port)
                 username: herald
@@ -78,7 +78,7 @@ import Testing
         #expect(!output.contains("smtp-pass"))
     }
 
-    @Test func noProviderWritesTheOutbox() throws {
+    @Test func noProviderWritesTheOutbox() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
         try prepare(dir, replacing: "\n", with: "\n")

@@ -81,19 +81,19 @@ final class TestServer {
     deinit { stop() }
 }
 
-/// Waits for `condition` with a bounded deadline, polling; throws `reason` when it never holds.
-func waitFor(_ reason: @autoclosure () -> String, timeout: Double = 15, _ condition: () throws -> Bool) throws {
+/// Waits for `condition` with a bounded deadline, polling without blocking a thread; throws `reason` when it never holds.
+func waitFor(_ reason: @autoclosure () -> String, timeout: Double = 15, _ condition: () throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try condition() { return }
-        usleep(20_000)
+        try await Task.sleep(for: .milliseconds(20))
     }
     throw ServerUnavailable("timed out after \(Int(timeout)) s: \(reason())")
 }
 
 /// Reads the port a fixture wrote to its ready file.
-func readyPort(_ path: String, server: TestServer) throws -> Int {
-    try waitFor("\(server.name) never became ready; log:\n\(server.log)") {
+func readyPort(_ path: String, server: TestServer) async throws -> Int {
+    try await waitFor("\(server.name) never became ready; log:\n\(server.log)") {
         guard server.process.isRunning else { throw ServerUnavailable("\(server.name) exited; log:\n\(server.log)") }
         return FileManager.default.fileExists(atPath: path)
     }

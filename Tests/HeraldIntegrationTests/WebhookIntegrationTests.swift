@@ -9,19 +9,19 @@ import Testing
     static let secretB = "whsec_" + Data("rotated-secret-for-tests".utf8).base64EncodedString()
 
     /// Starts the receiver; returns it, its base URL and its record file.
-    func startReceiver(_ dir: TempDirectory) throws -> (TestServer, String, String) {
+    func startReceiver(_ dir: TempDirectory) async throws -> (TestServer, String, String) {
         let server = try TestServer(
             "webhook receiver", python3,
             [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl"), Self.secretA, Self.secretB],
             log: dir.file("receiver.log"))
-        let port = try readyPort(dir.file("ready"), server: server)
+        let port = try await readyPort(dir.file("ready"), server: server)
         return (server, "http://127.0.0.1:\(port)", dir.file("record.jsonl"))
     }
 
     @Test func signedDeliveriesVerifyWithTheReferenceLibrary() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, base, record) = try startReceiver(dir)
+        let (server, base, record) = try await startReceiver(dir)
         defer { server.stop() }
         let transport = WebhookTransport(
             name: "push", url: base + "/hooks/push",
@@ -46,7 +46,7 @@ import Testing
     @Test func connectionsAreReused() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, base, _) = try startReceiver(dir)
+        let (server, base, _) = try await startReceiver(dir)
         defer { server.stop() }
         var reused = 0
         for _ in 0..<5 {
@@ -61,7 +61,7 @@ import Testing
     @Test func goneDisablesTheEndpointLoudly() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, base, _) = try startReceiver(dir)
+        let (server, base, _) = try await startReceiver(dir)
         defer { server.stop() }
         let transport = WebhookTransport(name: "old", url: base + "/fault/status/410", secrets: [WebhookSecret(Self.secretA)!],
                                          engine: sharedEngine)
@@ -74,7 +74,7 @@ import Testing
     @Test func tooManyRequestsSlowsDownWithRetryAfter() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, base, _) = try startReceiver(dir)
+        let (server, base, _) = try await startReceiver(dir)
         defer { server.stop() }
         for status in [429, 503] {
             let transport = WebhookTransport(name: "busy", url: base + "/fault/status/\(status)?retry_after=7",
@@ -89,7 +89,7 @@ import Testing
     @Test func redirectsAreNotFollowed() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, base, record) = try startReceiver(dir)
+        let (server, base, record) = try await startReceiver(dir)
         defer { server.stop() }
         let transport = WebhookTransport(name: "moved", url: base + "/fault/redirect", secrets: [WebhookSecret(Self.secretA)!],
                                          engine: sharedEngine)
@@ -102,7 +102,7 @@ import Testing
     @Test func resetMidBodyIsARetryableConnectionError() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, base, _) = try startReceiver(dir)
+        let (server, base, _) = try await startReceiver(dir)
         defer { server.stop() }
         let error = await #expect(throws: DeliveryError.self) {
             try await sharedEngine.send(HTTPRequest(url: base + "/fault/reset"))
@@ -114,7 +114,7 @@ import Testing
     @Test func stallingPeerTimesOut() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, base, _) = try startReceiver(dir)
+        let (server, base, _) = try await startReceiver(dir)
         defer { server.stop() }
         let error = await #expect(throws: DeliveryError.self) {
             try await sharedEngine.send(HTTPRequest(method: .post, url: base + "/fault/stall", timeout: .milliseconds(300)))
@@ -126,12 +126,12 @@ import Testing
     @Test func cancellingTheTaskRemovesTheTransfer() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, base, _) = try startReceiver(dir)
+        let (server, base, _) = try await startReceiver(dir)
         defer { server.stop() }
         let engine = CurlEngine()
         defer { engine.shutdown() }
         let task = Task { try await engine.send(HTTPRequest(method: .post, url: base + "/fault/stall", timeout: .seconds(60))) }
-        try waitFor("the transfer never started") { engine.inFlight == 1 }
+        try await waitFor("the transfer never started") { engine.inFlight == 1 }
         task.cancel()
         let result = await task.result
         #expect(throws: DeliveryError.self) { try result.get() }
