@@ -4,6 +4,9 @@ set -euo pipefail
 packages=(libsqlite3-dev libcurl4-openssl-dev pkg-config python3 ca-certificates)
 if [ "${1:-}" = "--test" ]; then
     packages+=(sqlite3)
+    # Real servers for the delivery integration tests and benchmarks (never started by apt here).
+    packages+=(kannel kannel-extras postfix nginx-light wrk openssl curl iproute2 python3-pip)
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -14,4 +17,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "${1:-}" = "--test" ]; then
+    # The SMTP server and the Standard Webhooks reference verifier used by the integration tests.
+    if ! python3 -c "import aiosmtpd, standardwebhooks" >/dev/null 2>&1; then
+        echo "installing: aiosmtpd standardwebhooks (pip)"
+        python3 -m pip install -q aiosmtpd standardwebhooks \
+            || python3 -m pip install -q --break-system-packages aiosmtpd standardwebhooks
+    fi
 fi

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Delivery benchmark: webhook deliveries/s from Herald's CurlEngine to a local nginx, side by side
+# with `curl --parallel --parallel-max 64` and `wrk -t2 -c64`; SMTP messages/s from the engine to
+# postfix's smtp-sink, side by side with `smtp-source`. All on 127.0.0.1; servers stopped by PID.
+#
+# Usage: Benchmarks/Delivery/run.sh [COUNT]     (after `swift build --build-tests`; needs
+#        scripts/install-deps.sh --test for nginx, wrk, postfix's smtp-sink/smtp-source)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+COUNT="${1:-20000}"
+WORK="$(mktemp -d /tmp/herald-bench-XXXXXX)"
+chmod 755 "$WORK"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_listen() { for _ in $(seq 1 500); do ss -ltnH "sport = :$1" | grep -q . && return 0; sleep 0.01; done; echo "port $1 never listened" >&2; exit 1; }
+OUT="$WORK/results.txt"; : > "$OUT"
+
+# --- webhooks ---------------------------------------------------------------------------------
+HTTP_PORT="$(free_port)"
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $WORK;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$HTTP_PORT;
+        location / { return 204; }
+    }
+}
+NGINX
+nginx -c "$WORK/nginx.conf" & PIDS+=($!)
+wait_listen "$HTTP_PORT"
+URL="http://127.0.0.1:$HTTP_PORT/hooks/push"
+printf '{"type":"cart.abandoned","user":"u0000001","campaign":"cart-abandoned","title":"You left something behind","text":"Ben, your cart is waiting.","badge":1,"ts":1795432530}' > "$WORK/body.json"
+echo "body: $(wc -c < "$WORK/body.json") bytes, $COUNT requests" | tee -a "$OUT"
+
+for _ in $(seq 1 "$COUNT"); do echo "url = \"$URL\""; done > "$WORK/urls.cfg"
+start=$(date +%s.%N)
+curl --parallel --parallel-max 64 -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+    --data-binary @"$WORK/body.json" -K "$WORK/urls.cfg"
+end=$(date +%s.%N)
+python3 -c "print('curl --parallel --parallel-max 64: %d in %.2f s = %.0f/s' % ($COUNT, $end-$start, $COUNT/($end-$start)))" | tee -a "$OUT"
+
+cat > "$WORK/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open("$WORK/body.json"):read("*a")
+LUA
+wrk -t2 -c64 -d5s -s "$WORK/post.lua" "$URL" | awk '/Requests\/sec/ {print "wrk -t2 -c64 -d5s: " $2 "/s"}' | tee -a "$OUT"
+
+HERALD_BENCH_OUT="$OUT" HERALD_BENCH_WEBHOOK_URL="$URL" HERALD_BENCH_BODY="$WORK/body.json" HERALD_BENCH_COUNT="$COUNT" \
+HERALD_BENCH_CONCURRENCY=64 swift test --skip-build --filter "DeliveryBenchmark/webhooksToNginx" > "$WORK/engine-http.log" 2>&1 \
+    || { cat "$WORK/engine-http.log"; exit 1; }
+
+# --- SMTP -------------------------------------------------------------------------------------
+SMTP_PORT="$(free_port)"
+smtp-sink -u nobody -a 127.0.0.1:"$SMTP_PORT" 256 & PIDS+=($!)
+wait_listen "$SMTP_PORT"
+start=$(date +%s.%N)
+smtp-source -d -s 20 -m "$COUNT" -l 600 -f news@shop.example -t ann@example.org 127.0.0.1:"$SMTP_PORT"
+end=$(date +%s.%N)
+python3 -c "print('smtp-source -d -s 20 (connection reuse): %d in %.2f s = %.0f/s' % ($COUNT, $end-$start, $COUNT/($end-$start)))" | tee -a "$OUT"
+start=$(date +%s.%N)
+smtp-source -s 20 -m "$COUNT" -l 600 -f news@shop.example -t ann@example.org 127.0.0.1:"$SMTP_PORT"
+end=$(date +%s.%N)
+python3 -c "print('smtp-source -s 20 (new connection each): %d in %.2f s = %.0f/s' % ($COUNT, $end-$start, $COUNT/($end-$start)))" | tee -a "$OUT"
+HERALD_BENCH_OUT="$OUT" HERALD_BENCH_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" HERALD_BENCH_COUNT="$COUNT" \
+HERALD_BENCH_CONCURRENCY=20 swift test --skip-build --filter "DeliveryBenchmark/mailToSmtpSink" > "$WORK/engine-smtp.log" 2>&1 \
+    || { cat "$WORK/engine-smtp.log"; exit 1; }
+
+echo "== results"
+cat "$OUT"

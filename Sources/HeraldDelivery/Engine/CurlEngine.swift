@@ -1,0 +1,170 @@
+import CCurl
+import Foundation
+import Logging
+import Synchronization
+
+/// The libcurl engine: one thread owns the multi handle and every easy handle; callers `await` results.
+///
+/// Many transfers run at once over the multi interface, connections are cached and reused,
+/// HTTP/2 is used where a TLS peer offers it, and a cancelled task's transfer is removed.
+// @unchecked: the mutable curl state is touched only by the engine's own thread; the inbox is a Mutex.
+public final class CurlEngine: @unchecked Sendable {
+    private enum Command {
+        case add(UInt64, CurlJob, CheckedContinuation<CurlOutcome, any Error>)
+    }
+
+    private struct Inbox {
+        var commands: [Command] = []
+        var cancelled: Set<UInt64> = []
+        var live: Set<UInt64> = []
+        var nextID: UInt64 = 1
+        var stopping = false
+    }
+
+    private let inbox = Mutex(Inbox())
+    private let multi: UnsafeMutableRawPointer
+    private let logger: Logger
+    // Owned by the curl thread from here on.
+    private var running: [UInt64: CurlTransfer] = [:]
+    private var idle: [UnsafeMutableRawPointer] = []
+
+    /// Initialises libcurl for the process (once); safe to call from `main` before any thread starts.
+    public static func initializeLibrary() { _ = globalInit }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Starts an engine thread; `maxConnections` bounds the connection cache, `maxPerHost` the connections to one host (0: no limit).
+    public init(maxConnections: Int = 256, maxPerHost: Int = 0, logger: Logger = Logger(label: "herald.curl")) {
+        Self.initializeLibrary()
+        multi = curl_multi_init()
+        self.logger = logger
+        herald_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        herald_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxPerHost)
+        herald_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        let thread = Thread { [self] in loop() }
+        thread.name = "herald-curl"
+        thread.start()
+    }
+
+    /// Sends an HTTP request; any complete response is returned, whatever its status.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard case .http(let response) = try await perform(.http(request)) else { fatalError("engine answered with the wrong kind") }
+        return response
+    }
+
+    /// Runs one SMTP transaction; throws a `DeliveryError` unless the server accepted the message.
+    public func send(_ request: SMTPRequest) async throws -> SMTPReply {
+        guard case .smtp(let reply) = try await perform(.smtp(request)) else { fatalError("engine answered with the wrong kind") }
+        return reply
+    }
+
+    /// Stops the thread: transfers in flight fail with `cancelled`, later sends fail at once.
+    public func shutdown() {
+        inbox.withLock { $0.stopping = true }
+        curl_multi_wakeup(multi)
+    }
+
+    /// The number of transfers submitted and not yet finished.
+    public var inFlight: Int { inbox.withLock { $0.live.count } }
+
+    private func perform(_ job: CurlJob) async throws -> CurlOutcome {
+        let id: UInt64? = inbox.withLock { state in
+            guard !state.stopping else { return nil }
+            defer { state.nextID += 1 }
+            state.live.insert(state.nextID)
+            return state.nextID
+        }
+        guard let id else { throw DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true) }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                inbox.withLock { $0.commands.append(.add(id, job, continuation)) }
+                curl_multi_wakeup(multi)
+            }
+        } onCancel: {
+            let wake = inbox.withLock { state in state.live.contains(id) ? state.cancelled.insert(id).inserted : false }
+            if wake { curl_multi_wakeup(multi) }
+        }
+    }
+
+    // MARK: - The curl thread
+
+    private func loop() {
+        var stillRunning: Int32 = 0
+        while true {
+            let (commands, cancelled, stopping) = inbox.withLock { state in
+                defer { state.commands = [] }
+                return (state.commands, state.cancelled, state.stopping)
+            }
+            for case .add(let id, let job, let continuation) in commands {
+                if stopping || cancelled.contains(id) {
+                    finish(id, continuation, .failure(Self.cancelledError))
+                } else {
+                    start(id, job, continuation)
+                }
+            }
+            for id in cancelled { if let transfer = running[id] { complete(transfer, .failure(Self.cancelledError)) } }
+            if stopping {
+                for transfer in Array(running.values) { complete(transfer, .failure(Self.cancelledError)) }
+                break
+            }
+            curl_multi_perform(multi, &stillRunning)
+            var left: Int32 = 0
+            while let message = curl_multi_info_read(multi, &left) {
+                guard herald_msg_kind(message) == CURLMSG_DONE, let easy = herald_msg_easy(message) else { continue }
+                var raw: UnsafeMutablePointer<CChar>? = nil
+                herald_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &raw)
+                guard let raw else { continue }
+                let transfer = Unmanaged<CurlTransfer>.fromOpaque(UnsafeMutableRawPointer(raw)).takeUnretainedValue()
+                complete(transfer, transfer.outcome(herald_msg_result(message)))
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        for easy in idle { curl_easy_cleanup(easy) }
+        idle = []
+    }
+
+    // The thread holds the engine until its loop ends, so the multi handle outlives every wakeup.
+    deinit { curl_multi_cleanup(multi) }
+
+    private static let cancelledError = DeliveryError(.cancelled, "the transfer was cancelled", isRetryable: true)
+
+    private func start(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>) {
+        guard let easy = idle.popLast() ?? curl_easy_init() else {
+            finish(id, continuation, .failure(DeliveryError(.transferFailed, "curl_easy_init failed", isRetryable: true)))
+            return
+        }
+        let transfer = CurlTransfer(id: id, job: job, easy: easy, continuation: continuation)
+        if let refused = transfer.configure() {
+            recycle(transfer)
+            finish(id, continuation, .failure(refused))
+            return
+        }
+        running[id] = transfer
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func complete(_ transfer: CurlTransfer, _ result: Result<CurlOutcome, DeliveryError>) {
+        running[transfer.id] = nil
+        curl_multi_remove_handle(multi, transfer.easy)
+        recycle(transfer)
+        finish(transfer.id, transfer.continuation, result)
+    }
+
+    private func recycle(_ transfer: CurlTransfer) {
+        transfer.releaseLists()
+        curl_easy_reset(transfer.easy)
+        idle.append(transfer.easy)
+    }
+
+    private func finish(_ id: UInt64, _ continuation: CheckedContinuation<CurlOutcome, any Error>,
+                        _ result: Result<CurlOutcome, DeliveryError>) {
+        inbox.withLock { state in
+            state.live.remove(id)
+            state.cancelled.remove(id)
+        }
+        if case .failure(let error) = result, error.code != .cancelled {
+            logger.debug("transfer failed", metadata: ["id": "\(id)", "error": "\(error)"])
+        }
+        continuation.resume(with: result.mapError { $0 as any Error })
+    }
+}

@@ -1,4 +1,0 @@
-import HeraldDelivery
-import Testing
-
-@Test func linksLibcurl() { #expect(Delivery.curlVersion.hasPrefix("libcurl/")) }

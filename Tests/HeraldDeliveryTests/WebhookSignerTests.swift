@@ -1,0 +1,35 @@
+import HeraldDelivery
+import Testing
+
+@Suite struct WebhookSignerTests {
+    // The Standard Webhooks spec's published vector; also checked against the Python reference library.
+    let secret = WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")!
+
+    @Test func matchesThePublishedTestVector() {
+        let signature = WebhookSigner.signature(
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8),
+            secret: secret)
+        #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+    }
+
+    @Test func oneSignaturePerSecretForRotation() {
+        let other = WebhookSecret("whsec_" + "c2Vjb25kLXNlY3JldC1rZXk=")!
+        let header = WebhookSigner.signatureHeader(id: "k1", timestamp: 1, body: Array("{}".utf8), secrets: [secret, other])
+        let parts = header.split(separator: " ")
+        #expect(parts.count == 2)
+        #expect(parts.allSatisfy { $0.hasPrefix("v1,") })
+        #expect(parts[0] != parts[1])
+    }
+
+    @Test func headersCarryTheIdempotencyKey() {
+        let headers = WebhookSigner.headers(id: "camp:user:1", timestamp: 42, body: [], secrets: [secret])
+        #expect(headers.contains(HeaderField("webhook-id", "camp:user:1")))
+        #expect(headers.contains(HeaderField("webhook-timestamp", "42")))
+    }
+
+    @Test func secretsNeverPrintTheirKey() {
+        #expect(!"\(secret)".contains("MfKQ9r8"))
+        #expect(WebhookSecret("whsec_!!!") == nil)
+        #expect(WebhookSecret("whsec_") == nil)
+    }
+}

@@ -1,4 +1,0 @@
-import HeraldDelivery
-import Testing
-
-@Test func integrationTargetBuilds() { #expect(!Delivery.curlVersion.isEmpty) }

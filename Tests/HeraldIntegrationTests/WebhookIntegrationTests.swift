@@ -1,0 +1,150 @@
+import Foundation
+import HeraldDelivery
+import Testing
+
+/// Webhooks and engine faults against tests/Fixtures/webhook_receiver.py, which verifies
+/// signatures with the reference `standardwebhooks` library.
+@Suite(.serialized) struct WebhookIntegrationTests {
+    static let secretA = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let secretB = "whsec_" + Data("rotated-secret-for-tests".utf8).base64EncodedString()
+
+    /// Starts the receiver; returns it, its base URL and its record file.
+    func startReceiver(_ dir: TempDirectory) async throws -> (TestServer, String, String) {
+        let server = try TestServer(
+            "webhook receiver", python3,
+            [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl"), Self.secretA, Self.secretB],
+            log: dir.file("receiver.log"))
+        let port = try await readyPort(dir.file("ready"), server: server)
+        return (server, "http://127.0.0.1:\(port)", dir.file("record.jsonl"))
+    }
+
+    @Test func signedDeliveriesVerifyWithTheReferenceLibrary() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, record) = try await startReceiver(dir)
+        defer { server.stop() }
+        let transport = WebhookTransport(
+            name: "push", url: base + "/hooks/push",
+            secrets: [WebhookSecret(Self.secretA)!, WebhookSecret(Self.secretB)!], engine: sharedEngine)
+        let now = Int64(Date().timeIntervalSince1970)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    let body = Array(#"{"user":"u\#(i)","text":"héllo ✓"}"#.utf8)
+                    return try await transport.deliver(id: "cart:u\(i):1", body: body, timestamp: now).status
+                }
+            }
+            for try await status in group { #expect(status == 204) }
+        }
+        let lines = jsonLines(record)
+        #expect(lines.count == 40)
+        #expect(lines.allSatisfy { $0["verified"] as? Int == 2 && $0["signatures"] as? Int == 2 })
+        #expect(Set(lines.compactMap { $0["id"] as? String }).count == 40)
+        #expect(lines.contains { ($0["body"] as? String)?.contains("héllo ✓") == true })
+    }
+
+    @Test func connectionsAreReused() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, _) = try await startReceiver(dir)
+        defer { server.stop() }
+        var reused = 0
+        for _ in 0..<5 {
+            let response = try await sharedEngine.send(HTTPRequest(url: base + "/plain"))
+            #expect(response.status == 200)
+            #expect(response.text == "ok")
+            if response.reusedConnection { reused += 1 }
+        }
+        #expect(reused == 4)
+    }
+
+    @Test func goneDisablesTheEndpointLoudly() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, _) = try await startReceiver(dir)
+        defer { server.stop() }
+        let transport = WebhookTransport(name: "old", url: base + "/fault/status/410", secrets: [WebhookSecret(Self.secretA)!],
+                                         engine: sharedEngine)
+        let error = await #expect(throws: DeliveryError.self) { try await transport.deliver(id: "k", body: [], timestamp: 1) }
+        #expect(error?.code == .endpointGone)
+        #expect(error?.isRetryable == false)
+        #expect(error?.description.contains("disabled") == true)
+    }
+
+    @Test func tooManyRequestsSlowsDownWithRetryAfter() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, _) = try await startReceiver(dir)
+        defer { server.stop() }
+        for status in [429, 503] {
+            let transport = WebhookTransport(name: "busy", url: base + "/fault/status/\(status)?retry_after=7",
+                                             secrets: [WebhookSecret(Self.secretA)!], engine: sharedEngine)
+            let error = await #expect(throws: DeliveryError.self) { try await transport.deliver(id: "k", body: [], timestamp: 1) }
+            #expect(error?.code == .slowDown)
+            #expect(error?.isRetryable == true)
+            #expect(error?.retryAfter == 7)
+        }
+    }
+
+    @Test func redirectsAreNotFollowed() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, record) = try await startReceiver(dir)
+        defer { server.stop() }
+        let transport = WebhookTransport(name: "moved", url: base + "/fault/redirect", secrets: [WebhookSecret(Self.secretA)!],
+                                         engine: sharedEngine)
+        let error = await #expect(throws: DeliveryError.self) { try await transport.deliver(id: "k", body: [], timestamp: 1) }
+        #expect(error?.status == 302)
+        #expect(error?.isRetryable == false)
+        #expect(jsonLines(record).isEmpty)
+    }
+
+    @Test func resetMidBodyIsARetryableConnectionError() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, _) = try await startReceiver(dir)
+        defer { server.stop() }
+        let error = await #expect(throws: DeliveryError.self) {
+            try await sharedEngine.send(HTTPRequest(url: base + "/fault/reset"))
+        }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.isRetryable == true)
+    }
+
+    @Test func stallingPeerTimesOut() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, _) = try await startReceiver(dir)
+        defer { server.stop() }
+        let error = await #expect(throws: DeliveryError.self) {
+            try await sharedEngine.send(HTTPRequest(method: .post, url: base + "/fault/stall", timeout: .milliseconds(300)))
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.isRetryable == true)
+    }
+
+    @Test func cancellingTheTaskRemovesTheTransfer() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, _) = try await startReceiver(dir)
+        defer { server.stop() }
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let task = Task { try await engine.send(HTTPRequest(method: .post, url: base + "/fault/stall", timeout: .seconds(60))) }
+        try await waitFor("the transfer never started") { engine.inFlight == 1 }
+        task.cancel()
+        let result = await task.result
+        #expect(throws: DeliveryError.self) { try result.get() }
+        #expect(engine.inFlight == 0)
+    }
+
+    @Test func headerInjectionAndOtherSchemesAreRefused() async throws {
+        let injected = HTTPRequest(url: "http://127.0.0.1:9/x", headers: [HeaderField("X-Evil", "a\r\nX-Other: b")])
+        let error = await #expect(throws: DeliveryError.self) { try await sharedEngine.send(injected) }
+        #expect(error?.code == .invalidRequest)
+        let file = await #expect(throws: DeliveryError.self) { try await sharedEngine.send(HTTPRequest(url: "file:///etc/passwd")) }
+        #expect(file?.code == .invalidRequest)
+        let refused = await #expect(throws: DeliveryError.self) { try await sharedEngine.send(HTTPRequest(url: "http://127.0.0.1:9/")) }
+        #expect(refused?.code == .connectionFailed)
+    }
+}
