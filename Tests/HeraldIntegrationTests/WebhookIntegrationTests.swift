@@ -188,3 +188,15 @@ import Testing
         #expect((request["body"] as? String)?.contains("\"text\":\"hi\"") == true)
     }
 }
+
+@Suite struct EngineShutdownTests {
+    @Test func sendsAfterShutdownFailFast() async throws {
+        let engine = CurlEngine()
+        engine.shutdown()
+        for _ in 0..<3 {
+            let error = await #expect(throws: DeliveryError.self) { try await engine.send(HTTPRequest(url: "http://127.0.0.1:9/")) }
+            #expect(error?.code == .cancelled)
+        }
+        #expect(engine.inFlight == 0)
+    }
+}
