@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Many transfers run at once over the multi interface, connections are cached and reused,
 /// HTTP/2 is used where a TLS peer offers it, and a cancelled task's transfer is removed.
-// @unchecked: the mutable curl state is touched only by the engine's own thread; the inbox is a Mutex.
+/// `@unchecked Sendable`: the mutable curl state is touched only by the engine's own thread; the inbox is a Mutex.
 public final class CurlEngine: @unchecked Sendable {
     private enum Command {
         case add(UInt64, CurlJob, CheckedContinuation<CurlOutcome, any Error>)
