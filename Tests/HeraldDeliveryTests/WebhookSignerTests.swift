@@ -33,3 +33,15 @@ import Testing
         #expect(WebhookSecret("whsec_") == nil)
     }
 }
+
+@Suite struct SecretRedactionTests {
+    @Test func requestsNeverPrintSecrets() {
+        let http = HTTPRequest(url: "http://gw.example:13013/cgi-bin/sendsms?username=u&password=topsecret", password: "hunter2")
+        let smtp = SMTPRequest(url: "smtps://user:pw@smtp.example:465", password: "hunter2", mailFrom: "a@b.example",
+                               recipients: ["c@d.example"], message: [])
+        for text in ["\(http)", String(reflecting: http), "\(smtp)", String(reflecting: smtp)] {
+            #expect(!text.contains("topsecret") && !text.contains("hunter2") && !text.contains("pw@"), "\(text)")
+        }
+        #expect("\(http)" == "GET http://gw.example:13013")
+    }
+}

@@ -68,14 +68,17 @@ import Testing
         let smtp = EmailTransport(url: url, insecure: true, engine: engine)
         let from = Mailbox(parsing: "Shop <news@shop.example>")!, to = Mailbox(parsing: "ann@example.org")!
         let text = String(repeating: "Your cart is waiting. ", count: 20)
-        // Build the messages first: the benchmark measures delivery, not MIME.
+        let reused = LockedCounter()
         let (ok, failed, seconds) = await drive(count: count, concurrency: concurrency) { i in
             let message = EmailMessage(from: from, to: to, subject: "Bench \(i)", text: text, idempotencyKey: "bench:\(i)",
                                        date: 1_795_432_530)
-            return (try? await smtp.send(message)) != nil
+            guard let reply = try? await smtp.send(message) else { return false }
+            if reply.reusedConnection { _ = reused.next(below: .max) }
+            return true
         }
-        report(String(format: "engine smtp: %d ok, %d failed in %.2f s = %.0f/s (concurrency %d)",
-                      ok, failed, seconds, Double(ok) / seconds, concurrency))
+        let reuses = reused.next(below: .max) ?? 0
+        report(String(format: "engine smtp: %d ok, %d failed in %.2f s = %.0f/s (concurrency %d, %d on reused connections)",
+                      ok, failed, seconds, Double(ok) / seconds, concurrency, reuses))
     }
 }
 

@@ -89,7 +89,8 @@ import Testing
 
         let sms = SMSTransport(provider: .kannel, url: "http://127.0.0.1:\(p.sendsms)/cgi-bin/sendsms", username: "herald",
                                password: "sms-secret", from: "+15550001111", engine: sharedEngine)
-        let texts = [("ascii", "Happy birthday Ann! 20% off today."), ("chinese", "生日快乐！今天八折。")]
+        let long = String(repeating: "Long offer text. ", count: 12)  // 204 GSM-7 septets: 2 segments
+        let texts = [("ascii", "Happy birthday Ann! 20% off today."), ("chinese", "生日快乐！今天八折。"), ("long", long)]
         for (key, text) in texts {
             let message = SMSMessage(to: PhoneNumber("+15550002222")!, text: text, idempotencyKey: key,
                                      statusCallback: "http://127.0.0.1:\(receiverPort)/dlr?key=\(key)&status=%d")
@@ -108,18 +109,20 @@ import Testing
 
         // What the simulator received.
         try await waitFor("fakesmsc did not log both messages; log:\n\(fakesmsc.log)") {
-            fakesmsc.log.components(separatedBy: "Got message").count - 1 >= 2
+            fakesmsc.log.components(separatedBy: "Got message").count - 1 >= 4
         }
         let got = fakesmsc.log.split(separator: "\n").filter { $0.contains("Got message") }.map(String.init)
         #expect(got.contains { $0.contains("+15550001111 +15550002222 text") && $0.contains("Happy") })
         let ucs2 = try #require(got.first { $0.contains(" ucs-2 ") })
         let payload = String(ucs2.split(separator: " ").last!.dropLast(ucs2.hasSuffix(">") ? 1 : 0))
         #expect(decodeUTF16BE(percentDecoded: payload) == "生日快乐！今天八折。")
+        #expect(got.filter { $0.contains(" udh ") }.count == SMSEncoding(long).segments)
 
         // Delivery reports on the dlr-url: the fake SMSC acks (8) and then reports delivered (1).
         try await waitFor("no 'delivered' report reached the dlr-url; record: \(jsonLines(dir.file("dlr.jsonl")))") {
             let queries = jsonLines(dir.file("dlr.jsonl")).compactMap { $0["query"] as? String }
-            return queries.contains("key=ascii&status=1") && queries.contains("key=chinese&status=1")
+            return queries.contains("key=ascii&status=8") && queries.contains("key=ascii&status=1")
+                && queries.contains("key=chinese&status=1")
         }
     }
 

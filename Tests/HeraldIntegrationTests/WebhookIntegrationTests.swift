@@ -148,3 +148,55 @@ import Testing
         #expect(refused?.code == .connectionFailed)
     }
 }
+
+/// The Twilio and templated-HTTP SMS providers against the recording receiver: the request shapes on the wire.
+@Suite(.serialized) struct SMSProviderWireTests {
+    @Test func twilioFormPostWithBasicAuthAndStatusCallback() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let server = try TestServer("receiver", python3, [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("r.jsonl")],
+                                    log: dir.file("log"))
+        defer { server.stop() }
+        let port = try await readyPort(dir.file("ready"), server: server)
+        let sms = SMSTransport(provider: .twilio, url: "http://127.0.0.1:\(port)/2010-04-01/Accounts/AC123/Messages.json",
+                               username: "AC123", password: "auth-token", from: "+15550001111", engine: sharedEngine)
+        let receipt = try await sms.send(SMSMessage(to: PhoneNumber("+15550002222")!, text: "生日快乐 & 20% off", idempotencyKey: "k1",
+                                                    statusCallback: "https://herald.example/dlr/twilio"))
+        #expect(receipt.status == 200)
+        let request = try #require(jsonLines(dir.file("r.jsonl")).first)
+        let headers = request["headers"] as? [String: String] ?? [:]
+        #expect(request["method"] as? String == "POST")
+        #expect(headers["content-type"] == "application/x-www-form-urlencoded")
+        #expect(headers["authorization"] == "Basic " + Data("AC123:auth-token".utf8).base64EncodedString())
+        let form = try #require(URLComponents(string: "?" + (request["body"] as? String ?? ""))?.queryItems)
+        #expect(form.first { $0.name == "Body" }?.value == "生日快乐 & 20% off")
+        #expect(form.first { $0.name == "To" }?.value == "+15550002222")
+        #expect(form.first { $0.name == "StatusCallback" }?.value == "https://herald.example/dlr/twilio")
+    }
+
+    @Test func templatedHTTPGateway() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let server = try TestServer("receiver", python3, [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("r.jsonl")],
+                                    log: dir.file("log"))
+        defer { server.stop() }
+        let port = try await readyPort(dir.file("ready"), server: server)
+        let sms = SMSTransport(provider: .http, url: "http://127.0.0.1:\(port)/send?to={to}&ref={id}", from: "Shop", engine: sharedEngine)
+        _ = try await sms.send(SMSMessage(to: PhoneNumber("+15550002222")!, text: "hi", idempotencyKey: "bday:u1"))
+        let request = try #require(jsonLines(dir.file("r.jsonl")).first)
+        #expect(request["query"] as? String == "to=%2B15550002222&ref=bday%3Au1")
+        #expect((request["body"] as? String)?.contains("\"text\":\"hi\"") == true)
+    }
+}
+
+@Suite struct EngineShutdownTests {
+    @Test func sendsAfterShutdownFailFast() async throws {
+        let engine = CurlEngine()
+        engine.shutdown()
+        for _ in 0..<3 {
+            let error = await #expect(throws: DeliveryError.self) { try await engine.send(HTTPRequest(url: "http://127.0.0.1:9/")) }
+            #expect(error?.code == .cancelled)
+        }
+        #expect(engine.inFlight == 0)
+    }
+}

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Many transfers run at once over the multi interface, connections are cached and reused,
 /// HTTP/2 is used where a TLS peer offers it, and a cancelled task's transfer is removed.
-// @unchecked: the mutable curl state is touched only by the engine's own thread; the inbox is a Mutex.
+/// `@unchecked Sendable`: the mutable curl state is touched only by the engine's own thread; the inbox is a Mutex.
 public final class CurlEngine: @unchecked Sendable {
     private enum Command {
         case add(UInt64, CurlJob, CheckedContinuation<CurlOutcome, any Error>)
@@ -19,6 +19,7 @@ public final class CurlEngine: @unchecked Sendable {
         var live: Set<UInt64> = []
         var nextID: UInt64 = 1
         var stopping = false
+        var stopped = false
     }
 
     private let inbox = Mutex(Inbox())
@@ -77,8 +78,16 @@ public final class CurlEngine: @unchecked Sendable {
         guard let id else { throw DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true) }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                inbox.withLock { $0.commands.append(.add(id, job, continuation)) }
-                curl_multi_wakeup(multi)
+                let accepted = inbox.withLock { state in
+                    guard !state.stopped else { return false }
+                    state.commands.append(.add(id, job, continuation))
+                    return true
+                }
+                if accepted {
+                    curl_multi_wakeup(multi)
+                } else {
+                    continuation.resume(throwing: DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true))
+                }
             }
         } onCancel: {
             let wake = inbox.withLock { state in state.live.contains(id) ? state.cancelled.insert(id).inserted : false }
@@ -119,6 +128,13 @@ public final class CurlEngine: @unchecked Sendable {
             }
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
+        // Commands that raced with shutdown are failed here; later ones are refused at once.
+        let leftovers = inbox.withLock { state in
+            state.stopped = true
+            defer { state.commands = [] }
+            return state.commands
+        }
+        for case .add(let id, _, let continuation) in leftovers { finish(id, continuation, .failure(Self.cancelledError)) }
         for easy in idle { curl_easy_cleanup(easy) }
         idle = []
     }

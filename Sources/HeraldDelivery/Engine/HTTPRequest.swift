@@ -181,3 +181,17 @@ extension Duration {
         return max(1, Int(s) * 1000 + Int(atto / 1_000_000_000_000_000))
     }
 }
+
+extension HTTPRequest: CustomStringConvertible, CustomDebugStringConvertible {
+    /// `POST https://host:port`: never the path, query or password, which may hold secrets.
+    public var description: String { "\(method.rawValue) \(CurlTransfer.peer(url))" }
+    /// The same as `description`, so `String(reflecting:)` cannot leak a secret either.
+    public var debugDescription: String { description }
+}
+
+extension SMTPRequest: CustomStringConvertible, CustomDebugStringConvertible {
+    /// `SMTP smtps://host:port, N recipient(s)`: never the password.
+    public var description: String { "SMTP \(CurlTransfer.peer(url)), \(recipients.count) recipient(s)" }
+    /// The same as `description`, so `String(reflecting:)` cannot leak a secret either.
+    public var debugDescription: String { description }
+}

@@ -1,3 +1,5 @@
+import Logging
+
 /// Delivers signed JSON webhooks to one endpoint through the engine.
 ///
 /// Redirects are never followed; 410 Gone fails with `endpointGone` (the caller disables the
@@ -14,10 +16,13 @@ public struct WebhookTransport: Sendable {
     /// The per-delivery time limit.
     public let timeout: Duration
     private let engine: CurlEngine
+    private let logger: Logger
 
     /// A transport for `url` signing with `secrets`.
     public init(name: String, url: String, secrets: [WebhookSecret], engine: CurlEngine,
-                tls: TLSOptions = TLSOptions(), timeout: Duration = .seconds(15)) {
+                tls: TLSOptions = TLSOptions(), timeout: Duration = .seconds(15),
+                logger: Logger = Logger(label: "herald.webhook")) {
+        self.logger = logger
         self.name = name
         self.url = url
         self.secrets = secrets
@@ -39,6 +44,10 @@ public struct WebhookTransport: Sendable {
         let response = try await engine.send(request(id: id, timestamp: timestamp, body: body))
         let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0, now: Double(timestamp)) }
         if let error = DeliveryError.forHTTP(status: response.status, retryAfter: retryAfter, peer: "webhook '\(name)'") {
+            if error.code == .endpointGone {
+                logger.error("webhook endpoint answered 410 Gone: DISABLE IT; no further deliveries will succeed",
+                             metadata: ["endpoint": "\(name)"])
+            }
             throw error
         }
         return response
