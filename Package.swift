@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "heraldd", targets: ["heraldd"]),
         .library(name: "HeraldCore", targets: ["HeraldCore"]),
         .library(name: "HeraldStore", targets: ["HeraldStore"]),
+        .library(name: "HeraldDelivery", targets: ["HeraldDelivery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -21,6 +21,15 @@ let package = Package(
             path: "Benchmarks/SegmentBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // The engine's side of Delivery/run.sh (webhooks to nginx, mail to smtp-sink).
+        .executableTarget(
+            name: "delivery-bench",
+            dependencies: [
+                .product(name: "HeraldCore", package: "Herald"),
+                .product(name: "HeraldDelivery", package: "Herald"),
+            ],
+            path: "Sources/delivery-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         // The side-by-side runner that run.sh compares with DuckDB on the same data.
         .executableTarget(
             name: "herald-bench",

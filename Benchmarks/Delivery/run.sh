@@ -3,8 +3,8 @@
 # with `curl --parallel --parallel-max 64` and `wrk -t2 -c64`; SMTP messages/s from the engine to
 # postfix's smtp-sink, side by side with `smtp-source`. All on 127.0.0.1; servers stopped by PID.
 #
-# Usage: Benchmarks/Delivery/run.sh [COUNT]     (after `swift build --build-tests`; needs
-#        scripts/install-deps.sh --test for nginx, wrk, postfix's smtp-sink/smtp-source)
+# Usage: Benchmarks/Delivery/run.sh [COUNT]     (needs scripts/install-deps.sh --test for nginx,
+#        wrk, postfix's smtp-sink/smtp-source)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT="${1:-20000}"
@@ -16,11 +16,9 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_listen() { for _ in $(seq 1 500); do ss -ltnH "sport = :$1" | grep -q . && return 0; sleep 0.01; done; echo "port $1 never listened" >&2; exit 1; }
 OUT="$WORK/results.txt"; : > "$OUT"
-# The engine runs from the test bundle: release when built with
-#   swift build -c release --build-tests -Xswiftc -enable-testing
-# (the debug bundle otherwise; its numbers are much lower).
-if [ -e .build/release/HeraldPackageTests.xctest ]; then MODE=(-c release -Xswiftc -enable-testing); else MODE=(); fi
-echo "engine build: ${MODE[*]:-debug}" | tee -a "$OUT"
+# The engine's side is Benchmarks/Sources/delivery-bench, a release build.
+swift build -c release --package-path Benchmarks --product delivery-bench
+BENCH=Benchmarks/.build/release/delivery-bench
 
 # --- webhooks ---------------------------------------------------------------------------------
 HTTP_PORT="$(free_port)"
@@ -61,7 +59,7 @@ LUA
 wrk -t2 -c64 -d5s -s "$WORK/post.lua" "$URL" | awk '/Requests\/sec/ {print "wrk -t2 -c64 -d5s: " $2 "/s"}' | tee -a "$OUT"
 
 HERALD_BENCH_OUT="$OUT" HERALD_BENCH_WEBHOOK_URL="$URL" HERALD_BENCH_BODY="$WORK/body.json" HERALD_BENCH_COUNT="$COUNT" \
-HERALD_BENCH_CONCURRENCY=64 swift test "${MODE[@]}" --skip-build --filter "DeliveryBenchmark/webhooksToNginx" > "$WORK/engine-http.log" 2>&1 \
+HERALD_BENCH_CONCURRENCY=64 "$BENCH" webhooks > "$WORK/engine-http.log" 2>&1 \
     || { cat "$WORK/engine-http.log"; exit 1; }
 
 # --- SMTP -------------------------------------------------------------------------------------
@@ -77,7 +75,7 @@ smtp-source -s 20 -m "$COUNT" -l 600 -f news@shop.example -t ann@example.org 127
 end=$(date +%s.%N)
 python3 -c "print('smtp-source -s 20 (new connection each): %d in %.2f s = %.0f/s' % ($COUNT, $end-$start, $COUNT/($end-$start)))" | tee -a "$OUT"
 HERALD_BENCH_OUT="$OUT" HERALD_BENCH_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" HERALD_BENCH_COUNT="$COUNT" \
-HERALD_BENCH_CONCURRENCY=20 swift test "${MODE[@]}" --skip-build --filter "DeliveryBenchmark/mailToSmtpSink" > "$WORK/engine-smtp.log" 2>&1 \
+HERALD_BENCH_CONCURRENCY=20 "$BENCH" smtp > "$WORK/engine-smtp.log" 2>&1 \
     || { cat "$WORK/engine-smtp.log"; exit 1; }
 
 echo "== results"

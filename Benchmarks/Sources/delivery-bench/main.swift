@@ -2,14 +2,24 @@ import Foundation
 import HeraldCore
 import HeraldDelivery
 import Synchronization
-import Testing
 
-/// The engine's side of Benchmarks/Delivery/run.sh. Disabled unless the script sets HERALD_BENCH_*;
-/// it measures and prints, and asserts nothing about time.
-@Suite struct DeliveryBenchmark {
+// The engine's side of Benchmarks/Delivery/run.sh: `delivery-bench webhooks|smtp`, configured by
+// the HERALD_BENCH_* variables the script sets. It measures and prints; nothing here is a test.
+
+struct DeliveryBenchmark {
     static let env = ProcessInfo.processInfo.environment
 
     func int(_ name: String, _ fallback: Int) -> Int { Self.env[name].flatMap(Int.init) ?? fallback }
+
+    struct Missing: Error, CustomStringConvertible {
+        let name: String
+        var description: String { "set \(name)" }
+    }
+
+    func required(_ name: String) throws -> String {
+        guard let v = Self.env[name] else { throw Missing(name: name) }
+        return v
+    }
 
     func report(_ line: String) {
         print(line)
@@ -40,11 +50,10 @@ import Testing
         return (ok, failed, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    @Test(.enabled(if: env["HERALD_BENCH_WEBHOOK_URL"] != nil))
     func webhooksToNginx() async throws {
-        let url = try #require(Self.env["HERALD_BENCH_WEBHOOK_URL"])
+        let url = try required("HERALD_BENCH_WEBHOOK_URL")
         let count = int("HERALD_BENCH_COUNT", 20_000), concurrency = int("HERALD_BENCH_CONCURRENCY", 64)
-        let body = Array(try Data(contentsOf: URL(fileURLWithPath: try #require(Self.env["HERALD_BENCH_BODY"]))))
+        let body = Array(try Data(contentsOf: URL(fileURLWithPath: try required("HERALD_BENCH_BODY"))))
         let engine = CurlEngine(maxConnections: concurrency * 2)
         defer { engine.shutdown() }
         let hook = WebhookTransport(name: "bench", url: url, secrets: [WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")!],
@@ -59,9 +68,8 @@ import Testing
                       ok, failed, seconds, Double(ok) / seconds, concurrency))
     }
 
-    @Test(.enabled(if: env["HERALD_BENCH_SMTP_URL"] != nil))
     func mailToSmtpSink() async throws {
-        let url = try #require(Self.env["HERALD_BENCH_SMTP_URL"])
+        let url = try required("HERALD_BENCH_SMTP_URL")
         let count = int("HERALD_BENCH_COUNT", 20_000), concurrency = int("HERALD_BENCH_CONCURRENCY", 20)
         let engine = CurlEngine(maxConnections: concurrency * 2)
         defer { engine.shutdown() }
@@ -98,4 +106,12 @@ final class LockedCounter: Sendable {
             return n
         }
     }
+}
+
+switch CommandLine.arguments.dropFirst().first {
+case "webhooks": try await DeliveryBenchmark().webhooksToNginx()
+case "smtp": try await DeliveryBenchmark().mailToSmtpSink()
+default:
+    FileHandle.standardError.write(Data("usage: delivery-bench webhooks|smtp (see Benchmarks/Delivery/run.sh)\n".utf8))
+    exit(64)
 }
