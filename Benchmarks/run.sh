@@ -18,7 +18,10 @@ bench=Benchmarks/.build/release/herald-bench
 if [ ! -f "$data/events.ndjson" ]; then
     "$herald" sample --users "$users" --seed 7 --now "$now" --out "$data"
 fi
-sed "s#@DB@#$PWD/$data/bench.db#; s#@ROOT@#$PWD#g" Benchmarks/bench.yaml.in > "$data/bench.yaml"
+# The example herald.yaml with its own store and absolute folders.
+sed -e "s#sqlite: var/herald.db#sqlite: $PWD/$data/bench.db#" -e "s#^campaigns: campaigns#campaigns: $PWD/campaigns#" \
+    -e "s#^templates: templates#templates: $PWD/templates#" -e "s#outbox: var/outbox#outbox: $PWD/$data/outbox#" \
+    herald.yaml > "$data/bench.yaml"
 rm -f "$data"/bench.db*
 export HERALD_CONFIG="$PWD/$data/bench.yaml"
 

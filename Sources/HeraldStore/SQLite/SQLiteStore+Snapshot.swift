@@ -108,13 +108,16 @@ extension SQLiteStore {
 
     /// Fills one column per declared attribute; a stored value of another type becomes null.
     func loadAttributes(_ db: Database, map: RowMap, into s: inout AudienceSnapshot) throws {
-        var slots: [Int64: Int] = [:]
+        // attribute id → builder slot, in a flat array (ids are small and dense): no hashing per row.
+        var slots: [Int] = []
         var builders: [AttributeColumnBuilder] = []
         var slotNames: [String] = []
         for r in try Row.fetchAll(db, sql: "SELECT id, name FROM attribute_names") {
             let name: String = r[1]
-            if let type = schema[name] {
-                slots[r[0]] = builders.count
+            let id: Int64 = r[0]
+            if let type = schema[name], id >= 0, id < 1_000_000 {
+                if slots.count <= Int(id) { slots += Array(repeating: -1, count: Int(id) + 1 - slots.count) }
+                slots[Int(id)] = builders.count
                 builders.append(AttributeColumnBuilder(type: type, count: s.count))
                 slotNames.append(name)
             }
@@ -124,7 +127,9 @@ extension SQLiteStore {
                 sql: "SELECT user_pk, attribute_id, type, value FROM user_attributes ORDER BY user_pk")
             let r = RawStatement(db, stmt)
             while try r.step() {
-                guard let slot = slots[r.int64(1)] else { continue }
+                let attribute = Int(r.int64(1))
+                guard attribute >= 0, attribute < slots.count, slots[attribute] >= 0 else { continue }
+                let slot = slots[attribute]
                 let row = map.row(r.int64(0))
                 if row < 0 || r.isNull(3) { continue }
                 builders[slot].set(row: row, type: r.int64(2), r)
@@ -243,19 +248,27 @@ extension SQLiteStore {
     }
 
     /// Numeric properties `keys` of the events `ids`, aligned with `ids` (NaN where missing).
+    ///
+    /// event_numbers comes back in event-id order (its primary key), so the ids are sorted once and
+    /// the two sorted streams are merged: no hashing per row.
     func loadNumbers(_ db: Database, ids: [Int64], keys: Set<String>) throws -> [String: [Double]] {
-        var position: [Int64: Int] = [:]
-        position.reserveCapacity(ids.count)
-        for (i, id) in ids.enumerated() { position[id] = i }
+        let order = ids.indices.sorted { ids[$0] < ids[$1] }
         var out: [String: [Double]] = [:]
         for key in keys {
             var values = [Double](repeating: .nan, count: ids.count)
             if let kid = try Int64.fetchOne(db, sql: "SELECT id FROM property_keys WHERE name = ?", arguments: [key]) {
-                let stmt = try db.makeStatement(sql: "SELECT event_id, value FROM event_numbers WHERE key_id = ?")
+                let stmt = try db.makeStatement(
+                    sql: "SELECT event_id, value FROM event_numbers WHERE key_id = ? ORDER BY event_id")
                 stmt.arguments = [kid]
                 let r = RawStatement(db, stmt)
-                while try r.step() {
-                    if let i = position[r.int64(0)] { values[i] = r.double(1) }
+                var k = 0
+                while k < order.count, try r.step() {
+                    let id = r.int64(0)
+                    while k < order.count, ids[order[k]] < id { k += 1 }
+                    while k < order.count, ids[order[k]] == id {
+                        values[order[k]] = r.double(1)
+                        k += 1
+                    }
                 }
             }
             out[key] = values

@@ -41,6 +41,8 @@ public final class SQLiteStore: AudienceStore {
             try db.execute(sql: "PRAGMA cache_size = -\(max(cacheMiB, 2) * 1024)")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Large scans (the snapshot) read pages in place instead of copying them into the cache.
+            try db.execute(sql: "PRAGMA mmap_size = 4294967296")
         }
         pool = try DatabasePool(path: path, configuration: config)
         self.schema = schema
