@@ -155,11 +155,16 @@ extension SQLiteStore {
             }
         }
         let bounds = [Int64.min] + cuts + [Int64.max]
+        // Part k holds rows n·k/parts ..< n·(k+1)/parts: users are never deleted and new ones get
+        // larger pks, so the pk at that offset is the first pk of the part even if users were added
+        // since the users were read (their events fall outside every part's rows and are skipped).
+        let partCount = bounds.count - 1
         let loaded = try await withThrowingTaskGroup(of: (Int, EventPart).self) { group in
-            for k in 0..<(bounds.count - 1) {
+            for k in 0..<partCount {
+                let rows = (n * k / partCount)..<(n * (k + 1) / partCount)
                 group.addTask {
                     let part = try await self.pool.read { db in
-                        try self.loadEventPart(db, req, map: map, pks: bounds[k]..<bounds[k + 1], rows: n)
+                        try self.loadEventPart(db, req, map: map, pks: bounds[k]..<bounds[k + 1], rows: rows)
                     }
                     return (k, part)
                 }
@@ -186,15 +191,13 @@ extension SQLiteStore {
 
     /// The events of the users whose pk is in `pks`: CSR columns over just their (contiguous) rows.
     func loadEventPart(
-        _ db: Database, _ req: SnapshotRequirements, map: RowMap, pks: Range<Int64>, rows n: Int
+        _ db: Database, _ req: SnapshotRequirements, map: RowMap, pks: Range<Int64>, rows: Range<Int>
     ) throws -> EventPart {
         var nameOf: [Int64: String] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT id, name FROM event_names") { nameOf[r[0]] = r[1] }
-        let firstPK = try Int64.fetchOne(db, sql: "SELECT min(pk) FROM users WHERE pk >= ?", arguments: [pks.lowerBound])
-        let firstRow = firstPK.map { map.row($0) } ?? n
-        let lastPK = try Int64.fetchOne(db, sql: "SELECT max(pk) FROM users WHERE pk < ?", arguments: [pks.upperBound])
-        let endRow = lastPK.map { map.row($0) + 1 } ?? firstRow
-        let rowCount = max(0, endRow - firstRow)
+        let firstRow = rows.lowerBound
+        let endRow = rows.upperBound
+        let rowCount = rows.count
         // Builders by name id in a flat array (name ids are small and dense): no hashing per row.
         var builders = [ColumnBuilder?](repeating: nil, count: Int(nameOf.keys.max() ?? 0) + 1)
         for (id, name) in nameOf where req.events.contains(name) {
