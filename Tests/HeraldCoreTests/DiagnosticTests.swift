@@ -24,3 +24,14 @@ struct DiagnosticTests {
         #expect(caretColumn == Diagnostic.maxShownLine / 2 + 1)
     }
 }
+
+@Suite("JSON string literals")
+struct JSONStringTests {
+    @Test(arguments: [
+        ("plain", "\"plain\""), ("quote \" and \\", "\"quote \\\" and \\\\\""), ("a\nb\tc\r", "\"a\\nb\\tc\\r\""),
+        ("\u{01}\u{1F}", "\"\\u0001\\u001f\""), ("退订 ✓", "\"退订 ✓\""),
+    ])
+    func escapesWhatJSONRequires(input: String, expected: String) {
+        #expect(JSONString.quote(input) == expected)
+    }
+}
