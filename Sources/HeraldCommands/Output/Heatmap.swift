@@ -6,16 +6,13 @@ struct Heatmap {
     /// counts[weekday 0=Mon…6=Sun][hour].
     var counts: [[Int]] = Array(repeating: Array(repeating: 0, count: 24), count: 7)
 
-    /// A heatmap of epoch-second event times, shifted to local time in `zone` (UTC when unknown).
-    init(times: [Int64], zone: String, zones: ZoneTable = .shared) {
+    /// A heatmap of epoch-second event times in local time in `zone` (UTC when unknown), bucketed by
+    /// the same hour-of-week slot the best_time profile uses.
+    init(times: [Int64], zone: String) {
+        guard let clock = LocalClock(zone) ?? LocalClock("UTC") else { return }
         for t in times {
-            let offset = zones.offset(zone, at: t) ?? 0
-            let local = t + offset
-            let date = CivilDate(epochSeconds: local)
-            var secs = local % 86_400
-            if secs < 0 { secs += 86_400 }
-            let weekdayMonFirst = (date.weekday + 6) % 7
-            counts[weekdayMonFirst][Int(secs / 3600)] += 1
+            let slot = ActivityProfile.slot(t, clock: clock)  // weekday 0 = Sunday
+            counts[(slot / 24 + 6) % 7][slot % 24] += 1
         }
     }
 
