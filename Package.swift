@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Pure logic: values, time, the segment language, config and campaign files.
@@ -60,13 +64,20 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(name: "herald", dependencies: ["HeraldCommands"], swiftSettings: strict),
-        .executableTarget(
-            name: "heraldd",
+        // The daemon: scheduler, dispatcher, HTTP API, systemd notify, reload, metrics.
+        .target(
+            name: "HeraldDaemon",
             dependencies: [
-                "HeraldCore", "HeraldStore",
+                "HeraldCore", "HeraldStore", "HeraldDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        .executableTarget(name: "heraldd", dependencies: ["HeraldDaemon"], swiftSettings: strict),
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: [
@@ -86,6 +97,11 @@ let package = Package(
         .testTarget(
             name: "HeraldIntegrationTests",
             dependencies: ["HeraldCore", "HeraldStore", "HeraldDelivery"],
+            swiftSettings: strict),
+        // The daemon's parts in-process (scheduler, dispatcher, API, systemd notify) and heraldd as a process.
+        .testTarget(
+            name: "HeraldDaemonTests",
+            dependencies: ["HeraldDaemon", "HeraldCore", "HeraldStore", "HeraldDelivery"],
             swiftSettings: strict),
         .testTarget(
             name: "HeraldCommandsTests",

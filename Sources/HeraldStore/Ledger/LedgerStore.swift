@@ -54,6 +54,18 @@ public struct LedgerEntry: Sendable, Hashable {
     public var createdAt: Int64
     /// Epoch seconds.
     public var updatedAt: Int64
+    /// The occurrence id (part of the key), when known.
+    public var occurrence: String?
+    /// When the trigger happened (the occurrence's start; the event's time for event campaigns), epoch seconds.
+    public var triggerAt: Int64?
+    /// The end of the delivery window, epoch seconds: a send not made by then is `expired`.
+    public var windowEnd: Int64?
+    /// When the provider accepted the message, epoch seconds.
+    public var sentAt: Int64?
+    /// The first open / click recorded by the tracking links, epoch seconds.
+    public var openedAt: Int64?
+    /// See `openedAt`.
+    public var clickedAt: Int64?
 
     /// A row from its parts (the store's reads; tests).
     public init(
@@ -81,7 +93,8 @@ public struct LedgerEntry: Sendable, Hashable {
     }
 
     /// A new row for `decision` of `campaign`, written at `at`: `scheduled` for sends, else `suppressed`/`holdout`.
-    public init(decision: Decision, campaign: Campaign, at: Int64, step: Int = 1) {
+    /// `trigger` is when the occurrence started (defaults to nothing known); the window ends `within` after it.
+    public init(decision: Decision, campaign: Campaign, at: Int64, step: Int = 1, trigger: Int64? = nil) {
         id = nil
         idempotencyKey = decision.idempotencyKey(step: step)
         self.campaign = campaign.id
@@ -103,6 +116,9 @@ public struct LedgerEntry: Sendable, Hashable {
         error = nil
         createdAt = at
         updatedAt = at
+        occurrence = decision.occurrence
+        triggerAt = trigger
+        windowEnd = trigger.map { $0 + campaign.sendTime.within }
     }
 
     /// This row as the caps see it, when it counts as a send.

@@ -56,15 +56,49 @@ public final class SQLiteLedger: LedgerStore {
                       BEGIN SELECT RAISE(ABORT, 'ledger_history is append-only'); END;
                     """)
         }
+        m.registerMigration("ledger-v2") { db in
+            // Dispatch: the occurrence and its window, claim leases, first sent/open/click times; planned occurrences.
+            try db.execute(
+                sql: """
+                    ALTER TABLE ledger ADD COLUMN occurrence TEXT;
+                    ALTER TABLE ledger ADD COLUMN trigger_at INTEGER;
+                    ALTER TABLE ledger ADD COLUMN window_end INTEGER;
+                    ALTER TABLE ledger ADD COLUMN lease_owner TEXT;
+                    ALTER TABLE ledger ADD COLUMN lease_until INTEGER;
+                    ALTER TABLE ledger ADD COLUMN sent_at INTEGER;
+                    ALTER TABLE ledger ADD COLUMN opened_at INTEGER;
+                    ALTER TABLE ledger ADD COLUMN clicked_at INTEGER;
+                    CREATE INDEX ledger_due ON ledger(scheduled_at) WHERE status IN ('scheduled', 'failed');
+                    CREATE INDEX ledger_leased ON ledger(lease_until) WHERE status = 'sending';
+                    CREATE INDEX ledger_provider_id ON ledger(provider_message_id) WHERE provider_message_id IS NOT NULL;
+                    CREATE INDEX ledger_updated ON ledger(updated_at);
+                    CREATE TABLE occurrences (
+                      campaign TEXT NOT NULL,
+                      occurrence TEXT NOT NULL,
+                      start INTEGER NOT NULL,
+                      status TEXT NOT NULL,
+                      decisions INTEGER NOT NULL DEFAULT 0,
+                      detail TEXT,
+                      created_at INTEGER NOT NULL,
+                      updated_at INTEGER NOT NULL,
+                      PRIMARY KEY (campaign, occurrence));
+                    CREATE TABLE segment_members (
+                      campaign TEXT NOT NULL,
+                      user TEXT NOT NULL,
+                      since INTEGER NOT NULL,
+                      PRIMARY KEY (campaign, user)) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 
-    private static let columns = """
+    static let columns = """
         id, idempotency_key, campaign, topic, transactional, variant, user, channel, address, status, reason,
-        scheduled_at, attempts, provider_message_id, error, created_at, updated_at
+        scheduled_at, attempts, provider_message_id, error, created_at, updated_at,
+        occurrence, trigger_at, window_end, sent_at, opened_at, clicked_at
         """
 
-    private func exists(_ db: Database) throws -> Bool { try migrated || db.tableExists("ledger") }
+    func exists(_ db: Database) throws -> Bool { try migrated || db.tableExists("ledger") }
 
     /// Inserts rows whose key is new, each with its first history entry; returns how many were inserted.
     public func record(_ entries: [LedgerEntry]) async throws -> Int {
@@ -73,8 +107,9 @@ public final class SQLiteLedger: LedgerStore {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO ledger(idempotency_key, campaign, topic, transactional, variant, user, channel, address,
-                      status, reason, scheduled_at, attempts, provider_message_id, error, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      status, reason, scheduled_at, attempts, provider_message_id, error, created_at, updated_at,
+                      occurrence, trigger_at, window_end, sent_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(idempotency_key) DO NOTHING
                     """)
             let history = try db.cachedStatement(
@@ -87,7 +122,7 @@ public final class SQLiteLedger: LedgerStore {
                     e.channel?.rawValue,
                     e.address, e.status.rawValue, e.reason, e.scheduledAt, e.attempts, e.providerMessageID,
                     e.error,
-                    e.createdAt, e.updatedAt,
+                    e.createdAt, e.updatedAt, e.occurrence, e.triggerAt, e.windowEnd, e.sentAt,
                 ])
                 if db.changesCount > 0 {
                     inserted += 1
@@ -194,7 +229,7 @@ public final class SQLiteLedger: LedgerStore {
         }
     }
 
-    private static func entry(_ r: Row) -> LedgerEntry {
+    static func entry(_ r: Row) -> LedgerEntry {
         var e = LedgerEntry(
             idempotencyKey: r[1], campaign: r[2], user: r[6],
             status: LedgerStatus(rawValue: r[9]) ?? .planned,
@@ -214,6 +249,12 @@ public final class SQLiteLedger: LedgerStore {
         e.providerMessageID = r[13]
         e.error = r[14]
         e.updatedAt = r[16]
+        e.occurrence = r[17]
+        e.triggerAt = r[18]
+        e.windowEnd = r[19]
+        e.sentAt = r[20]
+        e.openedAt = r[21]
+        e.clickedAt = r[22]
         return e
     }
 }
