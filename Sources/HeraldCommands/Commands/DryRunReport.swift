@@ -97,7 +97,8 @@ struct DryRunReport {
             guard let channel = d.channel else { continue }
             let facts = inputs.snapshot.facts(row: d.row)
             let m = RenderedMessage.render(
-                campaign: campaign, variant: d.variant, channel: channel, facts: facts, publicURL: publicURL)
+                campaign: campaign, variant: d.variant, channel: channel, facts: facts,
+                unsubscribeURL: campaign.transactional ? nil : "\(publicURL ?? "")/u/PREVIEW-TOKEN")
             let to = d.address.map(ContactValidator.mask) ?? "(webhook)"
             let at = d.sendAt.map { TimestampParser.formatUTC(seconds: $0) } ?? "-"
             Console.out(

@@ -32,18 +32,9 @@ struct PlanningLoader {
     /// A pipeline for `campaign`'s occurrence with the audience, consent and ledger loaded in bulk; writes nothing.
     func pipeline(_ campaign: Campaign, occurrence: Occurrence, now: Int64) async throws -> DecisionPipeline {
         let store = try context.openStore()
-        let requirements = campaign.requirements.union(PopulationStats.requirements)
-        let snapshot = try await store.snapshot(requirements)
-        let env = context.environment(now: now)
-        let population = PopulationStats.compute(snapshot, env)
-        let (consent, suppressions) = try await store.consentBook()
-        let policy = context.config.policy
-        let longest = (policy.caps.map(\.per) + [campaign.limits.perUser?.per ?? 0]).max() ?? 0
         let ledger = try SQLiteLedger(pool: store.pool, migrate: false)
-        let history = try await ledger.sendHistory(since: now - longest)
-        let inputs = PlanningInputs(
-            snapshot: snapshot, population: population, environment: env, policy: policy, consent: consent,
-            suppressions: suppressions, history: history)
+        let inputs = try await PlanningSource.inputs(
+            store: store, ledger: ledger, config: context.config, campaigns: [campaign], now: now)
         return DecisionPipeline(campaign: campaign, occurrence: occurrence, inputs: inputs)
     }
 }

@@ -14,12 +14,14 @@ public struct RenderedMessage: Sendable, Hashable {
     public var sms: SMSLength?
 
     /// Renders `campaign`'s message (the variant's when it overrides) on `channel` for `facts`.
-    /// Missing fields render empty unless the template gives a `{{name|fallback}}`.
+    /// Missing fields render empty unless the template gives a `{{name|fallback}}`. `unsubscribeURL` is this
+    /// recipient's signed one-click link (the daemon and send-test sign it; dry-run shows a preview link).
     public static func render(
-        campaign: Campaign, variant: String?, channel: ChannelKind, facts: UserFacts, publicURL: String?
+        campaign: Campaign, variant: String?, channel: ChannelKind, facts: UserFacts, unsubscribeURL: String?
     ) -> RenderedMessage {
         let message = campaign.message(forVariant: variant)
-        let lookup = fieldLookup(campaign: campaign, variant: variant, facts: facts, publicURL: publicURL)
+        let lookup = fieldLookup(
+            campaign: campaign, variant: variant, facts: facts, unsubscribeURL: unsubscribeURL)
         var out = RenderedMessage(channel: channel)
         switch channel {
         case .email:
@@ -41,7 +43,7 @@ public struct RenderedMessage: Sendable, Hashable {
 
     /// The values templates see: profile fields, attributes and the message context fields.
     public static func fieldLookup(
-        campaign: Campaign, variant: String?, facts: UserFacts, publicURL: String?
+        campaign: Campaign, variant: String?, facts: UserFacts, unsubscribeURL: String?
     ) -> @Sendable (String) -> Value? {
         let p = facts.profile
         return { name in
@@ -56,9 +58,7 @@ public struct RenderedMessage: Sendable, Hashable {
             case "last_seen_at": return p.lastSeenAt.map(Value.timestamp)
             case "campaign_id": return .string(campaign.id)
             case "variant": return variant.map(Value.string)
-            case "unsubscribe_url":
-                let token = String(AssignmentHash.hash("unsubscribe", campaign.id, p.id), radix: 16)
-                return .string("\(publicURL ?? "")/u/\(p.id)/\(campaign.topic ?? "all")/\(token)")
+            case "unsubscribe_url": return unsubscribeURL.map(Value.string)
             default: return p.attributes[name]
             }
         }

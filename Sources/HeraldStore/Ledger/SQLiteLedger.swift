@@ -102,37 +102,40 @@ public final class SQLiteLedger: LedgerStore {
 
     /// Inserts rows whose key is new, each with its first history entry; returns how many were inserted.
     public func record(_ entries: [LedgerEntry]) async throws -> Int {
-        try await pool.write { db in
-            var inserted = 0
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO ledger(idempotency_key, campaign, topic, transactional, variant, user, channel, address,
-                      status, reason, scheduled_at, attempts, provider_message_id, error, created_at, updated_at,
-                      occurrence, trigger_at, window_end, sent_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(idempotency_key) DO NOTHING
-                    """)
-            let history = try db.cachedStatement(
-                sql:
-                    "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, NULL, ?, ?, ?)"
-            )
-            for e in entries {
-                try insert.execute(arguments: [
-                    e.idempotencyKey, e.campaign, e.topic, e.transactional, e.variant, e.user,
-                    e.channel?.rawValue,
-                    e.address, e.status.rawValue, e.reason, e.scheduledAt, e.attempts, e.providerMessageID,
-                    e.error,
-                    e.createdAt, e.updatedAt, e.occurrence, e.triggerAt, e.windowEnd, e.sentAt,
+        try await pool.write { db in try Self.insert(entries, db) }
+    }
+
+    /// Inserts rows whose key is new, each with its first history entry, inside the caller's transaction.
+    static func insert(_ entries: [LedgerEntry], _ db: Database) throws -> Int {
+        var inserted = 0
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO ledger(idempotency_key, campaign, topic, transactional, variant, user, channel, address,
+                  status, reason, scheduled_at, attempts, provider_message_id, error, created_at, updated_at,
+                  occurrence, trigger_at, window_end, sent_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(idempotency_key) DO NOTHING
+                """)
+        let history = try db.cachedStatement(
+            sql:
+                "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, NULL, ?, ?, ?)"
+        )
+        for e in entries {
+            try insert.execute(arguments: [
+                e.idempotencyKey, e.campaign, e.topic, e.transactional, e.variant, e.user,
+                e.channel?.rawValue,
+                e.address, e.status.rawValue, e.reason, e.scheduledAt, e.attempts, e.providerMessageID,
+                e.error,
+                e.createdAt, e.updatedAt, e.occurrence, e.triggerAt, e.windowEnd, e.sentAt,
+            ])
+            if db.changesCount > 0 {
+                inserted += 1
+                try history.execute(arguments: [
+                    db.lastInsertedRowID, e.status.rawValue, e.reason, e.createdAt,
                 ])
-                if db.changesCount > 0 {
-                    inserted += 1
-                    try history.execute(arguments: [
-                        db.lastInsertedRowID, e.status.rawValue, e.reason, e.createdAt,
-                    ])
-                }
             }
-            return inserted
         }
+        return inserted
     }
 
     /// Moves a row to `status` and appends the change to its history; `sending` counts an attempt.

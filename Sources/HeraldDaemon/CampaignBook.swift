@@ -1,0 +1,75 @@
+import Foundation
+import HeraldCore
+
+/// The daemon's clock (DESIGN decision 2): everything that reads the time takes one, so tests run instantly.
+public struct DaemonClock: Sendable {
+    /// Now, epoch seconds with a fraction.
+    public var now: @Sendable () -> Double
+
+    /// A clock reading `now`.
+    public init(now: @escaping @Sendable () -> Double) { self.now = now }
+
+    /// The system's wall clock.
+    public static let system = DaemonClock { Date().timeIntervalSince1970 }
+
+    /// Now, whole epoch seconds.
+    public var seconds: Int64 { Int64(now().rounded(.down)) }
+}
+
+/// An immutable, validated snapshot of the config and its campaigns (DESIGN decision 8): a reload builds a new
+/// one and swaps it in whole; a failed reload changes nothing.
+public struct CampaignBook: Sendable {
+    /// The config file's path.
+    public let configPath: String
+    /// The config.
+    public let config: HeraldConfig
+    /// Every valid campaign, active or not.
+    public let campaigns: [Campaign]
+
+    /// A book.
+    public init(configPath: String, config: HeraldConfig, campaigns: [Campaign]) {
+        self.configPath = configPath
+        self.config = config
+        self.campaigns = campaigns
+    }
+
+    /// The campaigns with `status: active`.
+    public var active: [Campaign] { campaigns.filter { $0.status == .active } }
+
+    /// The campaign with this id.
+    public func campaign(_ id: String) -> Campaign? { campaigns.first { $0.id == id } }
+
+    /// Loads and validates the config at `path` and every campaign file; any error anywhere fails the whole
+    /// load with every diagnostic (FILE:LINE:COL), so a broken file on disk never half-replaces a live set.
+    public static func load(path: String, environment: [String: String]) -> Result<CampaignBook, LoadFailure> {
+        let (loaded, diagnostics) = HeraldConfig.load(path: path, environment: environment)
+        guard let config = loaded, !diagnostics.hasErrors else {
+            return .failure(LoadFailure(diagnostics: diagnostics.filter(\.isError)))
+        }
+        let (campaigns, campaignDiagnostics) = CampaignSet.load(directory: config.campaignsDirectory, config: config)
+        if campaignDiagnostics.hasErrors {
+            return .failure(LoadFailure(diagnostics: campaignDiagnostics.filter(\.isError)))
+        }
+        return .success(CampaignBook(configPath: path, config: config, campaigns: campaigns))
+    }
+
+    /// Why a load failed: every error diagnostic.
+    public struct LoadFailure: Error, Sendable {
+        /// The errors, each `FILE:LINE:COL: error: …`.
+        public var diagnostics: [Diagnostic]
+    }
+}
+
+/// The live book, swapped atomically on reload.
+public final class LiveBook: Sendable {
+    private let state: LockedState<CampaignBook>
+
+    /// Starts with `book`.
+    public init(_ book: CampaignBook) { state = LockedState(book) }
+
+    /// The current book.
+    public var current: CampaignBook { state.withLock { $0 } }
+
+    /// Replaces the book.
+    public func swap(_ book: CampaignBook) { state.withLock { $0 = book } }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldStore
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// heraldd: opens the store and ledger, loads the campaign book, and runs the scheduler, the dispatchers, the
+/// HTTP API and the systemd watchdog as one service group. SIGHUP reloads; SIGTERM drains.
+public final class Daemon: Sendable {
+    /// The store.
+    public let store: SQLiteStore
+    /// The ledger.
+    public let ledger: SQLiteLedger
+    /// The live campaign book.
+    public let book: LiveBook
+    /// The scheduler.
+    public let scheduler: Scheduler
+    /// The dispatcher.
+    public let dispatcher: Dispatcher
+    /// Nudges the dispatchers when new rows are due.
+    public let wakeup = Wakeup()
+    let engine: CurlEngine
+    let logger: Logger
+    let environment: [String: String]
+    let draining = LockedState(false)
+
+    /// Dispatch loops running side by side (each claims its own batches).
+    public static let dispatchWorkers = 4
+
+    /// A daemon over an opened store and a loaded book.
+    public init(
+        store: SQLiteStore, ledger: SQLiteLedger, book: CampaignBook, engine: CurlEngine, links: MessageLinks,
+        clock: DaemonClock, environment: [String: String], logger: Logger
+    ) throws {
+        self.store = store
+        self.ledger = ledger
+        self.book = LiveBook(book)
+        self.engine = engine
+        self.logger = logger
+        self.environment = environment
+        scheduler = Scheduler(store: store, ledger: ledger, book: self.book, clock: clock, logger: logger)
+        let senders = try ChannelSenders(
+            config: book.config.channels, baseDirectory: book.config.baseDirectory, engine: engine)
+        dispatcher = Dispatcher(
+            store: store, ledger: ledger, book: self.book, senders: senders, links: links, clock: clock,
+            logger: logger, owner: "heraldd-\(getpid())-\(Int(clock.now() * 1000))")
+    }
+
+    /// Writes identify/track calls durably, then plans the event campaigns they trigger and wakes the dispatchers.
+    public func ingest(users: [UserUpsert], events: [EventRecord]) async throws -> BatchResult {
+        var result = BatchResult()
+        if !users.isEmpty { result = result + (try await store.upsertUsers(users)) }
+        if !events.isEmpty { result = result + (try await store.insertEvents(events)) }
+        if !events.isEmpty, try await scheduler.handle(events: events) > 0 { wakeup.signal() }
+        return result
+    }
+
+    /// True while serving (not draining).
+    public var isReady: Bool { !draining.withLock { $0 } }
+
+    /// Reloads config, campaigns and provider secrets; on any error the old set stays live and every error
+    /// is logged with its FILE:LINE:COL. Returns true when the new set is live.
+    @discardableResult
+    public func reload() -> Bool {
+        let path = book.current.configPath
+        switch CampaignBook.load(path: path, environment: environment) {
+        case .failure(let failure):
+            for d in failure.diagnostics { logger.error("reload refused: \(d.description)") }
+            logger.error("reload refused: keeping the previous config and \(book.current.campaigns.count) campaigns")
+            return false
+        case .success(let new):
+            do {
+                let senders = try ChannelSenders(
+                    config: new.config.channels, baseDirectory: new.config.baseDirectory, engine: engine)
+                dispatcher.swap(senders)
+            } catch {
+                logger.error("reload refused: \(error); keeping the previous config")
+                return false
+            }
+            book.swap(new)
+            logger.info("reloaded", metadata: ["config": "\(path)", "campaigns": "\(new.campaigns.count)"])
+            wakeup.signal()
+            return true
+        }
+    }
+
+    /// The scheduler and dispatch loops as services.
+    func coreServices(tick: Duration = .seconds(5)) -> [any Service] {
+        var services: [any Service] = [
+            LoopService(name: "scheduler", idle: tick, wakeup: nil, logger: logger) { [scheduler, wakeup] in
+                if try await scheduler.tick() > 0 { wakeup.signal() }
+                return false
+            }
+        ]
+        for i in 0..<Self.dispatchWorkers {
+            services.append(
+                LoopService(name: "dispatcher-\(i)", idle: .seconds(1), wakeup: i == 0 ? wakeup : nil, logger: logger) {
+                    [dispatcher] in try await dispatcher.dispatchOnce() > 0
+                })
+        }
+        return services
+    }
+
+    /// Queue depth and rate, for `STATUS=` and the logs.
+    public func status() async -> String {
+        let depth = (try? await ledger.queueDepth(now: Int64(Date().timeIntervalSince1970))) ?? (pending: 0, due: 0)
+        return String(format: "queue %d (%d due), %.1f msg/s", depth.pending, depth.due, dispatcher.rate)
+    }
+}
+
+/// An exclusive lock on a file: one heraldd per SQLite store.
+public final class InstanceLock: Sendable {
+    private let fd: Int32
+
+    /// Takes the lock on `path`, or returns nil when another process holds it.
+    public init?(path: String) {
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldStore
+import Logging
+import Metrics
+
+/// The links a message carries, signed by the daemon: one-click unsubscribe, the SMS gateway's delivery-report
+/// URL, and open/click tracking in HTML.
+public struct MessageLinks: Sendable {
+    /// The unsubscribe URL for (user, campaign, key); nil for none.
+    public var unsubscribe: @Sendable (_ user: String, _ campaign: Campaign, _ key: String) -> String?
+    /// The delivery-report URL for an SMS with this key; nil for none.
+    public var statusCallback: @Sendable (_ key: String) -> String?
+    /// The HTML body with tracked links and an open pixel.
+    public var decorateHTML: @Sendable (_ html: String, _ user: String, _ campaign: Campaign, _ key: String) -> String
+
+    /// Links from closures.
+    public init(
+        unsubscribe: @escaping @Sendable (String, Campaign, String) -> String?,
+        statusCallback: @escaping @Sendable (String) -> String?,
+        decorateHTML: @escaping @Sendable (String, String, Campaign, String) -> String
+    ) {
+        self.unsubscribe = unsubscribe
+        self.statusCallback = statusCallback
+        self.decorateHTML = decorateHTML
+    }
+
+    /// No links (tests that do not look at them).
+    public static let none = MessageLinks(
+        unsubscribe: { _, _, _ in nil }, statusCallback: { _ in nil }, decorateHTML: { html, _, _, _ in html })
+}
+
+/// Claims due ledger rows with a lease, rechecks consent, caps and `cancel_if` against fresh reads, renders,
+/// sends through `ChannelSenders` and records every status change (SPEC §5.1, §6; DESIGN decision 3).
+///
+/// A crash leaves claimed rows `sending` with a lease; they are claimed again when it expires (or at once
+/// when the next daemon on the same SQLite store starts). The one window where a message can go out twice is
+/// "the provider accepted it, the process died before the ledger write": receivers de-duplicate it by
+/// `webhook-id` / `Message-ID`, which are the idempotency key.
+public final class Dispatcher: Sendable {
+    let store: SQLiteStore
+    let ledger: SQLiteLedger
+    let book: LiveBook
+    let senders: LockedState<ChannelSenders>
+    let links: MessageLinks
+    let clock: DaemonClock
+    let logger: Logger
+    /// This dispatcher's lease owner name (unique per process run).
+    public let owner: String
+    /// Rows claimed per round.
+    public let batchSize: Int
+    /// How long a claim holds, seconds.
+    public let lease: Int64
+    /// Retries with backoff and jitter.
+    public let retry: RetryPolicy
+    private let stats = LockedState(Stats())
+
+    /// Sends per channel and status, for `STATUS=` and the logs.
+    struct Stats {
+        var sent = 0
+        var failed = 0
+        var window: [(at: Double, count: Int)] = []
+    }
+
+    /// A dispatcher.
+    public init(
+        store: SQLiteStore, ledger: SQLiteLedger, book: LiveBook, senders: ChannelSenders, links: MessageLinks,
+        clock: DaemonClock, logger: Logger, owner: String, batchSize: Int = 256, lease: Int64 = 60,
+        retry: RetryPolicy = RetryPolicy()
+    ) {
+        self.store = store
+        self.ledger = ledger
+        self.book = book
+        self.senders = LockedState(senders)
+        self.links = links
+        self.clock = clock
+        self.logger = logger
+        self.owner = owner
+        self.batchSize = batchSize
+        self.lease = lease
+        self.retry = retry
+    }
+
+    /// Replaces the channel senders (a reload with new providers or secrets).
+    public func swap(_ new: ChannelSenders) { senders.withLock { $0 = new } }
+
+    /// Messages accepted per second over the last minute.
+    public var rate: Double {
+        let now = clock.now()
+        return stats.withLock { s in
+            s.window.removeAll { now - $0.at > 60 }
+            let n = s.window.reduce(0) { $0 + $1.count }
+            return Double(n) / 60
+        }
+    }
+
+    /// One round: claims due rows, rechecks, sends and records. Returns how many rows were handled.
+    @discardableResult
+    public func dispatchOnce() async throws -> Int {
+        let now = clock.seconds
+        let rows = try await ledger.claimDue(now: now, limit: batchSize, owner: owner, lease: lease)
+        guard !rows.isEmpty else { return 0 }
+        let outcomes = try await handle(rows, now: now)
+        try await ledger.complete(outcomes, owner: owner, at: clock.seconds)
+        record(outcomes)
+        return rows.count
+    }
+
+    private func record(_ outcomes: [DispatchOutcome]) {
+        var sent = 0
+        for o in outcomes {
+            Counter(label: "herald_dispatch_total", dimensions: [("status", o.status.rawValue)]).increment()
+            if o.status == .sent { sent += 1 }
+        }
+        let now = clock.now()
+        stats.withLock {
+            $0.sent += sent
+            $0.window.append((now, sent))
+        }
+    }
+
+    /// What to do with each claimed row.
+    func handle(_ rows: [LedgerEntry], now: Int64) async throws -> [DispatchOutcome] {
+        let current = book.current
+        var outcomes: [DispatchOutcome] = []
+        var live: [(LedgerEntry, Campaign)] = []
+        for row in rows {
+            guard let c = current.campaign(row.campaign) else {
+                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .cancelled, reason: "campaign_removed"))
+                continue
+            }
+            if c.status != .active {
+                // Paused: hand the row back, unattempted, until the campaign is active again or its window passes.
+                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .scheduled, reason: "campaign_paused", retryAt: now + 60))
+                continue
+            }
+            if let end = row.windowEnd, now > end {
+                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .expired, reason: "window_missed"))
+                continue
+            }
+            live.append((row, c))
+        }
+        guard !live.isEmpty else { return outcomes }
+        var cancelNames = Set<String>()
+        var since = now
+        for (row, c) in live {
+            if case .event(_, _, let cancel?) = c.trigger {
+                cancelNames.insert(cancel.event)
+                since = min(since, row.triggerAt ?? now)
+            }
+        }
+        let users = live.map(\.0.user)
+        let facts = try await store.dispatchFacts(
+            users: users, addresses: live.compactMap(\.0.address), eventNames: cancelNames, eventsSince: since)
+        let policy = current.config.policy
+        var history = try await ledger.sentHistory(
+            users: users, since: now - PlanningSource.longestCapWindow(policy, live.map(\.1)),
+            excluding: Set(live.map(\.0.idempotencyKey)))
+        var sends: [(LedgerEntry, Campaign, UserProfile)] = []
+        for (row, c) in live {
+            guard let profile = facts.profiles[row.user], let channel = row.channel else {
+                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .suppressed, reason: "no_contact"))
+                continue
+            }
+            var cancelTimes: [Int64] = []
+            if case .event(_, _, let cancel?) = c.trigger { cancelTimes = facts.events[row.user]?[cancel.event] ?? [] }
+            let planned = Decision(
+                user: row.user, campaign: c.id, occurrence: row.occurrence ?? "", outcome: .send, variant: row.variant,
+                channel: channel, address: row.address, sendAt: row.scheduledAt)
+            let checked = DecisionPipeline.recheck(
+                planned, campaign: c, consent: facts.consent[row.user] ?? .optedIn, suppressions: facts.suppressions,
+                history: history[row.user] ?? [], engagement: nil, policy: policy, now: now,
+                cancelEvents: cancelTimes, triggeredAt: row.triggerAt)
+            if checked.outcome != .send {
+                let reason = checked.reason ?? "suppressed"
+                outcomes.append(
+                    DispatchOutcome(
+                        key: row.idempotencyKey, status: reason.hasPrefix("cancelled:") ? .cancelled : .suppressed,
+                        reason: reason))
+                continue
+            }
+            history[row.user, default: []].append(
+                SendRecord(at: now, channel: channel, topic: c.topic, campaign: c.id, transactional: c.transactional))
+            sends.append((row, c, profile))
+        }
+        let senders = self.senders.withLock { $0 }
+        let sent = await withTaskGroup(of: DispatchOutcome.self) { group in
+            for (row, c, profile) in sends {
+                group.addTask { await self.send(row, c, profile, senders, now: now) }
+            }
+            var out: [DispatchOutcome] = []
+            for await o in group { out.append(o) }
+            return out
+        }
+        return outcomes + sent
+    }
+
+    /// Renders and sends one row through its provider's gate; never throws.
+    func send(_ row: LedgerEntry, _ c: Campaign, _ profile: UserProfile, _ senders: ChannelSenders, now: Int64) async
+        -> DispatchOutcome
+    {
+        let key = row.idempotencyKey
+        guard let channel = row.channel else { return DispatchOutcome(key: key, status: .suppressed, reason: "no_contact") }
+        let unsubscribe = c.transactional ? nil : links.unsubscribe(row.user, c, key)
+        var message = RenderedMessage.render(
+            campaign: c, variant: row.variant, channel: channel, facts: UserFacts(profile: profile),
+            unsubscribeURL: unsubscribe)
+        if let html = message.html { message.html = links.decorateHTML(html, row.user, c, key) }
+        let envelope = Envelope(
+            key: key, channel: channel, address: row.address,
+            endpoint: c.message(forVariant: row.variant).webhook?.endpoint, unsubscribeURL: unsubscribe,
+            statusCallback: channel == .sms ? links.statusCallback(key) : nil, date: now)
+        let gate = senders.usesOutbox(envelope) ? nil : senders.gates[ChannelSenders.gateName(envelope)]
+        if let gate {
+            switch gate.admit(now: clock.now()) {
+            case .send: break
+            case .wait(let seconds) where seconds < 1:
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 1))
+            case .wait(let seconds), .circuitOpen(let seconds):
+                return DispatchOutcome(
+                    key: key, status: .scheduled, reason: "provider_busy", retryAt: now + Int64(seconds.rounded(.up)))
+            }
+        }
+        do {
+            let accepted = try await senders.send(message, envelope)
+            gate?.record(nil, now: clock.now())
+            return DispatchOutcome(key: key, status: .sent, providerMessageID: accepted.providerMessageID)
+        } catch {
+            gate?.record(error, now: clock.now())
+            if error.code == .cancelled {
+                return DispatchOutcome(key: key, status: .scheduled, reason: "shutdown", retryAt: now)
+            }
+            switch retry.decide(attempt: row.attempts, error: error, jitter: Double.random(in: 0..<1)) {
+            case .dead(let final):
+                logger.warning("send failed for good", metadata: ["key": "\(key)", "error": "\(final)"])
+                return DispatchOutcome(key: key, status: .dead, error: final.description)
+            case .retry(let after):
+                return DispatchOutcome(
+                    key: key, status: .failed, error: error.description, retryAt: now + max(1, Int64(after.rounded(.up))))
+            }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import Logging
+
+/// Turns triggers into planned occurrences: one-shot `schedule`, `cron` in a timezone, `entered_segment` and
+/// `api` plan the audience in bulk through the one decision pipeline; `event` plans the one user an event
+/// arrives for. Every occurrence's decisions and its planning record are written in one transaction, keyed so
+/// that planning the same occurrence twice inserts nothing.
+///
+/// Downtime: a `schedule` whose window is still open when the daemon comes back is planned (sends go in the
+/// rest of the window); one whose window has passed is recorded `missed` and logged. For `cron`, only the most
+/// recent occurrence is planned if its window is still open; the earlier ones missed during the downtime are
+/// recorded `missed` — never sent late, never doubled. A `cron` or `entered_segment` campaign starts counting
+/// from the moment the daemon first sees it active (its `activated` record): no back-fill of older occurrences,
+/// and the audience at that moment is the baseline, not a wave of "entered" sends.
+public final class Scheduler: Sendable {
+    let store: SQLiteStore
+    let ledger: SQLiteLedger
+    let book: LiveBook
+    let clock: DaemonClock
+    let logger: Logger
+    /// RFM population of the last full snapshot, for single-user (event) planning; and the store sequence
+    /// at the last `entered_segment` evaluation.
+    private let cache = LockedState(Cache())
+
+    struct Cache {
+        var population: PopulationStats?
+        var populationAt: Int64 = 0
+        var segmentSequence: Int64 = -1
+        var segmentCheckedAt: Int64 = 0
+    }
+
+    /// A scheduler over `store` and `ledger`.
+    public init(store: SQLiteStore, ledger: SQLiteLedger, book: LiveBook, clock: DaemonClock, logger: Logger) {
+        self.store = store
+        self.ledger = ledger
+        self.book = book
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// How often `entered_segment` audiences are re-evaluated when the store did not change (lifecycle and
+    /// windows move with time alone).
+    public static let segmentRecheck: Int64 = 900
+
+    // MARK: Periodic triggers
+
+    /// One scheduling round at the clock's now: plans every due occurrence; returns how many decisions were recorded.
+    @discardableResult
+    public func tick() async throws -> Int {
+        let now = clock.seconds
+        let current = book.current
+        var due: [(Campaign, Occurrence, Set<String>?)] = []
+        var segmentCampaigns: [Campaign] = []
+        for c in current.active {
+            switch c.trigger {
+            case .schedule(let at):
+                guard now >= at else { continue }
+                let o = Occurrence(start: at)
+                guard try await ledger.occurrence(campaign: c.id, id: o.id) == nil else { continue }
+                if at + c.sendTime.within > now {
+                    due.append((c, o, nil))
+                } else {
+                    try await missed(c, o, "the daemon was not running during the whole delivery window", now)
+                }
+            case .cron(let expr, let tz):
+                let activated = try await activation(c, now)
+                let last = try await ledger.latestOccurrence(campaign: c.id, statuses: ["planned", "missed"])
+                let zone = TimeZone(identifier: tz) ?? TimeZone(identifier: "UTC")!
+                var times: [Int64] = []
+                var t = expr.next(after: max(activated, last ?? activated), in: zone)
+                while let x = t, x <= now, times.count < 10_000 {
+                    times.append(x)
+                    t = expr.next(after: x, in: zone)
+                }
+                guard let latest = times.last else { continue }
+                for skipped in times.dropLast().suffix(100) {
+                    try await missed(c, Occurrence(start: skipped), "superseded by a later occurrence after downtime", now)
+                }
+                if latest + c.sendTime.within > now {
+                    due.append((c, Occurrence(start: latest), nil))
+                } else {
+                    try await missed(c, Occurrence(start: latest), "the daemon was not running during the whole delivery window", now)
+                }
+            case .enteredSegment:
+                segmentCampaigns.append(c)
+            case .event, .api:
+                continue
+            }
+        }
+        var recorded = 0
+        if !due.isEmpty { recorded += try await plan(due, book: current, now: now).recorded }
+        if !segmentCampaigns.isEmpty { recorded += try await enteredSegment(segmentCampaigns, book: current, now: now) }
+        return recorded
+    }
+
+    /// The moment the daemon first saw `campaign` active (recorded on first sight).
+    func activation(_ campaign: Campaign, _ now: Int64) async throws -> Int64 {
+        if let r = try await ledger.occurrence(campaign: campaign.id, id: "activated") { return r.start }
+        _ = try await ledger.recordOccurrence(
+            OccurrenceRecord(campaign: campaign.id, occurrence: "activated", start: now, status: "activated"),
+            entries: [], at: now)
+        return now
+    }
+
+    private func missed(_ c: Campaign, _ o: Occurrence, _ why: String, _ now: Int64) async throws {
+        let (_, fresh) = try await ledger.recordOccurrence(
+            OccurrenceRecord(campaign: c.id, occurrence: o.id, start: o.start, status: "missed", detail: why),
+            entries: [], at: now)
+        if fresh {
+            logger.warning(
+                "occurrence missed, nothing sent",
+                metadata: ["campaign": "\(c.id)", "occurrence": "\(o.id)", "why": "\(why)"])
+        }
+    }
+
+    /// Plans `items` in one pass (priority order, sharing cap room) and records each occurrence atomically;
+    /// an item's user set, when given, limits its decisions to those users. Returns the decisions recorded.
+    func plan(
+        _ items: [(Campaign, Occurrence, Set<String>?)], book: CampaignBook, now: Int64,
+        membership: [String: (entered: [String], left: [String])] = [:]
+    ) async throws -> (recorded: Int, sends: Int) {
+        let inputs = try await PlanningSource.inputs(
+            store: store, ledger: ledger, config: book.config, campaigns: items.map(\.0), now: now)
+        rememberPopulation(inputs.population, now)
+        let decisions = DecisionPipeline.planAll(items.map { ($0.0, $0.1) }, inputs: inputs)
+        var byCampaign: [String: [Decision]] = [:]
+        for d in decisions { byCampaign[d.campaign, default: []].append(d) }
+        var recorded = 0
+        var planned = 0
+        for (campaign, occurrence, users) in items {
+            let mine = (byCampaign[campaign.id] ?? []).filter { users?.contains($0.user) ?? true }
+            let entries = mine.map { LedgerEntry(decision: $0, campaign: campaign, at: now, trigger: occurrence.start) }
+            let change = membership[campaign.id]
+            let (inserted, fresh) = try await ledger.recordOccurrence(
+                OccurrenceRecord(campaign: campaign.id, occurrence: occurrence.id, start: occurrence.start, status: "planned"),
+                entries: entries, entered: change?.entered ?? [], left: change?.left ?? [], at: now)
+            guard fresh else { continue }
+            recorded += inserted
+            let sends = mine.reduce(0) { $0 + ($1.outcome == .send ? 1 : 0) }
+            planned += sends
+            logger.info(
+                "planned",
+                metadata: [
+                    "campaign": "\(campaign.id)", "occurrence": "\(occurrence.id)", "decisions": "\(inserted)",
+                    "sends": "\(sends)",
+                ])
+        }
+        return (recorded, planned)
+    }
+
+    /// `entered_segment`: users matching the audience now who were not members at the last evaluation are
+    /// planned as one occurrence; the first evaluation only records the baseline.
+    func enteredSegment(_ campaigns: [Campaign], book: CampaignBook, now: Int64) async throws -> Int {
+        let sequence = try await store.changeSequence()
+        let skip = cache.withLock { c in
+            c.segmentSequence == sequence && now - c.segmentCheckedAt < Self.segmentRecheck
+        }
+        if skip { return 0 }
+        let inputs = try await PlanningSource.inputs(
+            store: store, ledger: ledger, config: book.config, campaigns: campaigns, now: now)
+        var items: [(Campaign, Occurrence, Set<String>?)] = []
+        var membership: [String: (entered: [String], left: [String])] = [:]
+        for c in campaigns {
+            let mask = DecisionPipeline(campaign: c, occurrence: Occurrence(start: now), inputs: inputs).audienceMask()
+            var current = Set<String>()
+            for (i, m) in mask.enumerated() where m { current.insert(inputs.snapshot.ids[i]) }
+            let baseline = try await ledger.occurrence(campaign: c.id, id: "activated") == nil
+            if baseline {
+                _ = try await ledger.recordOccurrence(
+                    OccurrenceRecord(
+                        campaign: c.id, occurrence: "activated", start: now, status: "activated",
+                        detail: "baseline: \(current.count) members"),
+                    entries: [], entered: Array(current), at: now)
+                continue
+            }
+            let members = try await ledger.members(campaign: c.id)
+            let entered = current.subtracting(members)
+            let left = members.subtracting(current)
+            guard !entered.isEmpty || !left.isEmpty else { continue }
+            membership[c.id] = (Array(entered), Array(left))
+            items.append((c, Occurrence(start: now, id: "entered-" + TimestampParser.formatUTC(seconds: now)), entered))
+        }
+        cache.withLock {
+            $0.segmentSequence = sequence
+            $0.segmentCheckedAt = now
+        }
+        guard !items.isEmpty else { return 0 }
+        return try await plan(items, book: book, now: now, membership: membership).recorded
+    }
+
+    // MARK: API and event triggers
+
+    /// Plans an `api` campaign's occurrence now (`occurrence` is the caller's idempotency key, when given),
+    /// for `users` only when given. Planning the same occurrence again inserts nothing.
+    public func trigger(campaign id: String, occurrence key: String?, users: [String]?) async throws -> (
+        occurrence: String, decisions: Int, sends: Int, alreadyPlanned: Bool
+    ) {
+        let current = book.current
+        guard let c = current.campaign(id) else { throw SchedulerError.unknownCampaign(id) }
+        guard c.status == .active else { throw SchedulerError.notActive(id) }
+        guard case .api = c.trigger else { throw SchedulerError.notAPITriggered(id) }
+        let now = clock.seconds
+        let o = Occurrence(start: now, id: key.map(Self.safeOccurrenceID) ?? "api-" + TimestampParser.formatUTC(seconds: now))
+        if try await ledger.occurrence(campaign: c.id, id: o.id) != nil {
+            return (o.id, 0, 0, true)
+        }
+        let (recorded, sends) = try await plan([(c, o, users.map(Set.init))], book: current, now: now)
+        return (o.id, recorded, sends, false)
+    }
+
+    /// An occurrence id from a caller's key: a short, key-safe string (idempotency keys use `/`).
+    static func safeOccurrenceID(_ key: String) -> String {
+        let cleaned = String(key.unicodeScalars.map { s -> Character in
+            s.isASCII && (CharacterSet.alphanumerics.contains(s) || "-_.:".unicodeScalars.contains(s)) ? Character(s) : "_"
+        }.prefix(80))
+        return "api-" + cleaned
+    }
+
+    /// Plans the active `event` campaigns `events` trigger, one user at a time (the events are already
+    /// durable). An event older than its campaign's window cannot be sent in time and triggers nothing.
+    /// Returns the sends planned.
+    @discardableResult
+    public func handle(events: [EventRecord]) async throws -> Int {
+        let current = book.current
+        let triggered = current.active.filter { if case .event = $0.trigger { true } else { false } }
+        guard !triggered.isEmpty else { return 0 }
+        let now = clock.seconds
+        var sends = 0
+        for event in events {
+            for c in triggered {
+                guard case .event(let name, let delay, _) = c.trigger, name == event.name else { continue }
+                let at = Int64((Double(event.timestampMillis) / 1000).rounded(.down))
+                let start = at + delay
+                guard start + c.sendTime.within > now else { continue }
+                sends += try await planOne(c, user: event.userID, triggerAt: at, start: start, book: current, now: now)
+            }
+        }
+        return sends
+    }
+
+    private func planOne(
+        _ c: Campaign, user: String, triggerAt: Int64, start: Int64, book: CampaignBook, now: Int64
+    ) async throws -> Int {
+        let o = Occurrence(start: start, id: "ev-" + TimestampParser.formatUTC(seconds: triggerAt))
+        guard let facts = try await store.facts(id: user) else { return 0 }
+        let snapshot = AudienceSnapshot(facts: [facts], schema: book.config.attributes)
+        let env = EvaluationEnvironment(
+            now: now, lifecycle: book.config.lifecycle, defaultTimeZone: book.config.policy.defaultTimezone)
+        let prefs = try await store.preferences(userID: user)
+        let addresses = [user, facts.profile.email, facts.profile.phone].compactMap { $0 }
+        var suppressions: [String: [String]] = [:]
+        for s in try await store.isSuppressed(addresses) { suppressions[s.address, default: []].append(s.list) }
+        let history = try await ledger.sentHistory(
+            users: [user], since: now - PlanningSource.longestCapWindow(book.config.policy, [c]), excluding: [])
+        let pending = try await ledger.entries(campaign: nil, user: user, limit: 1000).compactMap(\.sendRecord)
+        let inputs = PlanningInputs(
+            snapshot: snapshot, population: try await population(book, now), environment: env,
+            policy: book.config.policy, consent: [user: prefs.consentState], suppressions: suppressions,
+            history: [user: Array(Set((history[user] ?? []) + pending))])
+        let decisions = DecisionPipeline(campaign: c, occurrence: o, inputs: inputs).plan()
+        let entries = decisions.map { d -> LedgerEntry in
+            var e = LedgerEntry(decision: d, campaign: c, at: now, trigger: start)
+            e.triggerAt = triggerAt
+            return e
+        }
+        let (inserted, fresh) = try await ledger.recordOccurrence(
+            OccurrenceRecord(
+                campaign: c.id, occurrence: o.id + "/" + user, start: start, status: "planned"),
+            entries: entries, at: now)
+        guard fresh, inserted > 0 else { return 0 }
+        return decisions.reduce(0) { $0 + ($1.outcome == .send ? 1 : 0) }
+    }
+
+    /// The RFM population for single-user planning: the last full pass's, refreshed when older than 15 minutes.
+    func population(_ book: CampaignBook, _ now: Int64) async throws -> PopulationStats {
+        if let p = cache.withLock({ c in now - c.populationAt < Self.segmentRecheck ? c.population : nil }) { return p }
+        let snapshot = try await store.snapshot(PopulationStats.requirements)
+        let env = EvaluationEnvironment(
+            now: now, lifecycle: book.config.lifecycle, defaultTimeZone: book.config.policy.defaultTimezone)
+        let p = PopulationStats.compute(snapshot, env)
+        rememberPopulation(p, now)
+        return p
+    }
+
+    private func rememberPopulation(_ p: PopulationStats, _ now: Int64) {
+        cache.withLock {
+            $0.population = p
+            $0.populationAt = now
+        }
+    }
+}
+
+/// Why a trigger was refused.
+public enum SchedulerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No valid campaign has this id.
+    case unknownCampaign(String)
+    /// The campaign is paused or a draft.
+    case notActive(String)
+    /// The campaign is not `api`-triggered.
+    case notAPITriggered(String)
+
+    /// A message naming the campaign.
+    public var description: String {
+        switch self {
+        case .unknownCampaign(let id): "no campaign '\(id)'"
+        case .notActive(let id): "campaign '\(id)' is not active"
+        case .notAPITriggered(let id): "campaign '\(id)' is not triggered by the API (trigger: api: true)"
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import HeraldCore
+
+/// Where and how one rendered message goes: everything besides its content.
+public struct Envelope: Sendable, Hashable {
+    /// The ledger's idempotency key (`webhook-id`, the `Message-ID`'s source, the outbox file name).
+    public var key: String
+    /// The channel.
+    public var channel: ChannelKind
+    /// The recipient's address (email or E.164 phone); nil for webhooks.
+    public var address: String?
+    /// The webhook endpoint's name, for webhooks.
+    public var endpoint: String?
+    /// The one-click unsubscribe URL, for marketing email.
+    public var unsubscribeURL: String?
+    /// Where the SMS gateway reports delivery.
+    public var statusCallback: String?
+    /// The send time, epoch seconds (`Date:`, `webhook-timestamp`).
+    public var date: Int64
+
+    /// An envelope.
+    public init(
+        key: String, channel: ChannelKind, address: String?, endpoint: String? = nil, unsubscribeURL: String? = nil,
+        statusCallback: String? = nil, date: Int64
+    ) {
+        self.key = key
+        self.channel = channel
+        self.address = address
+        self.endpoint = endpoint
+        self.unsubscribeURL = unsubscribeURL
+        self.statusCallback = statusCallback
+        self.date = date
+    }
+}
+
+/// What a provider (or the outbox) said when it took a message.
+public struct Accepted: Sendable, Hashable {
+    /// The provider's message id, when it gave one (else the idempotency key).
+    public var providerMessageID: String?
+    /// A short human note: `SMTP 250`, `HTTP 202`, `outbox var/outbox/…`.
+    public var detail: String
+
+    /// An acceptance.
+    public init(providerMessageID: String?, detail: String) {
+        self.providerMessageID = providerMessageID
+        self.detail = detail
+    }
+}
+
+/// The configured channels, ready to send: one transport per channel or webhook endpoint (or the outbox when a
+/// channel has no provider), each behind its rate limit, quota and circuit breaker. Secrets are read once, here.
+///
+/// The daemon and `herald send-test` both send through this: the one path from a rendered message to bytes.
+public final class ChannelSenders: Sendable {
+    private let email: EmailTransport?
+    private let from: Mailbox?
+    private let sms: SMSTransport?
+    private let smsFrom: String?
+    private let webhooks: [String: WebhookTransport]
+    private let outbox: Outbox
+    /// Rate limit, quota and breaker per channel (`email`, `sms`) and per webhook endpoint (`webhook:NAME`).
+    public let gates: [String: GateBox]
+
+    /// Senders for `config`; `baseDirectory` resolves a relative outbox. Throws a diagnostic naming the field
+    /// when a secret file cannot be read.
+    public init(config: ChannelsConfig, baseDirectory: String, engine: CurlEngine) throws {
+        func secret(_ path: String?, _ field: String) throws -> String? {
+            guard let path else { return nil }
+            return try SecretFile.read(path, field: field).get()
+        }
+        var gates: [String: GateBox] = [:]
+        if let e = config.email, e.url != nil {
+            email = try EmailTransport(
+                config: e, password: secret(e.passwordFile, "channels.email.password_file"), engine: engine)
+        } else {
+            email = nil
+        }
+        from = config.email?.from
+        gates["email"] = GateBox(ProviderGate(rate: config.email?.rate, quota: config.email?.quota))
+        if let s = config.sms, s.url != nil {
+            sms = try SMSTransport(
+                config: s, password: secret(s.passwordFile, "channels.sms.password_file"), engine: engine)
+        } else {
+            sms = nil
+        }
+        smsFrom = config.sms?.from
+        gates["sms"] = GateBox(ProviderGate(rate: config.sms?.rate, quota: nil))
+        var hooks: [String: WebhookTransport] = [:]
+        for (name, endpoint) in config.webhookEndpoints {
+            gates["webhook:" + name] = GateBox(ProviderGate(rate: endpoint.rate, quota: nil))
+            guard let url = endpoint.url else { continue }
+            var secrets: [WebhookSecret] = []
+            for file in endpoint.secretFiles {
+                let field = "channels.webhook.endpoints.\(name).secret_file"
+                guard let text = try secret(file, field), let s = WebhookSecret(text) else {
+                    throw DeliveryError(
+                        .invalidRequest, "\(field): \(file) does not hold a whsec_ base64 secret", isRetryable: false)
+                }
+                secrets.append(s)
+            }
+            hooks[name] = WebhookTransport(name: name, url: url, secrets: secrets, engine: engine)
+        }
+        webhooks = hooks
+        let dir = config.outbox
+        outbox = Outbox(directory: dir.hasPrefix("/") ? dir : baseDirectory + "/" + dir)
+        self.gates = gates
+    }
+
+    /// The gate name of an envelope's provider.
+    public static func gateName(_ e: Envelope) -> String {
+        e.channel == .webhook ? "webhook:" + (e.endpoint ?? "") : e.channel.rawValue
+    }
+
+    /// True when `channel` goes to the outbox rather than a provider.
+    public func usesOutbox(_ e: Envelope) -> Bool {
+        switch e.channel {
+        case .email: email == nil
+        case .sms: sms == nil
+        case .webhook: webhooks[e.endpoint ?? ""] == nil
+        }
+    }
+
+    /// Sends `message` as `envelope` says; throws a classified `DeliveryError` unless it was accepted.
+    public func send(_ message: RenderedMessage, _ envelope: Envelope) async throws(DeliveryError) -> Accepted {
+        do {
+            switch envelope.channel {
+            case .email: return try await sendEmail(message, envelope)
+            case .sms: return try await sendSMS(message, envelope)
+            case .webhook: return try await sendWebhook(message, envelope)
+            }
+        } catch let e as DeliveryError {
+            throw e
+        } catch {
+            throw DeliveryError(.transferFailed, "\(error)", isRetryable: true)
+        }
+    }
+
+    private func sendEmail(_ m: RenderedMessage, _ e: Envelope) async throws -> Accepted {
+        guard let from else {
+            throw DeliveryError(.invalidRequest, "channels.email.from is not configured", isRetryable: false)
+        }
+        guard let address = e.address, let to = Mailbox(parsing: address) else {
+            throw DeliveryError(.invalidRequest, "no valid email address", isRetryable: false)
+        }
+        let message = EmailMessage(
+            from: from, to: to, subject: m.subject ?? "", text: m.text, html: m.html, idempotencyKey: e.key,
+            date: e.date, unsubscribeURL: e.unsubscribeURL)
+        guard let email else { return Accepted(providerMessageID: nil, detail: "outbox " + (try outbox.write(message))) }
+        let reply = try await email.send(message)
+        return Accepted(providerMessageID: nil, detail: "SMTP \(reply.code)")
+    }
+
+    private func sendSMS(_ m: RenderedMessage, _ e: Envelope) async throws -> Accepted {
+        guard let number = e.address.flatMap(PhoneNumber.init) else {
+            throw DeliveryError(.invalidRequest, "no valid E.164 number", isRetryable: false)
+        }
+        let message = SMSMessage(
+            to: number, text: m.text ?? "", idempotencyKey: e.key, statusCallback: e.statusCallback)
+        guard let sms else {
+            return Accepted(providerMessageID: nil, detail: "outbox " + (try outbox.write(message, from: smsFrom)))
+        }
+        let receipt = try await sms.send(message, now: Double(e.date))
+        return Accepted(providerMessageID: Self.providerID(receipt.body), detail: "HTTP \(receipt.status)")
+    }
+
+    private func sendWebhook(_ m: RenderedMessage, _ e: Envelope) async throws -> Accepted {
+        let body = Array((m.json ?? "{}").utf8)
+        guard let name = e.endpoint, let hook = webhooks[name] else {
+            return Accepted(
+                providerMessageID: nil,
+                detail: "outbox " + (try outbox.writeWebhook(endpoint: e.endpoint ?? "", id: e.key, body: body)))
+        }
+        let response = try await hook.deliver(id: e.key, body: body, timestamp: e.date)
+        return Accepted(providerMessageID: nil, detail: "HTTP \(response.status)")
+    }
+
+    /// A gateway's message id from its reply: Twilio's JSON `sid`; nothing for plain-text replies.
+    static func providerID(_ body: String) -> String? {
+        guard body.hasPrefix("{"), let data = body.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["sid"] as? String
+    }
+}
