@@ -61,7 +61,8 @@ public enum DaemonMain {
             return 69
         }
         CurlEngine.initializeLibrary()
-        let engine = CurlEngine(logger: Logger(label: "herald.curl"))
+        // At most 32 connections per host: many sends in flight without flooding one receiver's accept queue.
+        let engine = CurlEngine(maxConnections: 256, maxPerHost: 32, logger: Logger(label: "herald.curl"))
         defer { engine.shutdown() }
         let daemon: Daemon
         do {

@@ -101,11 +101,33 @@ public final class Dispatcher: Sendable {
         let now = clock.seconds
         let rows = try await ledger.claimDue(now: now, limit: batchSize, owner: owner, lease: lease)
         guard !rows.isEmpty else { return 0 }
-        let outcomes = try await handle(rows, now: now)
-        try await ledger.complete(outcomes, owner: owner, at: clock.seconds)
-        record(outcomes)
+        let (decided, sends) = try await prepare(rows, now: now)
+        try await ledger.complete(decided, owner: owner, at: clock.seconds)
+        record(decided)
+        // Each send's outcome is written as soon as a few are in, not when the whole batch is done: what a
+        // crash can repeat is only what the provider accepted since the last small write.
+        let senders = self.senders.withLock { $0 }
+        try await withThrowingTaskGroup(of: DispatchOutcome.self) { group in
+            for (row, c, profile) in sends {
+                group.addTask { await self.send(row, c, profile, senders, now: now) }
+            }
+            var buffer: [DispatchOutcome] = []
+            for try await o in group {
+                buffer.append(o)
+                if buffer.count >= Self.flushEvery {
+                    try await ledger.complete(buffer, owner: owner, at: clock.seconds)
+                    record(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            try await ledger.complete(buffer, owner: owner, at: clock.seconds)
+            record(buffer)
+        }
         return rows.count
     }
+
+    /// Send outcomes written per ledger transaction at most.
+    static let flushEvery = 8
 
     private func record(_ outcomes: [DispatchOutcome]) {
         var sent = 0
@@ -120,8 +142,11 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// What to do with each claimed row.
-    func handle(_ rows: [LedgerEntry], now: Int64) async throws -> [DispatchOutcome] {
+    /// Decides every claimed row against fresh reads: the outcomes of rows that will not be sent (expired,
+    /// cancelled, suppressed, handed back), and the rows to send with their campaign and profile.
+    func prepare(_ rows: [LedgerEntry], now: Int64) async throws -> (
+        [DispatchOutcome], [(LedgerEntry, Campaign, UserProfile)]
+    ) {
         let current = book.current
         var outcomes: [DispatchOutcome] = []
         var live: [(LedgerEntry, Campaign)] = []
@@ -141,7 +166,7 @@ public final class Dispatcher: Sendable {
             }
             live.append((row, c))
         }
-        guard !live.isEmpty else { return outcomes }
+        guard !live.isEmpty else { return (outcomes, []) }
         var cancelNames = Set<String>()
         var since = now
         for (row, c) in live {
@@ -184,16 +209,7 @@ public final class Dispatcher: Sendable {
                 SendRecord(at: now, channel: channel, topic: c.topic, campaign: c.id, transactional: c.transactional))
             sends.append((row, c, profile))
         }
-        let senders = self.senders.withLock { $0 }
-        let sent = await withTaskGroup(of: DispatchOutcome.self) { group in
-            for (row, c, profile) in sends {
-                group.addTask { await self.send(row, c, profile, senders, now: now) }
-            }
-            var out: [DispatchOutcome] = []
-            for await o in group { out.append(o) }
-            return out
-        }
-        return outcomes + sent
+        return (outcomes, sends)
     }
 
     /// Renders and sends one row through its provider's gate; never throws.

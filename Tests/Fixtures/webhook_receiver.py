@@ -96,6 +96,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the daemon opens many connections at once
 
 
 server = Server(("127.0.0.1", 0), Handler)
