@@ -176,7 +176,7 @@ struct LogsStatsCLITests {
         #expect((vip["suppressed_by_reason"] as? [String: Int]) == ["opted_out:topic": 1, "no_contact": 1])
         let arms = try #require(vip["arms"] as? [[String: Any]])
         #expect(arms.map { $0["arm"] as? String } == ["holdout", "variant", "variant"])
-        #expect(arms[0]["users"] as? Int == 40 && arms[0]["converted"] as? Int == 8)
+        #expect(arms[0]["users"] as? Int == 40 && arms[0]["converted"] as? Int == 8 && arms[0]["note"] as? String == "baseline")
         // Variant a counts its suppressed user too (intent to treat): 21 of 61.
         #expect(arms[1]["variant"] as? String == "a" && arms[1]["users"] as? Int == 61)
         let low = try #require(arms[1]["ci_low"] as? Double)
@@ -188,8 +188,11 @@ struct LogsStatsCLITests {
         #expect(noGoal.stdout.contains("no conversion goal configured"), "\(noGoal.stdout)")
         let retired = try h.run(["stats", "retired-campaign"])
         #expect(retired.stdout.contains("campaign file not found"), "\(retired.stdout)")
-        let idle = try h.run(["stats", "cart-abandoned"])
-        #expect(idle.status == 0 && idle.stdout.contains("audience"), "\(idle.stderr)")
+        // A configured campaign that has decided nothing yet: an empty funnel, zero conversions.
+        let idle = try h.run(["stats", "cart-abandoned", "--format", "json"])
+        #expect(idle.status == 0, "\(idle.stderr)")
+        let empty = try #require(try Self.jsonLines(idle.stdout).first)
+        #expect(empty["audience"] as? Int == 0 && empty["converted"] as? Int == 0 && (empty["arms"] as? [Any])?.isEmpty == true)
     }
 
     @Test func followPrintsChangesCommittedAfterItStartedUntilSIGTERM() async throws {

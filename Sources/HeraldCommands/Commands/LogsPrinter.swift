@@ -61,10 +61,10 @@ struct LogsPrinter: Sendable {
         let failed: Set<LedgerStatus> = [.failed, .bounced, .dead]
         let error = failed.contains(status) ? e.error : nil
         let note = [reason, error].compactMap { $0 }.joined(separator: "; ")
+        // Missing values stay empty: a "-" would read as a number and be right-aligned.
         return [
-            TimestampParser.formatUTC(seconds: at), e.campaign, e.user, e.channel?.rawValue ?? "-",
-            e.address.map(ContactValidator.mask) ?? "-", status.rawValue, "\(e.attempts)",
-            note.isEmpty ? "-" : oneLine(note),
+            TimestampParser.formatUTC(seconds: at), e.campaign, e.user, e.channel?.rawValue ?? "",
+            e.address.map(ContactValidator.mask) ?? "", status.rawValue, "\(e.attempts)", oneLine(note),
         ]
     }
 

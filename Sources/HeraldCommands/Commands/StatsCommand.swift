@@ -49,7 +49,9 @@ struct StatsCommand: AsyncParsableCommand {
                         + (hint.map { " (\($0))" } ?? ""))
                 throw ReportedFailure(code: ExitStatus.invalidInput)
             }
-            funnels = [CampaignFunnel(campaign: campaign)]
+            var empty = CampaignFunnel(campaign: campaign)
+            if goals[campaign] != nil { empty.converted = 0 }
+            funnels = [empty]
         }
         let known = Set(configured.map(\.id))
         for (i, funnel) in funnels.enumerated() {

@@ -20,7 +20,7 @@ struct StatsReport {
         var arm: ExperimentArm
         /// The lift over the holdout with its 95% interval.
         var lift: ProportionDifference?
-        /// Why there is no lift: no goal, no holdout, n too small (nil for the holdout itself).
+        /// Why there is no lift: the baseline (the holdout itself), no goal, no holdout, n too small.
         var note: String?
     }
 
@@ -42,7 +42,7 @@ struct StatsReport {
     var armLines: [ArmLine] {
         let holdout = funnel.arms.first(where: \.isHoldout)
         return funnel.arms.map { arm in
-            if arm.isHoldout { return ArmLine(arm: arm, lift: nil, note: nil) }
+            if arm.isHoldout { return ArmLine(arm: arm, lift: nil, note: "baseline") }
             guard let converted = arm.converted else { return ArmLine(arm: arm, lift: nil, note: goalText) }
             guard let holdout, let base = holdout.converted else {
                 return ArmLine(arm: arm, lift: nil, note: "no holdout to compare with")
@@ -90,7 +90,7 @@ struct StatsReport {
             }
             arms.add([
                 Self.label(a), "\(a.users)", a.converted.map { "\($0)" } ?? "-",
-                a.rate.map(Self.percent) ?? "-", lift ?? line.note ?? "-",
+                a.rate.map(Self.percent) ?? "-", lift ?? line.note ?? "",
             ])
         }
         lines += [""] + arms.render()
