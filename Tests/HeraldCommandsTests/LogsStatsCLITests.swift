@@ -7,7 +7,8 @@ import Testing
 /// into the project's store file (as heraldd would write it).
 @Suite("herald logs / stats", .serialized)
 struct LogsStatsCLITests {
-    static let t0: Int64 = 1_795_000_000  // 2026-11-18T11:06:40Z
+    /// 2026-11-18T11:06:40Z, when the seeded rows are decided.
+    static let t0: Int64 = 1_795_000_000
 
     /// A project folder and its store, with the ledger's tables created.
     static func project() throws -> (CLIHarness, SQLiteStore, SQLiteLedger) {
@@ -39,10 +40,12 @@ struct LogsStatsCLITests {
         error: String? = nil
     ) async throws {
         let moved = try await ledger.updateStatus(
-            key: "\(campaign)/occ/\(user)/1", to: status, reason: nil, error: error, providerMessageID: nil, at: at)
+            key: "\(campaign)/occ/\(user)/1", to: status, reason: nil, error: error, providerMessageID: nil,
+            at: at)
         #expect(moved)
     }
 
+    /// Each line of `text` as a JSON object.
     static func jsonLines(_ text: String) throws -> [[String: Any]] {
         try DecisionCLITests.jsonLines(text)
     }
@@ -60,7 +63,8 @@ struct LogsStatsCLITests {
         try await Self.move(ledger, "vip-offer", "alice", .sending, at: Self.t0 + 100)
         try await Self.move(ledger, "vip-offer", "alice", .delivered, at: Self.t0 + 101)
         for _ in 0..<3 { try await Self.move(ledger, "winback-dormant", "dave", .sending, at: Self.t0 + 200) }
-        try await Self.move(ledger, "winback-dormant", "dave", .dead, at: Self.t0 + 300, error: "550 mailbox unavailable")
+        try await Self.move(
+            ledger, "winback-dormant", "dave", .dead, at: Self.t0 + 300, error: "550 mailbox unavailable")
 
         let table = try h.run(["logs"])
         #expect(table.status == 0, "\(table.stderr)")
@@ -69,8 +73,12 @@ struct LogsStatsCLITests {
         #expect(lines.count == 6, "\(table.stdout)")
         // Oldest change first; addresses masked; the dead row shows its attempts and error.
         #expect(lines[2].contains("bob") && lines[2].contains("opted_out:topic"))
-        #expect(lines[3].contains("alice") && lines[3].contains("a***@example.com") && lines[3].contains("delivered"))
-        #expect(lines[4].contains("dave") && lines[4].contains(" 3 ") && lines[4].contains("550 mailbox unavailable"))
+        #expect(
+            lines[3].contains("alice") && lines[3].contains("a***@example.com")
+                && lines[3].contains("delivered"))
+        #expect(
+            lines[4].contains("dave") && lines[4].contains(" 3 ")
+                && lines[4].contains("550 mailbox unavailable"))
         #expect(lines[5].contains("carol") && lines[5].contains("holdout"))
         #expect(!table.stdout.contains("alice@example.com"))
 
@@ -80,16 +88,20 @@ struct LogsStatsCLITests {
         #expect(objects.map { $0["user"] as? String } == ["bob", "alice", "carol"])
         let alice = objects[1]
         let columns: Set = [
-            "id", "idempotency_key", "campaign", "occurrence", "topic", "transactional", "variant", "user", "channel",
-            "address", "status", "reason", "scheduled_at", "attempts", "provider_message_id", "error", "created_at",
+            "id", "idempotency_key", "campaign", "occurrence", "topic", "transactional", "variant", "user",
+            "channel",
+            "address", "status", "reason", "scheduled_at", "attempts", "provider_message_id", "error",
+            "created_at",
             "updated_at", "trigger_at", "window_end", "sent_at", "opened_at", "clicked_at",
         ]
         #expect(Set(alice.keys) == columns)
-        #expect(alice["address"] as? String == "a***@example.com" && alice["status"] as? String == "delivered")
+        #expect(
+            alice["address"] as? String == "a***@example.com" && alice["status"] as? String == "delivered")
         #expect(alice["attempts"] as? Int == 1 && alice["updated_at"] as? String == "2026-11-18T11:08:21Z")
         #expect(alice["created_at"] as? String == "2026-11-18T11:06:40Z" && alice["sent_at"] is NSNull)
 
         // Filters combine; --since takes a duration or a time; --limit keeps the newest.
+        /// The users of `herald logs --format json ARGS`, in order.
         func users(_ args: [String]) throws -> [String] {
             let r = try h.run(["logs", "--format", "json"] + args)
             #expect(r.status == 0, "\(r.stderr)")
@@ -99,11 +111,15 @@ struct LogsStatsCLITests {
         #expect(try users(["--campaign", "vip-offer", "--status", "dead"]).isEmpty)
         #expect(try users(["--since", "24h"]) == ["carol"])
         #expect(try users(["--since", "2026-11-18T11:08:21Z"]) == ["alice", "dave", "carol"])
-        #expect(try users(["--since", "2026-11-18T19:08:21+08:00", "--campaign", "vip-offer"]) == ["alice", "carol"])
+        #expect(
+            try users(["--since", "2026-11-18T19:08:21+08:00", "--campaign", "vip-offer"]) == [
+                "alice", "carol",
+            ])
         #expect(try users(["--limit", "2"]) == ["dave", "carol"])
 
         let unknown = try h.run(["logs", "--campaign", "vip-ofer"])
-        #expect(unknown.status == 0 && unknown.stderr.contains("did you mean 'vip-offer'?"), "\(unknown.stderr)")
+        #expect(
+            unknown.status == 0 && unknown.stderr.contains("did you mean 'vip-offer'?"), "\(unknown.stderr)")
     }
 
     @Test func badStatusOrSinceIsAUsageErrorWithASuggestion() throws {
@@ -126,6 +142,7 @@ struct LogsStatsCLITests {
         let s = Self.t0
         var rows: [LedgerEntry] = []
         var events: [EventRecord] = []
+        /// A purchase by `user` an hour after `t`.
         func converts(_ user: String, after t: Int64) {
             events.append(EventRecord(userID: user, name: "purchase", timestampMillis: (t + 3600) * 1000))
         }
@@ -134,7 +151,9 @@ struct LogsStatsCLITests {
             if i < 8 { converts("h\(i)", after: s) }
         }
         for i in 0..<60 {  // variant a, sent: 21 of 60 buy within 7 days of the send
-            rows.append(Self.row("vip-offer", "a\(i)", i < 50 ? .delivered : .sent, at: s, variant: "a", sentAt: s + 60))
+            rows.append(
+                Self.row(
+                    "vip-offer", "a\(i)", i < 50 ? .delivered : .sent, at: s, variant: "a", sentAt: s + 60))
             if i < 21 { converts("a\(i)", after: s + 60) }
         }
         for i in 0..<20 {  // variant b: too few to compare
@@ -154,35 +173,43 @@ struct LogsStatsCLITests {
         let table = try h.run(["stats", "vip-offer"])
         #expect(table.status == 0, "\(table.stderr)")
         for needle in [
-            "vip-offer: conversion: purchase within 7d", "audience", "holdout", "opted_out:topic", "no_contact",
+            "vip-offer: conversion: purchase within 7d", "audience", "holdout", "opted_out:topic",
+            "no_contact",
             "converted", "lift vs holdout (95% CI)", "n too small",
         ] {
             #expect(table.stdout.contains(needle), "missing \(needle) in:\n\(table.stdout)")
         }
         let expected = try #require(ProportionDifference.newcombe(21, of: 61, minus: 8, of: 40))
         let liftText = String(
-            format: "%+.1f pp (%+.1f to %+.1f)", expected.difference * 100, expected.low * 100, expected.high * 100)
+            format: "%+.1f pp (%+.1f to %+.1f)", expected.difference * 100, expected.low * 100,
+            expected.high * 100)
         #expect(table.stdout.contains(liftText), "missing \(liftText) in:\n\(table.stdout)")
 
         let all = try h.run(["stats", "--format", "json"])
         #expect(all.status == 0, "\(all.stderr)")
         let objects = try Self.jsonLines(all.stdout)
-        #expect(objects.map { $0["campaign"] as? String } == ["birthday-sms", "retired-campaign", "vip-offer"])
+        #expect(
+            objects.map { $0["campaign"] as? String } == ["birthday-sms", "retired-campaign", "vip-offer"])
         #expect(objects[0]["conversion"] is NSNull && objects[0]["converted"] is NSNull)
         let vip = objects[2]
-        #expect(vip["audience"] as? Int == 122 && vip["holdout"] as? Int == 40 && vip["suppressed"] as? Int == 2)
+        #expect(
+            vip["audience"] as? Int == 122 && vip["holdout"] as? Int == 40 && vip["suppressed"] as? Int == 2)
         #expect(vip["sent"] as? Int == 80 && vip["delivered"] as? Int == 50 && vip["opened"] as? Int == 3)
         #expect(vip["converted"] as? Int == 26)
         #expect((vip["suppressed_by_reason"] as? [String: Int]) == ["opted_out:topic": 1, "no_contact": 1])
         let arms = try #require(vip["arms"] as? [[String: Any]])
         #expect(arms.map { $0["arm"] as? String } == ["holdout", "variant", "variant"])
-        #expect(arms[0]["users"] as? Int == 40 && arms[0]["converted"] as? Int == 8 && arms[0]["note"] as? String == "baseline")
+        #expect(
+            arms[0]["users"] as? Int == 40 && arms[0]["converted"] as? Int == 8
+                && arms[0]["note"] as? String == "baseline")
         // Variant a counts its suppressed user too (intent to treat): 21 of 61.
         #expect(arms[1]["variant"] as? String == "a" && arms[1]["users"] as? Int == 61)
         let low = try #require(arms[1]["ci_low"] as? Double)
         let high = try #require(arms[1]["ci_high"] as? Double)
         #expect(abs(low - expected.low) < 1e-9 && abs(high - expected.high) < 1e-9)
-        #expect(arms[2]["users"] as? Int == 21 && arms[2]["lift"] is NSNull && arms[2]["note"] as? String == "n too small")
+        #expect(
+            arms[2]["users"] as? Int == 21 && arms[2]["lift"] is NSNull
+                && arms[2]["note"] as? String == "n too small")
 
         let noGoal = try h.run(["stats", "birthday-sms"])
         #expect(noGoal.stdout.contains("no conversion goal configured"), "\(noGoal.stdout)")
@@ -192,7 +219,9 @@ struct LogsStatsCLITests {
         let idle = try h.run(["stats", "cart-abandoned", "--format", "json"])
         #expect(idle.status == 0, "\(idle.stderr)")
         let empty = try #require(try Self.jsonLines(idle.stdout).first)
-        #expect(empty["audience"] as? Int == 0 && empty["converted"] as? Int == 0 && (empty["arms"] as? [Any])?.isEmpty == true)
+        #expect(
+            empty["audience"] as? Int == 0 && empty["converted"] as? Int == 0
+                && (empty["arms"] as? [Any])?.isEmpty == true)
     }
 
     @Test func followPrintsChangesCommittedAfterItStartedUntilSIGTERM() async throws {
@@ -234,16 +263,21 @@ struct LogsStatsCLITests {
         #expect(lines[0]["history_id"] == nil && lines[0]["status"] as? String == "sent")
         let change = lines[1]
         #expect(change["status"] as? String == "sent" && change["from_status"] as? String == "sending")
-        #expect(change["updated_at"] as? String == "2026-11-18T11:07:41Z" && change["history_id"] as? Int == 4)
+        #expect(
+            change["updated_at"] as? String == "2026-11-18T11:07:41Z" && change["history_id"] as? Int == 4)
     }
 }
 
 /// A `herald` process whose standard output is collected as it arrives, for `--follow`.
 final class FollowedProcess: @unchecked Sendable {
     // @unchecked: `condition` guards `buffer` and `closed`; `process` is used from the test's thread only.
+    /// The `herald` child.
     private let process = Process()
+    /// Guards the output and signals each new piece of it.
     private let condition = NSCondition()
+    /// Standard output so far.
     private var buffer = Data()
+    /// True once standard output reached its end.
     private var closed = false
 
     /// Starts `herald ARGS` in the project folder.

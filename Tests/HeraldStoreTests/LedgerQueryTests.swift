@@ -8,15 +8,18 @@ import Testing
 /// The ledger's reads for `herald logs` and `herald stats`: filters, the follow cursor, the funnel and the lift.
 @Suite("Ledger queries")
 struct LedgerQueryTests {
+    /// 2026-11-18T11:06:40Z, when the seeded rows are decided.
     static let t0: Int64 = 1_795_000_000
 
     /// A row with an address, decided (and last changed) at `at`.
     static func row(
         _ key: String, campaign: String = "promo", user: String, status: LedgerStatus = .scheduled,
-        at: Int64 = t0, reason: String? = nil, variant: String? = nil, sentAt: Int64? = nil, triggerAt: Int64? = nil
+        at: Int64 = t0, reason: String? = nil, variant: String? = nil, sentAt: Int64? = nil,
+        triggerAt: Int64? = nil
     ) -> LedgerEntry {
         var e = LedgerEntry(
-            idempotencyKey: key, campaign: campaign, user: user, status: status, channel: .email, scheduledAt: at,
+            idempotencyKey: key, campaign: campaign, user: user, status: status, channel: .email,
+            scheduledAt: at,
             createdAt: at)
         e.address = "\(user)@example.com"
         e.reason = reason
@@ -51,6 +54,7 @@ struct LedgerQueryTests {
     @Test func filtersCombineAndTheWindowIsTheNewestRowsOldestFirst() async throws {
         let dir = try TempDir()
         let (store, ledger) = try await Self.seeded(dir)
+        /// The keys of the window, in order.
         func keys(_ f: LedgerFilter, limit: Int? = nil) async throws -> [String] {
             try await ledger.window(f, limit: limit).items.map(\.idempotencyKey)
         }
@@ -65,14 +69,21 @@ struct LedgerQueryTests {
         #expect(try await keys(LedgerFilter(status: .scheduled)) == ["news/o1/u1/1"])
         // `since` is inclusive, on the time of the row's last change.
         #expect(
-            try await keys(LedgerFilter(since: Self.t0 + 20)) == ["news/o1/u1/1", "news/o1/u3/1", "promo/o1/u1/1"])
-        #expect(try await keys(LedgerFilter(campaign: "news", user: "u1", since: Self.t0 + 20)) == ["news/o1/u1/1"])
+            try await keys(LedgerFilter(since: Self.t0 + 20)) == [
+                "news/o1/u1/1", "news/o1/u3/1", "promo/o1/u1/1",
+            ])
+        #expect(
+            try await keys(LedgerFilter(campaign: "news", user: "u1", since: Self.t0 + 20)) == [
+                "news/o1/u1/1"
+            ])
         #expect(try await keys(LedgerFilter(campaign: "news", user: "u1", since: Self.t0 + 21)).isEmpty)
         #expect(try await keys(LedgerFilter(campaign: "promo", status: .holdout)).isEmpty)
         let sent = try #require(try await ledger.window(LedgerFilter(status: .sent), limit: nil).items.first)
         #expect(sent.attempts == 1 && sent.updatedAt == Self.t0 + 101 && sent.address == "u1@example.com")
         // The cursor is the newest history row, read with the window.
-        let maxID = try await store.pool.read { try Int64.fetchOne($0, sql: "SELECT max(id) FROM ledger_history") }
+        let maxID = try await store.pool.read {
+            try Int64.fetchOne($0, sql: "SELECT max(id) FROM ledger_history")
+        }
         #expect(try await ledger.window(LedgerFilter(campaign: "none"), limit: nil).cursor == maxID)
         #expect(try await ledger.campaigns() == ["news", "promo"])
     }
@@ -91,7 +102,9 @@ struct LedgerQueryTests {
         let change = try #require(page.items.first)
         #expect(page.items.count == 1)
         #expect(change.transition.from == .sent && change.transition.to == .delivered)
-        #expect(change.transition.at == Self.t0 + 201 && change.entry.user == "u1" && change.sequence == start + 2)
+        #expect(
+            change.transition.at == Self.t0 + 201 && change.entry.user == "u1" && change.sequence == start + 2
+        )
         #expect(page.cursor == start + 2)
         #expect(try await ledger.changes(after: page.cursor, promo).items.isEmpty)
 
@@ -148,14 +161,19 @@ struct LedgerQueryTests {
         rows.append(Self.row("other/1", campaign: "other", user: "u1"))
         _ = try await ledger.record(rows)
         try await store.pool.write { db in
-            try db.execute(sql: "UPDATE ledger SET opened_at = ? WHERE idempotency_key IN ('p/1', 'p/2')", arguments: [t + 60])
-            try db.execute(sql: "UPDATE ledger SET clicked_at = ? WHERE idempotency_key = 'p/1'", arguments: [t + 90])
+            try db.execute(
+                sql: "UPDATE ledger SET opened_at = ? WHERE idempotency_key IN ('p/1', 'p/2')",
+                arguments: [t + 60])
+            try db.execute(
+                sql: "UPDATE ledger SET clicked_at = ? WHERE idempotency_key = 'p/1'", arguments: [t + 90])
         }
         let all = try await ledger.funnels(campaign: nil, goals: [:])
         #expect(all.map(\.campaign) == ["other", "promo"])
         let f = try #require(try await ledger.funnels(campaign: "promo", goals: [:]).first)
         #expect(f.decisions == 14 && f.sent == 4 && f.pending == 2)
-        #expect(f.count(.delivered) == 1 && f.count(.bounced) == 1 && f.count(.failed) == 2 && f.count(.dead) == 1)
+        #expect(
+            f.count(.delivered) == 1 && f.count(.bounced) == 1 && f.count(.failed) == 2 && f.count(.dead) == 1
+        )
         #expect(f.count(.holdout) == 1 && f.count(.expired) == 1 && f.count(.cancelled) == 1)
         #expect(f.count(.suppressed) == 3 && f.suppressedReasons == ["opted_out:topic": 2, "cap:any/7d": 1])
         #expect(f.opened == 2 && f.clicked == 1)
@@ -183,12 +201,16 @@ struct LedgerQueryTests {
             Self.row("p/o1/e4", user: "e4", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
             Self.row("p/o1/e5", user: "e5", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
             // A later occurrence for e1, not converted: e1 is still one converted user of arm a.
-            Self.row("p/o2/e1", user: "e1", status: .sent, variant: "a", sentAt: s + 86_400, triggerAt: s + 86_000),
+            Self.row(
+                "p/o2/e1", user: "e1", status: .sent, variant: "a", sentAt: s + 86_400, triggerAt: s + 86_000),
             // Suppressed in arm a: counted in the arm (intent to treat) from its trigger, not in the funnel.
-            Self.row("p/o1/s1", user: "s1", status: .suppressed, reason: "opted_out:topic", variant: "a", triggerAt: trigger),
+            Self.row(
+                "p/o1/s1", user: "s1", status: .suppressed, reason: "opted_out:topic", variant: "a",
+                triggerAt: trigger),
             Self.row("p/o1/h1", user: "h1", status: .holdout, triggerAt: trigger),
             Self.row("p/o1/h2", user: "h2", status: .holdout, triggerAt: trigger),
         ])
+        /// An event (a purchase unless named).
         func purchase(_ user: String, _ ms: Int64, name: String = "purchase") -> EventRecord {
             EventRecord(userID: user, name: name, timestampMillis: ms)
         }
@@ -226,12 +248,19 @@ struct LedgerQueryTests {
         var rows: [LedgerEntry] = []
         var events: [EventRecord] = []
         for i in 0..<70 {
-            rows.append(Self.row("p/a\(i)", user: "a\(i)", status: .delivered, variant: "a", sentAt: s, triggerAt: s))
-            if i < 56 { events.append(EventRecord(userID: "a\(i)", name: "purchase", timestampMillis: (s + 60) * 1000)) }
+            rows.append(
+                Self.row("p/a\(i)", user: "a\(i)", status: .delivered, variant: "a", sentAt: s, triggerAt: s))
+            if i < 56 {
+                events.append(
+                    EventRecord(userID: "a\(i)", name: "purchase", timestampMillis: (s + 60) * 1000))
+            }
         }
         for i in 0..<80 {
             rows.append(Self.row("p/h\(i)", user: "h\(i)", status: .holdout, triggerAt: s))
-            if i < 48 { events.append(EventRecord(userID: "h\(i)", name: "purchase", timestampMillis: (s + 60) * 1000)) }
+            if i < 48 {
+                events.append(
+                    EventRecord(userID: "h\(i)", name: "purchase", timestampMillis: (s + 60) * 1000))
+            }
         }
         _ = try await ledger.record(rows)
         _ = try await store.insertEvents(events)
@@ -241,7 +270,8 @@ struct LedgerQueryTests {
         let a = try #require(f.arms.first { $0.variant == "a" })
         #expect(holdout.users == 80 && holdout.converted == 48 && a.users == 70 && a.converted == 56)
         let converted = try #require(a.converted)
-        let lift = try #require(ProportionDifference.newcombe(converted, of: a.users, minus: 48, of: holdout.users))
+        let lift = try #require(
+            ProportionDifference.newcombe(converted, of: a.users, minus: 48, of: holdout.users))
         #expect(abs(lift.difference - 0.2) < 1e-9)
         #expect(abs(lift.low - 0.0524) < 5e-5 && abs(lift.high - 0.3339) < 5e-5)
     }

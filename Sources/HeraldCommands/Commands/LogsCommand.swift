@@ -5,6 +5,7 @@ import HeraldStore
 
 /// `herald logs`: the send log (the ledger), filtered, and optionally followed as it changes.
 struct LogsCommand: AsyncParsableCommand {
+    /// The name, help and examples.
     static let configuration = CommandConfiguration(
         commandName: "logs",
         abstract: "Show the send log, and follow its status changes as they happen.",
@@ -26,26 +27,34 @@ struct LogsCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Option(help: "Only this campaign.") var campaign: String?
     @Option(help: "Only this user.") var user: String?
-    @Option(help: ArgumentHelp("Only this status: \(LedgerStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help: ArgumentHelp(
+            "Only this status: \(LedgerStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
     )
     var status: String?
-    @Option(help: "Only rows changed since: a duration back from now (30m, 24h, 7d) or a time (ISO-8601 with offset, or epoch).")
+    @Option(
+        help:
+            "Only rows changed since: a duration back from now (30m, 24h, 7d) or a time (ISO-8601 with offset, or epoch)."
+    )
     var since: String?
     @Flag(help: "After the rows, keep printing status changes until interrupted.") var follow = false
     @Option(help: "How many of the newest matching rows to print (0: all).") var limit = 100
     @Option(help: "table, or json: one object per row.") var format: OutputFormat = .table
 
+    /// Rejects a status, a --since or a --limit that cannot be used, before anything is opened (exit 64).
     func validate() throws {
         _ = try Self.status(status)
         _ = try Self.since(since, now: 0)
         guard limit >= 0 else { throw ValidationError("--limit \(limit): give 0 (all) or a positive count") }
     }
 
+    /// Prints the window, then with --follow the changes after it.
     func run() async throws {
         let context = try HeraldContext.load(options)
         let now = Int64(Date().timeIntervalSince1970)
         let filter = LedgerFilter(
-            campaign: campaign, user: user, status: try Self.status(status), since: try Self.since(since, now: now))
+            campaign: campaign, user: user, status: try Self.status(status),
+            since: try Self.since(since, now: now))
         let store = try context.openStore()
         // Read-only: the ledger's tables are the daemon's to create; until then there is nothing to show.
         let ledger = try SQLiteLedger(pool: store.pool, migrate: false)
@@ -67,7 +76,8 @@ struct LogsCommand: AsyncParsableCommand {
         let names = LedgerStatus.allCases.map(\.rawValue)
         let hint = NearMiss.didYouMean(text, among: names).map { " (\($0))" } ?? ""
         throw ValidationError(
-            "--status '\(text)': not a ledger status\(hint); expected one of \(names.joined(separator: ", "))")
+            "--status '\(text)': not a ledger status\(hint); expected one of \(names.joined(separator: ", "))"
+        )
     }
 
     /// The `--since` value as epoch seconds: a duration back from `now`, or a time.

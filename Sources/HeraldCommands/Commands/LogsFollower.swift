@@ -27,7 +27,7 @@ struct LogsFollower: Sendable {
             source.resume()
             return source
         }
-        defer { sources.forEach { $0.cancel() } }
+        defer { for source in sources { source.cancel() } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await poll(from: cursor) }
             group.addTask {

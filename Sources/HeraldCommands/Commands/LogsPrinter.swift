@@ -12,7 +12,9 @@ struct LogsPrinter: Sendable {
     private let header: [String]
 
     /// The column titles.
-    static let titles = ["time", "campaign", "user", "channel", "address", "status", "attempts", "reason/error"]
+    static let titles = [
+        "time", "campaign", "user", "channel", "address", "status", "attempts", "reason/error",
+    ]
     /// Widths that fit a typical row, so that a short or empty window does not make followed lines ragged.
     static let minimumWidths = [20, 12, 8, 7, 12, 10, 8, 0]
 
@@ -75,6 +77,7 @@ struct LogsPrinter: Sendable {
 
     /// Every column of `e` as one JSON object; a followed change adds its history id and previous status.
     static func json(_ e: LedgerEntry, change: LedgerChange? = nil) -> String {
+        /// An ISO-8601 UTC time, or nil.
         func time(_ t: Int64?) -> String? { t.map { TimestampParser.formatUTC(seconds: $0) } }
         var line = JSONLine()
         line.add("id", Int(e.id ?? 0))

@@ -4,13 +4,14 @@ import HeraldStore
 
 /// `herald stats [CAMPAIGN]`: the funnel from decision to conversion, and each variant against the holdout.
 struct StatsCommand: AsyncParsableCommand {
+    /// The name, help (with the definitions and the interval method) and examples.
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Show each campaign's funnel and its variants' conversion against the holdout.",
         discussion: """
             The funnel counts ledger rows (one per user and occurrence) by current status: audience (every row
             decided), holdout, suppressed by reason, pending (planned, scheduled or sending), sent, delivered,
-            failed, dead, bounced, expired, cancelled, then opened and clicked (a first open / click recorded),
+            failed (a retry is due), dead (retries exhausted), bounced, expired, cancelled, then opened and clicked (a first open / click recorded),
             and converted. "sent" is every row the provider accepted: sent, delivered or bounced, or any row with
             a recorded send time. "converted" counts sent rows whose user had the campaign's conversion event
             from sent_at to conversion.within after it, both ends included, to the second.
@@ -31,14 +32,18 @@ struct StatsCommand: AsyncParsableCommand {
     @Argument(help: "A campaign id; default every campaign with ledger rows.") var campaign: String?
     @Option(help: "table, or json: one object per campaign.") var format: OutputFormat = .table
 
+    /// Prints one funnel per campaign; an id that is neither configured nor in the ledger exits 65.
     func run() async throws {
         let context = try HeraldContext.load(options)
         let configured = context.campaigns().campaigns
         let goals = Dictionary(
-            configured.compactMap { c in c.conversion.map { (c.id, $0) } }, uniquingKeysWith: { first, _ in first })
+            configured.compactMap { c in c.conversion.map { (c.id, $0) } },
+            uniquingKeysWith: { first, _ in first })
         let store = try context.openStore()
         let ledger = try SQLiteLedger(pool: store.pool, migrate: false)
-        var funnels = try await LogsCommand.reading { try await ledger.funnels(campaign: campaign, goals: goals) }
+        var funnels = try await LogsCommand.reading {
+            try await ledger.funnels(campaign: campaign, goals: goals)
+        }
         if let campaign, funnels.isEmpty {
             // A configured campaign that has decided nothing yet has an empty funnel; anything else is a typo.
             guard configured.contains(where: { $0.id == campaign }) else {
@@ -56,7 +61,8 @@ struct StatsCommand: AsyncParsableCommand {
         let known = Set(configured.map(\.id))
         for (i, funnel) in funnels.enumerated() {
             let goal: StatsReport.Goal =
-                goals[funnel.campaign].map { .configured($0) } ?? (known.contains(funnel.campaign) ? .none : .unknown)
+                goals[funnel.campaign].map { .configured($0) }
+                ?? (known.contains(funnel.campaign) ? .none : .unknown)
             let report = StatsReport(funnel: funnel, goal: goal)
             if format == .json {
                 Console.out(report.json())

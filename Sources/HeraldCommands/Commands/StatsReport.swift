@@ -56,8 +56,11 @@ struct StatsReport {
     func table() -> [String] {
         let f = funnel
         var stages = TextTable(header: ["stage", "rows", "share"])
+        /// A stage row with its share of `base`.
         func add(_ stage: String, _ n: Int, of base: Int, _ baseName: String) {
-            stages.add([stage, "\(n)", base > 0 ? "\(Self.percent(Double(n) / Double(base))) of \(baseName)" : ""])
+            stages.add([
+                stage, "\(n)", base > 0 ? "\(Self.percent(Double(n) / Double(base))) of \(baseName)" : "",
+            ])
         }
         stages.add(["audience", "\(f.decisions)", ""])
         add("holdout", f.count(.holdout), of: f.decisions, "audience")
@@ -68,7 +71,9 @@ struct StatsReport {
         add("pending", f.pending, of: f.decisions, "audience")
         add("sent", f.sent, of: f.decisions, "audience")
         add("delivered", f.count(.delivered), of: f.sent, "sent")
-        for status in [LedgerStatus.failed, .dead] { add(status.rawValue, f.count(status), of: f.decisions, "audience") }
+        for status in [LedgerStatus.failed, .dead] {
+            add(status.rawValue, f.count(status), of: f.decisions, "audience")
+        }
         add("bounced", f.count(.bounced), of: f.sent, "sent")
         for status in [LedgerStatus.expired, .cancelled] {
             add(status.rawValue, f.count(status), of: f.decisions, "audience")

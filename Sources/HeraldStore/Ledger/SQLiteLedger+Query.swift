@@ -13,7 +13,9 @@ public struct LedgerFilter: Sendable, Hashable {
     public var since: Int64?
 
     /// A filter; no argument matches everything.
-    public init(campaign: String? = nil, user: String? = nil, status: LedgerStatus? = nil, since: Int64? = nil) {
+    public init(
+        campaign: String? = nil, user: String? = nil, status: LedgerStatus? = nil, since: Int64? = nil
+    ) {
         self.campaign = campaign
         self.user = user
         self.status = status
@@ -68,7 +70,8 @@ extension SQLiteLedger {
         try await pool.read { db in
             guard try self.exists(db) else { return LedgerPage(items: [], cursor: 0) }
             let cursor = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM ledger_history") ?? 0
-            let (conditions, arguments) = Self.conditions(filter, table: "", statusColumn: "status", since: true)
+            let (conditions, arguments) = Self.conditions(
+                filter, table: "", statusColumn: "status", since: true)
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -191,7 +194,9 @@ extension SQLiteLedger {
     /// campaign's conversion goal. A row converts when its user has the goal's event from its base time to
     /// `within` after it, both ends included, to the second: the base is `sent_at` for sent rows, else the
     /// trigger (else the scheduled, else the decision time), so the holdout is measured like the sends.
-    public func funnels(campaign: String?, goals: [String: Campaign.Conversion]) async throws -> [CampaignFunnel] {
+    public func funnels(campaign: String?, goals: [String: Campaign.Conversion]) async throws
+        -> [CampaignFunnel]
+    {
         try await pool.read { db in
             guard try self.exists(db) else { return [] }
             var funnels: [String: CampaignFunnel] = [:]
@@ -224,7 +229,9 @@ extension SQLiteLedger {
     }
 
     /// Fills in the arms and the converted count of `funnel` from one pass over its rows.
-    static func addConversions(_ funnel: inout CampaignFunnel, goal: Campaign.Conversion?, _ db: Database) throws {
+    static func addConversions(_ funnel: inout CampaignFunnel, goal: Campaign.Conversion?, _ db: Database)
+        throws
+    {
         let nameID = try goal.flatMap {
             try Int64.fetchOne(db, sql: "SELECT id FROM event_names WHERE name = ?", arguments: [$0.event])
         }
@@ -250,7 +257,8 @@ extension SQLiteLedger {
         let experiment = rows.contains { $0[0] as Bool || ($0[1] as String?) != nil }
         guard experiment else { return }
         funnel.arms = rows.map {
-            ExperimentArm(isHoldout: $0[0], variant: $0[1], users: $0[2], converted: goal == nil ? nil : ($0[3] as Int))
+            ExperimentArm(
+                isHoldout: $0[0], variant: $0[1], users: $0[2], converted: goal == nil ? nil : ($0[3] as Int))
         }
     }
 }
