@@ -117,6 +117,9 @@ struct LogsStatsCLITests {
             ])
         #expect(try users(["--limit", "2"]) == ["dave", "carol"])
 
+        // A configured campaign that has decided nothing yet is just empty; an unknown id gets a suggestion.
+        let idle = try h.run(["logs", "--campaign", "cart-abandoned"])
+        #expect(idle.status == 0 && idle.stderr.isEmpty, "\(idle.stderr)")
         let unknown = try h.run(["logs", "--campaign", "vip-ofer"])
         #expect(
             unknown.status == 0 && unknown.stderr.contains("did you mean 'vip-offer'?"), "\(unknown.stderr)")

@@ -120,6 +120,18 @@ struct LedgerQueryTests {
         #expect(first.items.map(\.sequence) == [start + 1, start + 2] && first.cursor == start + 2)
         let rest = try await ledger.changes(after: first.cursor, LedgerFilter(), limit: 2)
         #expect(rest.items.map(\.sequence) == [start + 3] && rest.cursor == start + 3)
+
+        // Each change carries the attempts made by then, not the row's current count.
+        let story = try await ledger.changes(after: 0, LedgerFilter(campaign: "promo", user: "u1")).items
+        #expect(story.map(\.transition.to) == [.scheduled, .sending, .sent, .delivered])
+        #expect(story.map(\.attempts) == [0, 1, 1, 1])
+        _ = try await ledger.record([Self.row("promo/o1/u9/1", user: "u9", at: Self.t0 + 210)])
+        for (i, status) in [LedgerStatus.sending, .failed, .sending, .dead].enumerated() {
+            try await Self.move(ledger, "promo/o1/u9/1", status, at: Self.t0 + 211 + Int64(i))
+        }
+        let retried = try await ledger.changes(after: rest.cursor, LedgerFilter(user: "u9")).items
+        #expect(retried.map(\.attempts) == [0, 1, 1, 2, 2])
+        #expect(retried.allSatisfy { $0.entry.attempts == 2 })
     }
 
     @Test func aStoreWithoutALedgerReadsEmptyUntilTheDaemonCreatesIt() async throws {

@@ -16,8 +16,8 @@ struct LogsCommand: AsyncParsableCommand {
             process sharing the store (checked every 500 ms), until SIGINT or SIGTERM, which exit 0. --status and
             the other filters apply to the changes too (--status: the status changed to).
             --format json prints one object per row with every column, the address masked and times as ISO-8601
-            UTC; a followed change adds "history_id" and "from_status", with the status, reason and updated_at
-            of the change itself.
+            UTC; a followed change adds "history_id" and "from_status", with the status, reason, attempts and
+            updated_at of the change itself.
             Examples:
               herald logs --campaign vip-offer --since 24h
               herald logs --user u-123 --status bounced --format json
@@ -102,12 +102,13 @@ struct LogsCommand: AsyncParsableCommand {
         }
     }
 
-    /// Notes on stderr that `campaign` has no ledger rows at all, with the closest id that does (or is configured).
+    /// Notes on stderr that `campaign` is neither configured nor in the ledger (a typo, most likely), with the
+    /// closest id that is; a configured campaign that has decided nothing yet is simply empty.
     static func hintUnknown(_ campaign: String, ledger: SQLiteLedger, context: HeraldContext) async throws {
-        let logged = try await reading { try await ledger.campaigns() }
-        guard !logged.contains(campaign) else { return }
-        let known = Set(logged).union(context.campaigns().campaigns.map(\.id))
+        let known = Set(try await reading { try await ledger.campaigns() })
+            .union(context.campaigns().campaigns.map(\.id))
+        guard !known.contains(campaign) else { return }
         let hint = NearMiss.didYouMean(campaign, among: known).map { " (\($0))" } ?? ""
-        Console.err("note: campaign '\(campaign)' has no ledger rows\(hint)")
+        Console.err("note: no campaign '\(campaign)' in the campaigns folder or the ledger\(hint)")
     }
 }

@@ -16,7 +16,7 @@ struct LogsPrinter: Sendable {
         "time", "campaign", "user", "channel", "address", "status", "attempts", "reason/error",
     ]
     /// Widths that fit a typical row, so that a short or empty window does not make followed lines ragged.
-    static let minimumWidths = [20, 12, 8, 7, 12, 10, 8, 0]
+    static let minimumWidths = [20, 16, 10, 7, 20, 10, 8, 0]
 
     /// A printer sized for `window`.
     init(format: OutputFormat, window: [LedgerEntry]) {
@@ -41,13 +41,14 @@ struct LogsPrinter: Sendable {
         table.render().forEach(Console.out)
     }
 
-    /// Prints one followed change: the row with the change's status, reason and time.
+    /// Prints one followed change: the row with the change's status, reason, attempts and time.
     func print(_ change: LedgerChange) {
         let t = change.transition
         var e = change.entry
         e.status = t.to
         e.reason = t.reason
         e.updatedAt = t.at
+        e.attempts = change.attempts
         if format == .json {
             Console.out(Self.json(e, change: change))
             return

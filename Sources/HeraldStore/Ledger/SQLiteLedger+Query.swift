@@ -29,6 +29,8 @@ public struct LedgerChange: Sendable, Hashable {
     public var sequence: Int64
     /// The change.
     public var transition: LedgerTransition
+    /// Delivery attempts as of this change: the row's count less the moves to `sending` made after it.
+    public var attempts: Int
     /// The row as it is now (it may have moved on since this change).
     public var entry: LedgerEntry
 }
@@ -96,7 +98,9 @@ extension SQLiteLedger {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.joinedColumns), h.id, h.from_status, h.to_status, h.reason, h.at
+                    SELECT \(Self.joinedColumns), h.id, h.from_status, h.to_status, h.reason, h.at,
+                      l.attempts - (SELECT count(*) FROM ledger_history later
+                        WHERE later.ledger_id = h.ledger_id AND later.id > h.id AND later.to_status = 'sending')
                     FROM ledger_history h JOIN ledger l ON l.id = h.ledger_id
                     WHERE h.id > ?\(conditions) ORDER BY h.id LIMIT ?
                     """, arguments: StatementArguments([cursor]) + arguments + [limit])
@@ -107,7 +111,7 @@ extension SQLiteLedger {
                     idempotencyKey: entry.idempotencyKey,
                     from: (r[24] as String?).flatMap(LedgerStatus.init(rawValue:)), to: to, reason: r[26],
                     at: r[27])
-                return LedgerChange(sequence: r[23], transition: transition, entry: entry)
+                return LedgerChange(sequence: r[23], transition: transition, attempts: r[28], entry: entry)
             }
             // A short page saw every change committed so far: move past the ones the filter left out too.
             var next: Int64 = rows.last?[23] ?? cursor
