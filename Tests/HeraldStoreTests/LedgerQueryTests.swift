@@ -143,9 +143,23 @@ struct LedgerQueryTests {
         #expect(try await reader.changes(after: 0, LedgerFilter()).items.isEmpty)
         #expect(try await reader.funnels(campaign: nil, goals: [:]).isEmpty)
         #expect(try await reader.campaigns().isEmpty)
+        // A daemon starting meanwhile: ledger-v1 committed, ledger-v2's columns not yet there.
+        try SQLiteLedger.migrator.migrate(store.pool, upTo: "ledger-v1")
+        try await store.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger(idempotency_key, campaign, user, status, created_at, updated_at)
+                    VALUES ('old/o/u0/1', 'old', 'u0', 'scheduled', 1, 1)
+                    """)
+            try db.execute(
+                sql: "INSERT INTO ledger_history(ledger_id, to_status, at) VALUES (1, 'scheduled', 1)")
+        }
+        #expect(try await reader.window(LedgerFilter(), limit: nil).items.isEmpty)
+        #expect(try await reader.changes(after: 0, LedgerFilter()).cursor == 0)
+        #expect(try await reader.funnels(campaign: nil, goals: [:]).isEmpty)
         let writer = try SQLiteLedger(pool: store.pool)
         _ = try await writer.record([Self.row("promo/o1/u1/1", user: "u1")])
-        #expect(try await reader.changes(after: 0, LedgerFilter()).items.map(\.entry.user) == ["u1"])
+        #expect(try await reader.changes(after: 0, LedgerFilter()).items.map(\.entry.user) == ["u0", "u1"])
     }
 
     @Test func theFunnelCountsEveryStatusReasonAndTrackingTime() async throws {

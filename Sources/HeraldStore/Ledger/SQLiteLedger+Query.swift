@@ -44,9 +44,19 @@ public struct LedgerPage<Item: Sendable & Hashable>: Sendable, Hashable {
 }
 
 extension SQLiteLedger {
+    /// The names in `SQLiteLedger.columns`.
+    static let columnNames = columns.split(separator: ",").map { $0.filter { !$0.isWhitespace } }
+
     /// `SQLiteLedger.columns` qualified with `l.`, for joins where `id` is ambiguous.
-    static let joinedColumns = columns.split(separator: ",").map { "l." + $0.filter { !$0.isWhitespace } }
-        .joined(separator: ", ")
+    static let joinedColumns = columnNames.map { "l." + $0 }.joined(separator: ", ")
+
+    /// True when the ledger has every column these reads select. A read-only ledger may find the tables
+    /// missing, or half-migrated while a daemon starts (each migration commits on its own, so ledger-v1's
+    /// table can be seen before ledger-v2's columns); until then there is nothing to read.
+    func readable(_ db: Database) throws -> Bool {
+        guard try db.tableExists("ledger") else { return false }
+        return Set(try db.columns(in: "ledger").map(\.name)).isSuperset(of: Self.columnNames)
+    }
 
     /// The SQL conditions (each starting with ` AND `) and arguments for `filter`; only the given
     /// fields become conditions, so SQLite can use the campaign, user and time indexes.
@@ -70,7 +80,7 @@ extension SQLiteLedger {
     /// which `changes(after:)` continues: both are read in one transaction, so nothing falls between them.
     public func window(_ filter: LedgerFilter, limit: Int?) async throws -> LedgerPage<LedgerEntry> {
         try await pool.read { db in
-            guard try self.exists(db) else { return LedgerPage(items: [], cursor: 0) }
+            guard try self.readable(db) else { return LedgerPage(items: [], cursor: 0) }
             let cursor = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM ledger_history") ?? 0
             let (conditions, arguments) = Self.conditions(
                 filter, table: "", statusColumn: "status", since: true)
@@ -92,7 +102,7 @@ extension SQLiteLedger {
         -> LedgerPage<LedgerChange>
     {
         try await pool.read { db in
-            guard try self.exists(db) else { return LedgerPage(items: [], cursor: cursor) }
+            guard try self.readable(db) else { return LedgerPage(items: [], cursor: cursor) }
             let (conditions, arguments) = Self.conditions(
                 filter, table: "l.", statusColumn: "h.to_status", since: false)
             let rows = try Row.fetchAll(
@@ -125,7 +135,7 @@ extension SQLiteLedger {
     /// The campaign ids that have ledger rows, sorted.
     public func campaigns() async throws -> [String] {
         try await pool.read { db in
-            guard try self.exists(db) else { return [] }
+            guard try self.readable(db) else { return [] }
             return try String.fetchAll(db, sql: "SELECT DISTINCT campaign FROM ledger ORDER BY campaign")
         }
     }
@@ -202,7 +212,7 @@ extension SQLiteLedger {
         -> [CampaignFunnel]
     {
         try await pool.read { db in
-            guard try self.exists(db) else { return [] }
+            guard try self.readable(db) else { return [] }
             var funnels: [String: CampaignFunnel] = [:]
             let (conditions, arguments) = Self.conditions(
                 LedgerFilter(campaign: campaign), table: "l.", statusColumn: "l.status", since: false)
