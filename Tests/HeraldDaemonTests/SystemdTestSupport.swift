@@ -167,9 +167,16 @@ final class ScriptedClock: Clock {
     private let state = LockedState<(now: Instant, requested: [Duration])>((Instant(offset: .zero), []))
     /// How many sleeps return without waiting.
     private let freeSleeps: Int
+    /// Yields each time a sleep starts waiting, so a test knows the loop is parked.
+    let parkings: AsyncStream<Void>
+    /// The producer side of `parkings`.
+    private let parked: AsyncStream<Void>.Continuation
 
     /// A clock letting `freeSleeps` sleeps through.
-    init(freeSleeps: Int) { self.freeSleeps = freeSleeps }
+    init(freeSleeps: Int) {
+        self.freeSleeps = freeSleeps
+        (parkings, parked) = AsyncStream.makeStream()
+    }
 
     /// The scripted now.
     var now: Instant { state.withLock { $0.now } }
@@ -189,6 +196,7 @@ final class ScriptedClock: Clock {
             return true
         }
         if free { return }
+        self.parked.yield()
         let parked = LockedState<(waiter: CheckedContinuation<Void, Never>?, cancelled: Bool)>((nil, false))
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in

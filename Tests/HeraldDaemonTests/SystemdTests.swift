@@ -82,8 +82,9 @@ import Testing
         environment["WATCHDOG_USEC"] = usec
         environment["WATCHDOG_PID"] = pid == "self" ? String(SystemdNotifier.currentProcessID) : pid
         #expect(SystemdNotifier(environment: environment).watchdogInterval == expected)
-        #expect(SystemdNotifier(environment: environment, processID: 4242).watchdogInterval
-            == (pid == nil ? expected : nil))
+        #expect(
+            SystemdNotifier(environment: environment, processID: 4242).watchdogInterval
+                == (pid == nil ? expected : nil))
     }
 }
 
@@ -95,7 +96,8 @@ extension SystemdNotifier {
 @Suite struct WatchdogServiceTests {
     @Test func tickSendsWatchdogAndStatusInOneMessage() async throws {
         let listener = try NotifyListener()
-        let notifier = SystemdNotifier(environment: listener.environment.merging(["WATCHDOG_USEC": "30000000"]) { a, _ in a })
+        let notifier = SystemdNotifier(
+            environment: listener.environment.merging(["WATCHDOG_USEC": "30000000"]) { a, _ in a })
         let service = WatchdogService(notifier: notifier) { "queue=12 rate=3.5/s" }
         #expect(service.period == .seconds(15) && service.sendsWatchdog)
         #expect(await service.tick())
@@ -104,10 +106,14 @@ extension SystemdNotifier {
 
     @Test func aStaleHeartbeatWithholdsThePing() async throws {
         let listener = try NotifyListener(abstract: true)
-        let notifier = SystemdNotifier(environment: listener.environment.merging(["WATCHDOG_USEC": "30000000"]) { a, _ in a })
-        let service = WatchdogService(notifier: notifier, logger: CapturedLog().logger, isAlive: { false }) { "stuck" }
+        let notifier = SystemdNotifier(
+            environment: listener.environment.merging(["WATCHDOG_USEC": "30000000"]) { a, _ in a })
+        let log = CapturedLog()
+        let service = WatchdogService(
+            notifier: notifier, logger: log.logger, isAlive: { false }, status: { "stuck" })
         #expect(await service.tick())
         #expect(await listener.next() == "STATUS=stuck\n")
+        #expect(log.records.withLock { $0.map(\.level) } == [.warning])
     }
 
     @Test func withoutAWatchdogOnlyTheStatusIsSent() async throws {
@@ -127,11 +133,16 @@ extension SystemdNotifier {
 
     @Test func runTicksEveryIntervalAndStopsWithTheGroup() async throws {
         let listener = try NotifyListener()
-        let notifier = SystemdNotifier(environment: listener.environment.merging(["WATCHDOG_USEC": "2000000"]) { a, _ in a })
+        let notifier = SystemdNotifier(
+            environment: listener.environment.merging(["WATCHDOG_USEC": "2000000"]) { a, _ in a })
         let clock = ScriptedClock(freeSleeps: 2)
         let counter = LockedState(0)
         let watchdog = WatchdogService(notifier: notifier, clock: clock) {
-            "round \(counter.withLock { n in n += 1; return n })"
+            let round = counter.withLock { n in
+                n += 1
+                return n
+            }
+            return "round \(round)"
         }
         let group = ServiceGroup(services: [watchdog], logger: CapturedLog().logger)
         let received = try await withThrowingTaskGroup(of: [String].self) { tasks in
@@ -140,7 +151,10 @@ extension SystemdNotifier {
                 return []
             }
             var count = 0
-            let messages = await listener.collect(until: { _ in count += 1; return count == 3 })
+            let messages = await listener.collect(until: { _ in
+                count += 1
+                return count == 3
+            })
             // What SIGTERM does in heraldd.
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -150,5 +164,25 @@ extension SystemdNotifier {
         #expect(received == (1...3).map { "WATCHDOG=1\nSTATUS=round \($0)\n" })
         #expect(await listener.next() == "STOPPING=1\n")
         #expect(clock.requested == [.seconds(1), .seconds(1), .seconds(1)])
+    }
+
+    @Test func outsideSystemdRunWaitsForShutdownWithoutAskingForStatus() async throws {
+        let clock = ScriptedClock(freeSleeps: 0)
+        let asked = LockedState(false)
+        let watchdog = WatchdogService(notifier: SystemdNotifier(environment: [:]), clock: clock) {
+            asked.withLock { $0 = true }
+            return "idle"
+        }
+        // Returning early would make the group cancel everything (ServiceGroupError) instead of running on.
+        let group = ServiceGroup(services: [watchdog], logger: CapturedLog().logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var parkings = clock.parkings.makeAsyncIterator()
+            await parkings.next()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(!asked.withLock { $0 })
+        #expect(clock.requested == [.seconds(30)])
     }
 }

@@ -19,7 +19,8 @@ import Testing
             if line.hasPrefix("["), line.hasSuffix("]") {
                 current = String(line.dropFirst().dropLast())
             } else if let eq = line.firstIndex(of: "=") {
-                sections[current, default: []].append((String(line[..<eq]), String(line[line.index(after: eq)...])))
+                sections[current, default: []].append(
+                    (String(line[..<eq]), String(line[line.index(after: eq)...])))
             }
         }
         return sections
@@ -65,7 +66,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let text = try String(contentsOfFile: Self.folder + "/heraldd.service", encoding: .utf8)
-        let rewritten = text.replacingOccurrences(of: "ExecStart=/usr/bin/heraldd ", with: "ExecStart=\(heraldd) ")
+        let rewritten = text.replacingOccurrences(
+            of: "ExecStart=/usr/bin/heraldd ", with: "ExecStart=\(heraldd) ")
         #expect(rewritten != text)
         let unit = dir + "/heraldd.service"
         try rewritten.write(toFile: unit, atomically: true, encoding: .utf8)
@@ -73,7 +75,8 @@ import Testing
         let (status, stderr) = try Self.run(analyze, ["verify", "--man=no", unit])
         #expect(status == 0, "systemd-analyze verify failed:\n\(stderr)")
         let complaints = stderr.split(separator: "\n").filter { $0.contains("heraldd.service") }
-        #expect(complaints.isEmpty, "systemd-analyze verify complained:\n\(complaints.joined(separator: "\n"))")
+        #expect(
+            complaints.isEmpty, "systemd-analyze verify complained:\n\(complaints.joined(separator: "\n"))")
     }
 
     @Test func tmpfilesCreatesTheCampaignFolderAndCredentialStores() throws {
@@ -81,9 +84,13 @@ import Testing
         let root = NSTemporaryDirectory() + "herald-root-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let (status, stderr) = try Self.run(tmpfiles, ["--create", "--root=\(root)", Self.folder + "/herald.tmpfiles"])
+        let (status, stderr) = try Self.run(
+            tmpfiles, ["--create", "--root=\(root)", Self.folder + "/herald.tmpfiles"])
         #expect(status == 0 && stderr.isEmpty, "systemd-tmpfiles failed:\n\(stderr)")
-        for (dir, mode) in [("etc/herald/campaigns", 0o755), ("etc/credstore", 0o700), ("etc/credstore.encrypted", 0o700)] {
+        for (dir, mode) in [
+            ("etc/herald/campaigns", 0o755), ("etc/herald/templates", 0o755), ("etc/credstore", 0o700),
+            ("etc/credstore.encrypted", 0o700),
+        ] {
             let attributes = try FileManager.default.attributesOfItem(atPath: root + "/" + dir)
             #expect((attributes[.posixPermissions] as? Int) == mode, "\(dir)")
         }
@@ -114,13 +121,28 @@ import Testing
         return (process.terminationStatus, stderr)
     }
 
-    @Test func exampleConfigLoadsWithTheUnitsCredentials() throws {
-        let credentials = NSTemporaryDirectory() + "herald-creds-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: credentials) }
-        let path = Self.folder + "/herald.yaml"
-        let yaml = try String(contentsOfFile: path, encoding: .utf8)
-        // Every credential the config names must be one the unit loads.
+    @Test func exampleConfigLoadsWithTheUnitsCredentialsAndTheExampleCampaigns() throws {
+        // An install in a scratch root: tmpfiles makes /etc/herald, the README's copy steps fill it.
+        let root = NSTemporaryDirectory() + "herald-install-\(UUID().uuidString)"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: root) }
+        let (status, stderr) = try Self.run(
+            Self.tool("systemd-tmpfiles"), ["--create", "--root=\(root)", Self.folder + "/herald.tmpfiles"])
+        #expect(status == 0, "systemd-tmpfiles failed:\n\(stderr)")
+        let etc = root + "/etc/herald"
+        for folder in ["campaigns", "templates"] {
+            for file in try fm.contentsOfDirectory(atPath: BuiltProducts.repository + "/" + folder) {
+                try fm.copyItem(
+                    atPath: BuiltProducts.repository + "/\(folder)/\(file)",
+                    toPath: etc + "/\(folder)/\(file)")
+            }
+        }
+        let yaml = try String(contentsOfFile: Self.folder + "/herald.yaml", encoding: .utf8)
+        try yaml.replacingOccurrences(of: "/etc/herald/", with: etc + "/")
+            .write(toFile: etc + "/herald.yaml", atomically: true, encoding: .utf8)
+
+        // Every credential the config names must be one the unit loads; systemd would put them here.
         let ids = try Self.credentialIDs()
         let named = yaml.components(separatedBy: "${CREDENTIALS_DIRECTORY}/").dropFirst().map {
             String($0.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" })
@@ -129,14 +151,23 @@ import Testing
         for name in named {
             #expect(ids.contains(name), "herald.yaml reads credential '\(name)' that the unit does not load")
         }
-        for id in ids { try "secret-\(id)\n".write(toFile: credentials + "/" + id, atomically: true, encoding: .utf8) }
+        let credentials = root + "/run/credentials/heraldd.service"
+        try fm.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        for id in ids {
+            try "secret-\(id)\n".write(toFile: credentials + "/" + id, atomically: true, encoding: .utf8)
+        }
 
-        let (config, diagnostics) = HeraldConfig.load(path: path, environment: ["CREDENTIALS_DIRECTORY": credentials])
+        let (config, diagnostics) = HeraldConfig.load(
+            path: etc + "/herald.yaml", environment: ["CREDENTIALS_DIRECTORY": credentials])
         #expect(diagnostics.isEmpty, "\(diagnostics.map(\.description))")
         let loaded = try #require(config)
         #expect(loaded.store == .sqlite(path: "/var/lib/herald/herald.db"))
-        #expect(loaded.campaignsDirectory == "/etc/herald/campaigns")
+        #expect(loaded.campaignsDirectory == etc + "/campaigns")
         #expect(loaded.api.tokenFile == credentials + "/api-token")
         #expect(loaded.channels.outbox == "/var/lib/herald/outbox")
+        let (campaigns, problems) = CampaignSet.load(directory: loaded.campaignsDirectory, config: loaded)
+        #expect(problems.isEmpty, "\(problems.map(\.description))")
+        let files = try fm.contentsOfDirectory(atPath: BuiltProducts.repository + "/campaigns")
+        #expect(campaigns.count == files.filter { $0.hasSuffix(".yaml") }.count)
     }
 }

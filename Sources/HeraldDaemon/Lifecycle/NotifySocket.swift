@@ -16,7 +16,8 @@ enum NotifySocket {
                 bytes.withUnsafeBytes { buffer in
                     var sent: Int
                     repeat {
-                        sent = sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), address, length)
+                        sent = sendto(
+                            fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), address, length)
                     } while sent < 0 && errno == EINTR
                     return sent
                 }
