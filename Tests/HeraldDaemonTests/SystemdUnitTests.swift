@@ -77,6 +77,10 @@ import Testing
         let complaints = stderr.split(separator: "\n").filter { $0.contains("heraldd.service") }
         #expect(
             complaints.isEmpty, "systemd-analyze verify complained:\n\(complaints.joined(separator: "\n"))")
+
+        // Keep the hardening where `systemd-analyze security` rates it "OK" (exposure 2.0 or less).
+        let (score, report) = try Self.run(analyze, ["security", "--offline=yes", "--threshold=20", unit])
+        #expect(score == 0, "systemd-analyze security rates the unit worse than 2.0:\n\(report)")
     }
 
     @Test func tmpfilesCreatesTheCampaignFolderAndCredentialStores() throws {
@@ -103,7 +107,7 @@ import Testing
             "\(name) is not installed: install the Debian package `systemd` (apt-get install systemd)")
     }
 
-    /// Runs `tool ARGS` and returns its exit status and standard error.
+    /// Runs `tool ARGS` and returns its exit status and its output (standard error and output together).
     static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
@@ -112,13 +116,13 @@ import Testing
         environment["SYSTEMD_LOG_COLOR"] = "0"
         environment["SYSTEMD_LOG_LEVEL"] = "notice"
         process.environment = environment
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardError = output
+        process.standardOutput = output
         try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, stderr)
+        return (process.terminationStatus, text)
     }
 
     @Test func exampleConfigLoadsWithTheUnitsCredentialsAndTheExampleCampaigns() throws {
