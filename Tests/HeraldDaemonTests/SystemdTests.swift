@@ -29,6 +29,8 @@ import Testing
         #expect(await listener.next() == "STOPPING=1\n")
         #expect(notifier.watchdog())
         #expect(await listener.next() == "WATCHDOG=1\n")
+        #expect(notifier.extendTimeout(by: .seconds(90) + .milliseconds(1)))
+        #expect(await listener.next() == "EXTEND_TIMEOUT_USEC=90001000\n")
         #expect(notifier.status("queue 12, 3.5/s"))
         #expect(await listener.next() == "STATUS=queue 12, 3.5/s\n")
         #expect(notifier.send([("READY", "1"), ("STATUS", "two\nlines")]))
@@ -41,7 +43,8 @@ import Testing
             let notifier = SystemdNotifier(environment: environment, logger: log.logger)
             #expect(!notifier.isEnabled)
             #expect(!notifier.ready() && !notifier.reloading() && !notifier.stopping())
-            #expect(!notifier.watchdog() && !notifier.status("idle"))
+            #expect(
+                !notifier.watchdog() && !notifier.status("idle") && !notifier.extendTimeout(by: .seconds(1)))
         }
         #expect(log.records.withLock { $0.isEmpty })
     }

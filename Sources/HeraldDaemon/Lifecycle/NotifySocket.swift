@@ -23,7 +23,7 @@ enum NotifySocket {
                 }
             }
             guard let result else {
-                return "not an absolute path or @abstract name of at most 107 bytes"
+                return "not an absolute path or @abstract name that fits a sockaddr_un"
             }
             if result < 0 { return "sendto(): " + errorText(errno) }
             if result != bytes.count { return "sendto() sent \(result) of \(bytes.count) bytes" }

@@ -57,6 +57,15 @@ public struct SystemdNotifier: Sendable {
     @discardableResult
     public func watchdog() -> Bool { send([("WATCHDOG", "1")]) }
 
+    /// `EXTEND_TIMEOUT_USEC=`: asks for `duration` more before the start (or stop) timeout fires, e.g.
+    /// while a long migration runs; repeat it before the extension runs out.
+    @discardableResult
+    public func extendTimeout(by duration: Duration) -> Bool {
+        let (seconds, attoseconds) = duration.components
+        let usec = max(0, seconds) * 1_000_000 + max(0, attoseconds) / 1_000_000_000_000
+        return send([("EXTEND_TIMEOUT_USEC", String(usec))])
+    }
+
     /// `STATUS=text`: a one-line status shown by `systemctl status`.
     @discardableResult
     public func status(_ text: String) -> Bool { send([("STATUS", text)]) }
