@@ -6,6 +6,7 @@ import Testing
 
 @testable import HeraldDaemon
 
+/// `SystemdNotifier` against real AF_UNIX datagram sockets, as systemd would receive its messages.
 @Suite struct SystemdNotifierTests {
     @Test(arguments: [false, true])
     func messagesArriveExactly(abstract: Bool) async throws {
@@ -96,6 +97,7 @@ extension SystemdNotifier {
     fileprivate func copy() -> SystemdNotifier { self }
 }
 
+/// `WatchdogService` rounds, and its loop under a `ServiceGroup` with a scripted clock.
 @Suite struct WatchdogServiceTests {
     @Test func tickSendsWatchdogAndStatusInOneMessage() async throws {
         let listener = try NotifyListener()
