@@ -107,14 +107,19 @@ import Testing
             "\(name) is not installed: install the Debian package `systemd` (apt-get install systemd)")
     }
 
-    /// Runs `tool ARGS` and returns its exit status and its output (standard error and output together).
-    static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
+    /// Runs `tool ARGS` (with `extra` added to the environment) and returns its exit status and its output (standard error and output together).
+    static func run(_ tool: String, _ arguments: [String], environment extra: [String: String] = [:]) throws
+        -> (
+            Int32, String
+        )
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["SYSTEMD_LOG_COLOR"] = "0"
         environment["SYSTEMD_LOG_LEVEL"] = "notice"
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let output = Pipe()
         process.standardError = output

@@ -76,10 +76,10 @@ public struct SystemdNotifier: Sendable {
     @discardableResult
     public func send(_ fields: [(String, String)]) -> Bool {
         guard let socketAddress, !fields.isEmpty else { return false }
-        let message =
-            fields.map { key, value in
-                key + "=" + String(value.map { $0.isNewline ? " " : $0 })
-            }.joined(separator: "\n") + "\n"
+        // Newline-separated with no trailing newline, byte for byte what `systemd-notify` sends.
+        let message = fields.map { key, value in
+            key + "=" + String(value.map { $0.isNewline ? " " : $0 })
+        }.joined(separator: "\n")
         guard let reason = NotifySocket.send(message, to: socketAddress) else { return true }
         let first = reported.withLock { done in
             defer { done = true }
