@@ -75,12 +75,20 @@ public enum DaemonMain {
             logger.critical("cannot start: \(error)")
             return 69
         }
+        let notifier = SystemdNotifier(environment: environment)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         signal(SIGHUP, SIG_IGN)
-        hup.setEventHandler { daemon.reload() }
+        hup.setEventHandler {
+            notifier.reloading()
+            let ok = daemon.reload()
+            // READY=1 always follows RELOADING=1, also when the reload was refused and the old set stays live.
+            notifier.send([("READY", "1"), ("STATUS", ok ? "reloaded" : "reload refused; previous config live")])
+        }
         hup.resume()
+        // The watchdog goes last: the group stops services in reverse order, so it announces STOPPING=1 first.
+        let watchdog = WatchdogService(notifier: notifier, logger: logger) { await daemon.status() }
         var configuration = ServiceGroupConfiguration(
-            services: daemon.coreServices().map { .init(service: $0) }, logger: logger)
+            services: (daemon.coreServices() + [watchdog]).map { .init(service: $0) }, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         configuration.maximumGracefulShutdownDuration = .seconds(8)
         configuration.maximumCancellationDuration = .seconds(1)
@@ -92,6 +100,7 @@ public enum DaemonMain {
                 "config": "\(path)", "store": "\(dbPath)", "users": "\(counts.users)",
                 "campaigns": "\(book.active.count) active of \(book.campaigns.count)",
             ])
+        notifier.ready()
         do {
             try await group.run()
         } catch {

@@ -1,0 +1,109 @@
+import Foundation
+import Glibc
+import Testing
+
+/// heraldd as a process under a NOTIFY_SOCKET the test controls: READY, WATCHDOG, reload (good and broken)
+/// and STOPPING, as systemd would see them.
+@Suite(.serialized) struct DaemonProcessTests {
+    /// A project folder with one valid campaign; returns its path.
+    static func project() throws -> String {
+        let root = NSTemporaryDirectory() + "heraldd-proc-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/campaigns", withIntermediateDirectories: true)
+        try """
+            store:
+              sqlite: var/herald.db
+            campaigns: campaigns
+            api:
+              listen: 127.0.0.1:\(try freePort())
+            attributes:
+              country: string
+              first_name: string
+            channels:
+              outbox: var/outbox
+              email:
+                from: "Shop <news@shop.example>"
+              webhook:
+                endpoints:
+                  hook: {}
+            """.write(toFile: root + "/herald.yaml", atomically: true, encoding: .utf8)
+        try campaignYAML(id: "kept", trigger: "api: true").write(
+            toFile: root + "/campaigns/kept.yaml", atomically: true, encoding: .utf8)
+        return root
+    }
+
+    /// Starts heraldd on `root` with `environment` added; stderr goes to `root/heraldd.log`.
+    static func start(_ root: String, _ environment: [String: String]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuiltProducts.heraldd)
+        p.arguments = ["--config", root + "/herald.yaml"]
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        FileManager.default.createFile(atPath: root + "/heraldd.log", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: root + "/heraldd.log")
+        try p.run()
+        return p
+    }
+
+    @Test func notifiesReadyWatchdogReloadingAndStopping() async throws {
+        let root = try Self.project()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let listener = try NotifyListener(abstract: true)
+        let daemon = try Self.start(root, listener.environment.merging(["WATCHDOG_USEC": "400000"]) { $1 })
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let log = { (try? String(contentsOfFile: root + "/heraldd.log", encoding: .utf8)) ?? "" }
+
+        let first = await listener.collect(until: { $0.contains("READY=1") })
+        #expect(first.last?.contains("READY=1") == true, "no READY=1; log:\n\(log())")
+        let beat = await listener.collect(until: { $0.contains("WATCHDOG=1") })
+        #expect(beat.last?.contains("WATCHDOG=1") == true)
+        #expect(beat.last?.contains("STATUS=queue") == true)
+
+        // A campaign broken on disk, then SIGHUP: refused with FILE:LINE:COL, the old set stays live.
+        try campaignYAML(id: "broken", trigger: "api: true", segment: "contry == \"US\"").write(
+            toFile: root + "/campaigns/broken.yaml", atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        let reload = await listener.collect(until: { $0.contains("READY=1") })
+        #expect(reload.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") })
+        #expect(reload.last?.contains("reload refused") == true)
+        #expect(log().contains(root + "/campaigns/broken.yaml:6:12: error:"), "log:\n\(log())")
+        #expect(log().contains("country"), "a near-miss suggestion")
+        #expect(log().contains("keeping the previous config and 1 campaigns"))
+        #expect(daemon.isRunning)
+
+        // Fixed on disk, then SIGHUP: the new set is live.
+        try campaignYAML(id: "broken", trigger: "api: true").write(
+            toFile: root + "/campaigns/broken.yaml", atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        let fixed = await listener.collect(until: { $0.contains("READY=1") })
+        #expect(fixed.last?.contains("STATUS=reloaded") == true)
+        #expect(log().contains("campaigns=2"))
+
+        kill(daemon.processIdentifier, SIGTERM)
+        let stop = await listener.collect(until: { $0.contains("STOPPING=1") })
+        #expect(stop.last?.contains("STOPPING=1") == true)
+        let deadline = Date().addingTimeInterval(10)
+        while daemon.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!daemon.isRunning, "heraldd did not exit within 10 s of SIGTERM")
+        if !daemon.isRunning { #expect(daemon.terminationStatus == 0) }
+    }
+
+    @Test func aSecondDaemonOnTheSameStoreRefusesToStart() async throws {
+        let root = try Self.project()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let listener = try NotifyListener(abstract: true)
+        let first = try Self.start(root, listener.environment)
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        _ = await listener.collect(until: { $0.contains("READY=1") })
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: BuiltProducts.heraldd)
+        second.arguments = ["--config", root + "/herald.yaml"]
+        let err = Pipe()
+        second.standardError = err
+        try second.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 69)
+        #expect(text.contains("another heraldd is running"))
+        kill(first.processIdentifier, SIGTERM)
+        first.waitUntilExit()
+    }
+}
