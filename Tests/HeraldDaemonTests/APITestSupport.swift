@@ -81,16 +81,18 @@ struct APIHarness {
         let ledger = try SQLiteLedger(pool: store.pool)
         let backend = RecordingBackend(store: store)
         let signer = LinkSigner(key: try LinkSigner.loadKey(config: config))
+        var logger = Logger(label: "herald.api.test")
+        logger.logLevel = .warning
         let deps = APIDependencies(
             config: config, store: store, ledger: ledger, backend: backend, signer: signer, apiToken: apiToken,
             smsInboundSecret: smsSecret, twilioAuthToken: twilioToken, metrics: PrometheusCollectorRegistry(),
-            logger: Logger(label: "herald.api.test"), clock: { 1_767_225_600 })
+            logger: logger, clock: { 1_767_225_600 })
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = HeraldAPI.makeApplication(deps, onServerRunning: { continuation.yield($0) })
         let engine = CurlEngine()
         defer { engine.shutdown() }
         let services = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [app], logger: Logger(label: "herald.api.test")))
+            configuration: ServiceGroupConfiguration(services: [app], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             var iterator = ports.makeAsyncIterator()
