@@ -108,3 +108,39 @@ import Testing
         return try #require(config, "\(diagnostics)")
     }
 }
+
+@Suite struct LinkRewriterTests {
+    @Test func rewritesWebLinksOnly() {
+        let html = """
+            <p><a href="https://shop.example/a?x=1&amp;y=2">A</a> <a class="b" HREF='http://shop.example/b'>B</a>
+            <a href="mailto:help@shop.example">mail</a> <a href="tel:+15550001111">call</a> <a href="#top">top</a>
+            <a href="https://herald.example/u/TOKEN">unsubscribe</a> <a data-href="https://x.example">x</a></p>
+            """
+        var seen: [String] = []
+        let out = LinkRewriter.rewriteLinks(html: html, keeping: ["https://herald.example/u/TOKEN"]) { url in
+            seen.append(url)
+            return "https://herald.example/c/\(seen.count)?n=\(seen.count)&z"
+        }
+        #expect(seen == ["https://shop.example/a?x=1&y=2", "http://shop.example/b"])
+        #expect(out.contains(#"<a href="https://herald.example/c/1?n=1&amp;z">A</a>"#))
+        #expect(out.contains(#"HREF='https://herald.example/c/2?n=2&amp;z'>B</a>"#))
+        #expect(out.contains(#"href="mailto:help@shop.example""#) && out.contains(#"href="tel:+15550001111""#))
+        #expect(out.contains(##"href="#top""##) && out.contains(#"href="https://herald.example/u/TOKEN""#))
+        #expect(out.contains(#"data-href="https://x.example""#))
+    }
+
+    @Test func leavesBrokenMarkupAndNonASCIIIntact() {
+        let html = #"<p>价格 <a href="https://shop.example/价格">链接</a> <a href="https://unterminated"#
+        let out = LinkRewriter.rewriteLinks(html: html) { _ in "T" }
+        #expect(out.hasPrefix(#"<p>价格 <a href="T">链接</a> "#))
+        #expect(out.hasSuffix(#"<a href="https://unterminated"#))
+    }
+
+    @Test func openPixelIsAnEscapedImage() {
+        let tag = LinkRewriter.openPixel("https://h.example/o/a\"b")
+        #expect(tag == #"<img src="https://h.example/o/a&quot;b" width="1" height="1" alt="" style="display:none;border:0">"#)
+        let page = LinkRewriter.addingOpenPixel(html: "<html><body><p>x</p></BODY></html>", url: "https://h.example/o/t")
+        #expect(page.hasSuffix(#"<img src="https://h.example/o/t" width="1" height="1" alt="" style="display:none;border:0"></BODY></html>"#))
+        #expect(LinkRewriter.addingOpenPixel(html: "plain", url: "u").hasPrefix("plain<img"))
+    }
+}
