@@ -62,7 +62,7 @@ import Testing
             let t1 = api.signer.token(LinkPayload(kind: .dlr, user: "u1", campaign: "c", key: "c/o/u1/1"))
             let t2 = api.signer.token(LinkPayload(kind: .dlr, user: "u2", campaign: "c", key: "c/o/u2/1"))
             #expect(try await api.send(.post, "/dlr/kannel?t=\(t1)&status=8", auth: false).text == "ignored\n")
-            #expect(try await api.send(.post, "/dlr/kannel?t=\(t1)&status=1", auth: false).status == 200)
+            #expect(try await api.send(.get, "/dlr/kannel?t=\(t1)&status=1", auth: false).status == 200)
             #expect(try await api.send(.post, "/dlr/kannel?t=\(t2)&status=16", auth: false).status == 200)
             #expect(try await api.ledger.entry(key: "c/o/u1/1")?.status == .delivered)
             #expect(try await api.ledger.entry(key: "c/o/u2/1")?.status == .bounced)

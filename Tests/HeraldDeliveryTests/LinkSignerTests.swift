@@ -70,6 +70,15 @@ import Testing
         #expect(LinkSigner(key: Array(repeating: 8, count: 32)).verify(token) == nil)
     }
 
+    @Test func urlsPutTheTokenWhereTheAPIExpectsIt() {
+        let base = "https://h.example"
+        let u = signer.url(Self.payloads[0], base: base)
+        #expect(u == base + "/u/" + signer.token(Self.payloads[0]))
+        let dlr = LinkPayload(kind: .dlr, user: "u", campaign: "c", key: "k")
+        #expect(signer.url(dlr, base: base) == base + "/dlr/kannel?t=" + signer.token(dlr) + "&status=%d")
+        #expect(signer.url(dlr, base: base, provider: "twilio") == base + "/dlr/twilio?t=" + signer.token(dlr))
+    }
+
     @Test func descriptionHidesTheKey() {
         #expect(String(describing: signer) == "LinkSigner(key: 32 bytes)")
         #expect(String(reflecting: signer) == "LinkSigner(key: 32 bytes)")

@@ -69,7 +69,7 @@ extension APIRoutes {
 
     /// `POST /v1/campaigns/{id}/trigger` with an optional `{"occurrence": "…", "users": ["u1", …]}`.
     func trigger(_ campaign: String, _ request: Request) async throws -> Response {
-        let body = try await jsonObject(request, allowEmpty: true)
+        let body = try await jsonObject(request, limit: Self.batchLimit, allowEmpty: true)
         try body.onlyKeys(["occurrence", "users"])
         var occurrence: String?
         if let v = body["occurrence"] {

@@ -49,6 +49,10 @@ public enum HeraldAPI {
         router.post("dlr/{provider}") { req, ctx in
             try await api.deliveryReport(req.pathParameter("provider", context: ctx), req)
         }
+        // Kannel fetches its dlr-url with GET; the signed token makes that safe.
+        router.get("dlr/{provider}") { req, ctx in
+            try await api.deliveryReport(req.pathParameter("provider", context: ctx), req)
+        }
         router.get("o/{token}") { req, ctx in try await api.open(req.pathParameter("token", context: ctx)) }
         router.get("c/{token}") { req, ctx in try await api.click(req.pathParameter("token", context: ctx)) }
         return router

@@ -26,6 +26,17 @@ public struct LinkSigner: Sendable {
         return body + "." + Base64URL.encode(Array(mac))
     }
 
+    /// The public URL of a signed link under `base` (`api.public_url`, no trailing slash):
+    /// `/u/{token}`, `/o/{token}`, `/c/{token}`; a delivery report is `/dlr/{provider}?t={token}`, and
+    /// for Kannel also `&status=%d`, which Kannel fills in.
+    public func url(_ p: LinkPayload, base: String, provider: String = "kannel") -> String {
+        let t = token(p)
+        switch p.kind {
+        case .unsubscribe, .open, .click: return "\(base)/\(p.kind.rawValue)/\(t)"
+        case .dlr: return "\(base)/dlr/\(provider)?t=\(t)" + (provider == "kannel" ? "&status=%d" : "")
+        }
+    }
+
     /// The payload of a genuine token; nil for a forgery, a truncated or garbled token or an unknown kind.
     public func verify(_ token: String) -> LinkPayload? {
         // Longer than any real token, and bounded so a hostile path costs nothing to reject.
