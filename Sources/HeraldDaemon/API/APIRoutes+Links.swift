@@ -84,20 +84,7 @@ extension APIRoutes {
 /// The few HTML pages the public endpoints show.
 enum HTML {
     /// Text made safe inside an element or a quoted attribute.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { LinkRewriter.escape(s) }
 
     /// A minimal page.
     static func page(title: String, body: String) -> String {

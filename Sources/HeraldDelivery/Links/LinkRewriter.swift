@@ -63,8 +63,8 @@ public enum LinkRewriter {
         return (j + 1, b[j])
     }
 
-    /// Text made safe inside a quoted attribute.
-    static func escape(_ s: String) -> String {
+    /// Text made safe inside an HTML element or a quoted attribute.
+    public static func escape(_ s: String) -> String {
         var out = ""
         for c in s {
             switch c {
