@@ -21,7 +21,8 @@ import Testing
     /// The users whose SMS channel is opted out.
     static func smsOptedOut(_ api: APIHarness) async throws -> [String] {
         var out: [String] = []
-        for id in ["u1", "u2", "u3"] where try await api.store.preferences(userID: id).channels["sms"] == true {
+        for id in ["u1", "u2", "u3"] where try await api.store.preferences(userID: id).channels["sms"] == true
+        {
             out.append(id)
         }
         return out
@@ -31,7 +32,8 @@ import Testing
         try await APIHarness.run { api in
             try await Self.seed(api)
             let stop = try await api.send(
-                .post, "/inbound/sms?from=15550001111&text=please+stop&secret=\(APIHarness.smsSecret)", auth: false)
+                .post, "/inbound/sms?from=15550001111&text=please+stop&secret=\(APIHarness.smsSecret)",
+                auth: false)
             #expect(stop.status == 200 && stop.text.contains("unsubscribed"))
             #expect(try await Self.smsOptedOut(api) == ["u1", "u2"])
             let start = try await api.postForm(
@@ -43,8 +45,11 @@ import Testing
             let chinese = try await api.send(
                 .post, "/inbound/sms",
                 body: Array("退订".utf8),
-                headers: [HeaderField("X-Kannel-From", "+15550002222"), HeaderField("X-Herald-Secret", APIHarness.smsSecret),
-                          HeaderField("Content-Type", "text/plain; charset=utf-8")], auth: false)
+                headers: [
+                    HeaderField("X-Kannel-From", "+15550002222"),
+                    HeaderField("X-Herald-Secret", APIHarness.smsSecret),
+                    HeaderField("Content-Type", "text/plain; charset=utf-8"),
+                ], auth: false)
             #expect(chinese.status == 200)
             #expect(try await Self.smsOptedOut(api) == ["u3"])
         }
@@ -54,10 +59,12 @@ import Testing
         try await APIHarness.run { api in
             try await Self.seed(api)
             let help = try await api.send(
-                .post, "/inbound/sms?from=%2B15550001111&text=HELP&secret=\(APIHarness.smsSecret)", auth: false)
+                .post, "/inbound/sms?from=%2B15550001111&text=HELP&secret=\(APIHarness.smsSecret)",
+                auth: false)
             #expect(help.text == "Shop: reply STOP to opt out. Help at shop.example")
             let chat = try await api.send(
-                .post, "/inbound/sms?from=%2B15550001111&text=what+time+do+you+open&secret=\(APIHarness.smsSecret)",
+                .post,
+                "/inbound/sms?from=%2B15550001111&text=what+time+do+you+open&secret=\(APIHarness.smsSecret)",
                 auth: false)
             #expect(chat.status == 200 && chat.text.isEmpty)
             #expect(try await Self.smsOptedOut(api) == [])
@@ -69,7 +76,8 @@ import Testing
             try await Self.seed(api)
             let none = try await api.send(.post, "/inbound/sms?from=15550001111&text=STOP", auth: false)
             #expect(none.status == 401)
-            let wrong = try await api.send(.post, "/inbound/sms?from=15550001111&text=STOP&secret=guess", auth: false)
+            let wrong = try await api.send(
+                .post, "/inbound/sms?from=15550001111&text=STOP&secret=guess", auth: false)
             #expect(wrong.status == 403)
             #expect(!wrong.text.contains(APIHarness.smsSecret))
             let badTwilio = try await api.postForm(
@@ -103,18 +111,26 @@ import Testing
 
     @Test func twilioSignatureMatchesTheirDocumentedExample() {
         let params = [
-            ("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"), ("From", "+12349013030"),
+            ("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"),
+            ("From", "+12349013030"),
             ("To", "+18005551212"),
         ].map { (name: $0.0, value: $0.1) }
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2"
-        #expect(TwilioSignature.compute(authToken: "12345", url: url, parameters: params) == "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
-        #expect(TwilioSignature.isValid("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", authToken: "12345", url: url, parameters: params))
-        #expect(!TwilioSignature.isValid("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", authToken: "12346", url: url, parameters: params))
+        #expect(
+            TwilioSignature.compute(authToken: "12345", url: url, parameters: params)
+                == "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
+        #expect(
+            TwilioSignature.isValid(
+                "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", authToken: "12345", url: url, parameters: params))
+        #expect(
+            !TwilioSignature.isValid(
+                "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", authToken: "12346", url: url, parameters: params))
     }
 
     @Test(arguments: [
         ("STOP", SMSKeyword.optOut), ("stop", .optOut), ("Stop.", .optOut), ("STOPALL", .optOut),
-        ("unsubscribe", .optOut), ("Cancel", .optOut), ("END", .optOut), ("quit", .optOut), ("REVOKE", .optOut),
+        ("unsubscribe", .optOut), ("Cancel", .optOut), ("END", .optOut), ("quit", .optOut),
+        ("REVOKE", .optOut),
         ("OptOut", .optOut), ("opt out", .optOut), ("TD", .optOut), ("退订", .optOut), ("我要退订", .optOut),
         ("please stop", .optOut), ("Please STOP texting me", .optOut), ("START", .optIn), ("unstop", .optIn),
         ("Yes", .optIn), ("HELP", .help), ("info", .help),
@@ -123,8 +139,10 @@ import Testing
         #expect(SMSKeyword.classify(text) == expected)
     }
 
-    @Test(arguments: ["", "what time do you open", "yes I will come on saturday", "Hello there", "stopwatch",
-                      "I told my friend about the sale and she said she would not stop buying from you ever"])
+    @Test(arguments: [
+        "", "what time do you open", "yes I will come on saturday", "Hello there", "stopwatch",
+        "I told my friend about the sale and she said she would not stop buying from you ever",
+    ])
     func ordinaryTextIsNoKeyword(_ text: String) {
         #expect(SMSKeyword.classify(text) == nil)
     }

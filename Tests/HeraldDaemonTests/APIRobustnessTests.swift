@@ -17,38 +17,55 @@ import Testing
     }
 
     static let bad: [BadBody] = [
-        BadBody(name: "malformed JSON", path: "/v1/identify", body: Array(#"{"userId":"u1","#.utf8), status: 400),
+        BadBody(
+            name: "malformed JSON", path: "/v1/identify", body: Array(#"{"userId":"u1","#.utf8), status: 400),
         BadBody(name: "not an object", path: "/v1/track", body: Array("[1,2]".utf8), status: 400),
         BadBody(name: "empty body", path: "/v1/identify", body: [], status: 400),
         BadBody(
             name: "invalid UTF-8", path: "/v1/identify",
-            body: Array(#"{"userId":"u1","traits":{"plan":""#.utf8) + [0xC3, 0x28] + Array(#""}}"#.utf8), status: 400),
-        BadBody(name: "missing userId", path: "/v1/identify", body: Array(#"{"traits":{"plan":"x"}}"#.utf8), status: 400,
-                field: "userId"),
-        BadBody(name: "undeclared attribute", path: "/v1/identify",
-                body: Array(#"{"userId":"u1","traits":{"plann":"x"}}"#.utf8), status: 400, field: "traits.plann"),
-        BadBody(name: "wrong attribute type", path: "/v1/identify",
-                body: Array(#"{"userId":"u1","traits":{"avg_order_value":"lots"}}"#.utf8), status: 400,
-                field: "traits.avg_order_value"),
-        BadBody(name: "bad timestamp", path: "/v1/track",
-                body: Array(#"{"userId":"u1","event":"e","timestamp":"yesterday"}"#.utf8), status: 400, field: "timestamp"),
-        BadBody(name: "missing event", path: "/v1/track", body: Array(#"{"userId":"u1"}"#.utf8), status: 400, field: "event"),
-        BadBody(name: "wrong type on endpoint", path: "/v1/track",
-                body: Array(#"{"type":"identify","userId":"u1"}"#.utf8), status: 400, field: "type"),
-        BadBody(name: "batch not an array", path: "/v1/batch", body: Array(#"{"batch":{}}"#.utf8), status: 400, field: "batch"),
-        BadBody(name: "page call in batch", path: "/v1/batch",
-                body: Array(#"{"batch":[{"type":"page","userId":"u1"}]}"#.utf8), status: 400, field: "type"),
-        BadBody(name: "single call over 64 KiB", path: "/v1/identify",
-                body: Array(#"{"userId":"u1","traits":{"plan":""#.utf8) + Array(repeating: 0x61, count: 64 << 10)
-                    + Array(#""}}"#.utf8), status: 413),
-        BadBody(name: "batch over 1 MiB", path: "/v1/batch",
-                body: Array(#"{"batch":[{"type":"identify","userId":"u1","traits":{"plan":""#.utf8)
-                    + Array(repeating: 0x61, count: 1 << 20) + Array(#""}}]}"#.utf8), status: 413),
+            body: Array(#"{"userId":"u1","traits":{"plan":""#.utf8) + [0xC3, 0x28] + Array(#""}}"#.utf8),
+            status: 400),
+        BadBody(
+            name: "missing userId", path: "/v1/identify", body: Array(#"{"traits":{"plan":"x"}}"#.utf8),
+            status: 400,
+            field: "userId"),
+        BadBody(
+            name: "undeclared attribute", path: "/v1/identify",
+            body: Array(#"{"userId":"u1","traits":{"plann":"x"}}"#.utf8), status: 400, field: "traits.plann"),
+        BadBody(
+            name: "wrong attribute type", path: "/v1/identify",
+            body: Array(#"{"userId":"u1","traits":{"avg_order_value":"lots"}}"#.utf8), status: 400,
+            field: "traits.avg_order_value"),
+        BadBody(
+            name: "bad timestamp", path: "/v1/track",
+            body: Array(#"{"userId":"u1","event":"e","timestamp":"yesterday"}"#.utf8), status: 400,
+            field: "timestamp"),
+        BadBody(
+            name: "missing event", path: "/v1/track", body: Array(#"{"userId":"u1"}"#.utf8), status: 400,
+            field: "event"),
+        BadBody(
+            name: "wrong type on endpoint", path: "/v1/track",
+            body: Array(#"{"type":"identify","userId":"u1"}"#.utf8), status: 400, field: "type"),
+        BadBody(
+            name: "batch not an array", path: "/v1/batch", body: Array(#"{"batch":{}}"#.utf8), status: 400,
+            field: "batch"),
+        BadBody(
+            name: "page call in batch", path: "/v1/batch",
+            body: Array(#"{"batch":[{"type":"page","userId":"u1"}]}"#.utf8), status: 400, field: "type"),
+        BadBody(
+            name: "single call over 64 KiB", path: "/v1/identify",
+            body: Array(#"{"userId":"u1","traits":{"plan":""#.utf8) + Array(repeating: 0x61, count: 64 << 10)
+                + Array(#""}}"#.utf8), status: 413),
+        BadBody(
+            name: "batch over 1 MiB", path: "/v1/batch",
+            body: Array(#"{"batch":[{"type":"identify","userId":"u1","traits":{"plan":""#.utf8)
+                + Array(repeating: 0x61, count: 1 << 20) + Array(#""}}]}"#.utf8), status: 413),
     ]
 
     @Test(arguments: bad) func badIngestionBodiesAreRefusedAndStoreNothing(_ c: BadBody) async throws {
         try await APIHarness.run { api in
-            let r = try await api.send(.post, c.path, body: c.body, headers: [HeaderField("Content-Type", "application/json")])
+            let r = try await api.send(
+                .post, c.path, body: c.body, headers: [HeaderField("Content-Type", "application/json")])
             #expect(r.status == c.status, "\(r.text)")
             let error = try APIHarness.object(r)
             #expect(error["error"] is String)
@@ -65,7 +82,8 @@ import Testing
         try await APIHarness.run { api in
             let r = try await api.postJSON(
                 "/v1/batch",
-                #"{"batch":[{"type":"identify","userId":"u1"},{"type":"track","userId":"u1","event":"e","timestamp":"2026-01-01T00:00:00Z"},{"type":"track","userId":"u2","event":"e","timestamp":"soon"}]}"#)
+                #"{"batch":[{"type":"identify","userId":"u1"},{"type":"track","userId":"u1","event":"e","timestamp":"2026-01-01T00:00:00Z"},{"type":"track","userId":"u2","event":"e","timestamp":"soon"}]}"#
+            )
             #expect(r.status == 400)
             let error = try APIHarness.object(r)
             #expect(error["index"] as? Int == 2 && error["field"] as? String == "timestamp")
@@ -77,7 +95,10 @@ import Testing
     @Test func wrongOrMissingBearerTokensAre401() async throws {
         try await APIHarness.run { api in
             let body = Array(#"{"userId":"u1"}"#.utf8)
-            for header in [nil, "Bearer wrong", "Bearer \(APIHarness.token)x", "Bearer ", "Basic \(APIHarness.token)", APIHarness.token] {
+            for header in [
+                nil, "Bearer wrong", "Bearer \(APIHarness.token)x", "Bearer ", "Basic \(APIHarness.token)",
+                APIHarness.token,
+            ] {
                 let headers = header.map { [HeaderField("Authorization", $0)] } ?? []
                 let r = try await api.send(.post, "/v1/identify", body: body, headers: headers, auth: false)
                 #expect(r.status == 401, "\(header ?? "none")")
@@ -91,12 +112,14 @@ import Testing
 
     @Test func forgedUnsubscribeTokensStoreNothing() async throws {
         try await APIHarness.run { api in
-            let real = api.signer.token(LinkPayload(kind: .unsubscribe, user: "u1", campaign: "c", topic: "promotions"))
+            let real = api.signer.token(
+                LinkPayload(kind: .unsubscribe, user: "u1", campaign: "c", topic: "promotions"))
             let other = LinkSigner(key: Array(repeating: 1, count: 32))
                 .token(LinkPayload(kind: .unsubscribe, user: "u1", campaign: "c"))
             var flipped = Array(real)
             flipped[3] = flipped[3] == "A" ? "B" : "A"
-            let click = api.signer.token(LinkPayload(kind: .click, user: "u1", campaign: "c", url: "https://x.example"))
+            let click = api.signer.token(
+                LinkPayload(kind: .click, user: "u1", campaign: "c", url: "https://x.example"))
             for token in [other, String(flipped), String(real.dropLast(3)), "garbage", "a.b", click, "%00"] {
                 let get = try await api.send(.get, "/u/\(token)", auth: false)
                 let post = try await api.postForm("/u/\(token)", [("List-Unsubscribe", "One-Click")])
@@ -109,7 +132,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "/u/%2e%2e/%2e%2e/etc/passwd", "/v1/users/%2e%2e/preferences", "/o/%00", "/c/abc%00def", "/v1/users/a%2fb/preferences",
+        "/u/%2e%2e/%2e%2e/etc/passwd", "/v1/users/%2e%2e/preferences", "/o/%00", "/c/abc%00def",
+        "/v1/users/a%2fb/preferences",
         "/u/..%5c..%5cetc", "/%2E%2E/etc/passwd", "/static/../../etc/passwd", "//etc/passwd",
     ])
     func oddPathsAre4xx(_ path: String) async throws {

@@ -33,7 +33,8 @@ actor RecordingBackend: APIBackend {
         switch campaign {
         case "promo":
             triggers.append((campaign, occurrence, users))
-            return TriggerResult(occurrence: occurrence ?? "generated", decisions: 2, sends: 1, alreadyPlanned: false)
+            return TriggerResult(
+                occurrence: occurrence ?? "generated", decisions: 2, sends: 1, alreadyPlanned: false)
         case "weekly": throw TriggerError.notAPITriggered(campaign)
         case "paused": throw TriggerError.notActive(campaign)
         default: throw TriggerError.unknownCampaign(campaign)
@@ -73,7 +74,8 @@ struct APIHarness {
 
     /// Starts the API, runs `body`, stops the API.
     static func run(apiToken: String? = token, _ body: (APIHarness) async throws -> Void) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("herald-api-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "herald-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = try Self.config(dir)
@@ -84,7 +86,8 @@ struct APIHarness {
         var logger = Logger(label: "herald.api.test")
         logger.logLevel = .warning
         let deps = APIDependencies(
-            config: config, store: store, ledger: ledger, backend: backend, signer: signer, apiToken: apiToken,
+            config: config, store: store, ledger: ledger, backend: backend, signer: signer,
+            apiToken: apiToken,
             smsInboundSecret: smsSecret, twilioAuthToken: twilioToken, metrics: PrometheusCollectorRegistry(),
             logger: logger, clock: { 1_767_225_600 })
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -98,7 +101,8 @@ struct APIHarness {
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             let harness = APIHarness(
-                store: store, ledger: ledger, backend: backend, signer: signer, base: "http://127.0.0.1:\(port)",
+                store: store, ledger: ledger, backend: backend, signer: signer,
+                base: "http://127.0.0.1:\(port)",
                 engine: engine)
             do {
                 try await body(harness)
@@ -126,8 +130,10 @@ struct APIHarness {
         var api = c.api
         api.port = 0
         return HeraldConfig(
-            file: c.file, baseDirectory: c.baseDirectory, store: c.store, campaignsDirectory: c.campaignsDirectory,
-            templatesDirectory: c.templatesDirectory, api: api, lifecycle: c.lifecycle, attributes: c.attributes,
+            file: c.file, baseDirectory: c.baseDirectory, store: c.store,
+            campaignsDirectory: c.campaignsDirectory,
+            templatesDirectory: c.templatesDirectory, api: api, lifecycle: c.lifecycle,
+            attributes: c.attributes,
             segments: c.segments, catalog: c.catalog, policy: c.policy, channels: c.channels)
     }
 
@@ -144,21 +150,28 @@ struct APIHarness {
 
     /// POSTs a JSON text.
     func postJSON(_ path: String, _ json: String, auth: Bool = true) async throws -> HTTPResponse {
-        try await send(.post, path, body: Array(json.utf8), headers: [HeaderField("Content-Type", "application/json")], auth: auth)
+        try await send(
+            .post, path, body: Array(json.utf8), headers: [HeaderField("Content-Type", "application/json")],
+            auth: auth)
     }
 
     /// POSTs form fields.
-    func postForm(_ path: String, _ fields: [(String, String)], headers: [HeaderField] = []) async throws -> HTTPResponse {
+    func postForm(_ path: String, _ fields: [(String, String)], headers: [HeaderField] = []) async throws
+        -> HTTPResponse
+    {
         let body = fields.map { "\(Self.formEscape($0.0))=\(Self.formEscape($0.1))" }.joined(separator: "&")
         return try await send(
             .post, path, body: Array(body.utf8),
-            headers: [HeaderField("Content-Type", "application/x-www-form-urlencoded")] + headers, auth: false)
+            headers: [HeaderField("Content-Type", "application/x-www-form-urlencoded")] + headers, auth: false
+        )
     }
 
     /// Form-encodes one component.
     static func formEscape(_ s: String) -> String {
-        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._*")
-        return (s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s).replacingOccurrences(of: "%20", with: "+")
+        let allowed = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._*")
+        return (s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s).replacingOccurrences(
+            of: "%20", with: "+")
     }
 
     /// Users and events in the store.

@@ -12,7 +12,8 @@ import Testing
         LinkPayload(kind: .unsubscribe, user: "u1", campaign: "winback", topic: "promotions"),
         LinkPayload(kind: .unsubscribe, user: "用户.7", campaign: "c", topic: nil),
         LinkPayload(kind: .open, user: "u|2", campaign: "c", key: "c/occ/u|2/0"),
-        LinkPayload(kind: .click, user: "u3", campaign: "c", key: "k", url: "https://shop.example/a?b=1&c=%20#x"),
+        LinkPayload(
+            kind: .click, user: "u3", campaign: "c", key: "k", url: "https://shop.example/a?b=1&c=%20#x"),
         LinkPayload(kind: .dlr, user: "", campaign: "", topic: "", key: "", url: ""),
     ]
 
@@ -30,8 +31,10 @@ import Testing
         let token = signer.token(Self.payloads[0])
         let dot = token.firstIndex(of: ".")!
         var chars = Array(token)
-        let positions = [0, token.distance(from: token.startIndex, to: dot) - 1,
-                         token.distance(from: token.startIndex, to: dot) + 1, chars.count - 1]
+        let positions = [
+            0, token.distance(from: token.startIndex, to: dot) - 1,
+            token.distance(from: token.startIndex, to: dot) + 1, chars.count - 1,
+        ]
         for i in positions {
             let original = chars[i]
             for replacement in ["A", "B", "-", "_"] where Character(replacement) != original {
@@ -47,8 +50,10 @@ import Testing
         for n in [0, 1, 10, token.count / 2, token.count - 1] {
             #expect(signer.verify(String(token.prefix(n))) == nil)
         }
-        for bad in ["", ".", "..", "a.b", token + ".", token + "=", token.replacingOccurrences(of: ".", with: ""),
-                    "%2e%2e", "\u{0}", String(repeating: "A", count: 20_000)] {
+        for bad in [
+            "", ".", "..", "a.b", token + ".", token + "=", token.replacingOccurrences(of: ".", with: ""),
+            "%2e%2e", "\u{0}", String(repeating: "A", count: 20_000),
+        ] {
             #expect(signer.verify(bad) == nil)
         }
     }
@@ -62,7 +67,8 @@ import Testing
         #expect(LinkPayload(decoding: good + [0]) == nil)
         #expect(LinkPayload(decoding: Array(good.dropLast())) == nil)
         #expect(LinkPayload(decoding: [UInt8(ascii: "u"), 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) == nil)
-        #expect(LinkPayload(decoding: [UInt8(ascii: "u"), 2, 0xC3, 0x28, 0, 0, 0, 0]) == nil)  // invalid UTF-8
+        // A user id of two bytes that are not UTF-8.
+        #expect(LinkPayload(decoding: [UInt8(ascii: "u"), 2, 0xC3, 0x28, 0, 0, 0, 0]) == nil)
     }
 
     @Test func aDifferentKeyIsRejected() {
@@ -76,7 +82,8 @@ import Testing
         #expect(u == base + "/u/" + signer.token(Self.payloads[0]))
         let dlr = LinkPayload(kind: .dlr, user: "u", campaign: "c", key: "k")
         #expect(signer.url(dlr, base: base) == base + "/dlr/kannel?t=" + signer.token(dlr) + "&status=%d")
-        #expect(signer.url(dlr, base: base, provider: "twilio") == base + "/dlr/twilio?t=" + signer.token(dlr))
+        #expect(
+            signer.url(dlr, base: base, provider: "twilio") == base + "/dlr/twilio?t=" + signer.token(dlr))
     }
 
     @Test func descriptionHidesTheKey() {
@@ -85,7 +92,8 @@ import Testing
     }
 
     @Test func loadKeyCreatesAPrivateKeyBesideTheStoreOnceAndReusesIt() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("herald-key-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "herald-key-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = try Self.config("store: { sqlite: h.db }\n", in: dir)
@@ -98,12 +106,14 @@ import Testing
     }
 
     @Test func loadKeyReadsTheConfiguredFileAndRefusesAShortOne() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("herald-key-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "herald-key-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let keyFile = dir.appendingPathComponent("link.key")
         try Data(repeating: 0x41, count: 40).write(to: keyFile)
-        let config = try Self.config("store: { sqlite: h.db }\napi: { signing_key_file: link.key }\n", in: dir)
+        let config = try Self.config(
+            "store: { sqlite: h.db }\napi: { signing_key_file: link.key }\n", in: dir)
         #expect(try LinkSigner.loadKey(config: config) == Array(repeating: 0x41, count: 40))
         try Data(repeating: 0x41, count: 31).write(to: keyFile)
         #expect(throws: LinkKeyError.self) { try LinkSigner.loadKey(config: config) }
@@ -133,7 +143,8 @@ import Testing
         #expect(seen == ["https://shop.example/a?x=1&y=2", "http://shop.example/b"])
         #expect(out.contains(#"<a href="https://herald.example/c/1?n=1&amp;z">A</a>"#))
         #expect(out.contains(#"HREF='https://herald.example/c/2?n=2&amp;z'>B</a>"#))
-        #expect(out.contains(#"href="mailto:help@shop.example""#) && out.contains(#"href="tel:+15550001111""#))
+        #expect(
+            out.contains(#"href="mailto:help@shop.example""#) && out.contains(#"href="tel:+15550001111""#))
         #expect(out.contains(##"href="#top""##) && out.contains(#"href="https://herald.example/u/TOKEN""#))
         #expect(out.contains(#"data-href="https://x.example""#))
     }
@@ -147,9 +158,16 @@ import Testing
 
     @Test func openPixelIsAnEscapedImage() {
         let tag = LinkRewriter.openPixel("https://h.example/o/a\"b")
-        #expect(tag == #"<img src="https://h.example/o/a&quot;b" width="1" height="1" alt="" style="display:none;border:0">"#)
-        let page = LinkRewriter.addingOpenPixel(html: "<html><body><p>x</p></BODY></html>", url: "https://h.example/o/t")
-        #expect(page.hasSuffix(#"<img src="https://h.example/o/t" width="1" height="1" alt="" style="display:none;border:0"></BODY></html>"#))
+        #expect(
+            tag
+                == #"<img src="https://h.example/o/a&quot;b" width="1" height="1" alt="" style="display:none;border:0">"#
+        )
+        let page = LinkRewriter.addingOpenPixel(
+            html: "<html><body><p>x</p></BODY></html>", url: "https://h.example/o/t")
+        #expect(
+            page.hasSuffix(
+                #"<img src="https://h.example/o/t" width="1" height="1" alt="" style="display:none;border:0"></BODY></html>"#
+            ))
         #expect(LinkRewriter.addingOpenPixel(html: "plain", url: "u").hasPrefix("plain<img"))
     }
 }

@@ -78,7 +78,8 @@ public struct APIDependencies: Sendable {
 
     /// Dependencies; `clock` defaults to the system time.
     public init(
-        config: HeraldConfig, store: SQLiteStore, ledger: SQLiteLedger, backend: any APIBackend, signer: LinkSigner,
+        config: HeraldConfig, store: SQLiteStore, ledger: SQLiteLedger, backend: any APIBackend,
+        signer: LinkSigner,
         apiToken: String?, smsInboundSecret: String?, twilioAuthToken: String?,
         metrics: PrometheusCollectorRegistry, logger: Logger,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }

@@ -52,7 +52,8 @@ enum APIReply {
         var headers = extra
         headers[.contentType] = contentType
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// A plain-text response.
@@ -84,7 +85,9 @@ extension Request {
     func pathParameter(_ name: String, context: some RequestContext) throws(APIError) -> String {
         guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty,
             !value.contains("\0")
-        else { throw APIError(.badRequest, "the path parameter '\(name)' is missing or malformed", field: name) }
+        else {
+            throw APIError(.badRequest, "the path parameter '\(name)' is missing or malformed", field: name)
+        }
         return value
     }
 }

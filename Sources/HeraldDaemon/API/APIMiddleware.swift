@@ -26,16 +26,21 @@ struct APIGuardMiddleware<Context: RequestContext>: RouterMiddleware {
                 let message = error.status == .notFound ? "no such endpoint" : error.status.reasonPhrase
                 response = APIError(error.status, message).response
             } catch {
-                logger.error("API request failed: \(String(describing: type(of: error)))", metadata: [
-                    "route": "\(context.endpointPath ?? "unmatched")"
-                ])
+                logger.error(
+                    "API request failed: \(String(describing: type(of: error)))",
+                    metadata: [
+                        "route": "\(context.endpointPath ?? "unmatched")"
+                    ])
                 response = APIError(.internalServerError, "internal error; see the daemon log").response
             }
         }
         let route = context.endpointPath ?? "unmatched"
         metrics.makeCounter(
             name: "herald_http_requests_total",
-            labels: [("route", route), ("method", request.method.rawValue), ("status", String(response.status.code))]
+            labels: [
+                ("route", route), ("method", request.method.rawValue),
+                ("status", String(response.status.code)),
+            ]
         ).increment()
         return response
     }

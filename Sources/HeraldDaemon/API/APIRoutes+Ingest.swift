@@ -21,7 +21,8 @@ extension APIRoutes {
 
     /// `POST /v1/identify|track|batch`: parse everything first (all-or-nothing), then one durable write.
     func ingest(_ request: Request, shape: SegmentCall.Shape) async throws -> Response {
-        let bytes = try await request.bodyBytes(limit: shape == .batch ? Self.batchLimit : Self.singleCallLimit)
+        let bytes = try await request.bodyBytes(
+            limit: shape == .batch ? Self.batchLimit : Self.singleCallLimit)
         let parsed: SegmentCall.Parsed
         do {
             parsed = try SegmentCall.parse(
@@ -37,11 +38,14 @@ extension APIRoutes {
     }
 
     /// A JSON object body of at most `limit` bytes (an empty body is `{}` when `allowEmpty`).
-    func jsonObject(_ request: Request, limit: Int = 16 << 10, allowEmpty: Bool = false) async throws(APIError)
+    func jsonObject(_ request: Request, limit: Int = 16 << 10, allowEmpty: Bool = false)
+        async throws(APIError)
         -> [String: JSONInput]
     {
         let bytes = try await request.bodyBytes(limit: limit)
-        if allowEmpty, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
+        if allowEmpty, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            return [:]
+        }
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw APIError(.badRequest, "request body is not valid UTF-8")
         }
@@ -94,7 +98,9 @@ extension Dictionary where Key == String, Value == JSONInput {
     /// A boolean member; nil when absent.
     func bool(_ key: String, path: String) throws(APIError) -> Bool? {
         guard let v = self[key] else { return nil }
-        guard case .bool(let b) = v else { throw APIError(.badRequest, "'\(path)' must be true or false", field: path) }
+        guard case .bool(let b) = v else {
+            throw APIError(.badRequest, "'\(path)' must be true or false", field: path)
+        }
         return b
     }
 }

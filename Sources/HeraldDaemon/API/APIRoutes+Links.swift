@@ -38,10 +38,12 @@ extension APIRoutes {
         let p = try payload(token, .unsubscribe)
         let body = try await request.bodyBytes(limit: 4096)
         let oneClick = FormEncoding.dictionary(body)?["List-Unsubscribe"] == "One-Click"
-        try await deps.store.setPreference(userID: p.user, scope: Self.scope(p), optedOut: true, at: deps.clock())
+        try await deps.store.setPreference(
+            userID: p.user, scope: Self.scope(p), optedOut: true, at: deps.clock())
         logger.info("unsubscribed", metadata: ["campaign": "\(p.campaign)", "scope": "\(Self.scope(p))"])
         if oneClick { return APIReply.text("unsubscribed\n") }
-        return APIReply.html(HTML.page(title: "Unsubscribed", body: "<p>You are unsubscribed. Sorry to see you go.</p>"))
+        return APIReply.html(
+            HTML.page(title: "Unsubscribed", body: "<p>You are unsubscribed. Sorry to see you go.</p>"))
     }
 
     /// A 1×1 transparent GIF.

@@ -30,8 +30,11 @@ extension APIRoutes {
             throw APIError(.badRequest, "malformed query string")
         }
         var form: [(name: String, value: String)] = []
-        if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
-            guard let pairs = FormEncoding.pairs(body) else { throw APIError(.badRequest, "malformed form body") }
+        if request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
+        {
+            guard let pairs = FormEncoding.pairs(body) else {
+                throw APIError(.badRequest, "malformed form body")
+            }
             form = pairs
         }
         return Callback(query: query, form: form, body: body)
@@ -44,9 +47,12 @@ extension APIRoutes {
         }
         guard let token = deps.twilioAuthToken, let base = deps.config.api.publicURL else {
             throw APIError(
-                .forbidden, "Twilio callbacks need the SMS provider's auth token and api.public_url configured")
+                .forbidden,
+                "Twilio callbacks need the SMS provider's auth token and api.public_url configured")
         }
-        guard TwilioSignature.isValid(signature, authToken: token, url: base + request.uri.description, parameters: c.form)
+        guard
+            TwilioSignature.isValid(
+                signature, authToken: token, url: base + request.uri.description, parameters: c.form)
         else { throw APIError(.forbidden, "X-Twilio-Signature does not match") }
     }
 
@@ -62,8 +68,11 @@ extension APIRoutes {
             from = c["From"]
             text = c["Body"]
         } else {
-            let given = request.headers[named: "X-Herald-Secret"] ?? c.query.first { $0.name == "secret" }?.value
-            guard let given else { throw APIError(.unauthorized, "missing X-Herald-Secret (or secret=) for an inbound SMS") }
+            let given =
+                request.headers[named: "X-Herald-Secret"] ?? c.query.first { $0.name == "secret" }?.value
+            guard let given else {
+                throw APIError(.unauthorized, "missing X-Herald-Secret (or secret=) for an inbound SMS")
+            }
             guard let secret = deps.smsInboundSecret, ConstantTime.equal(given, secret) else {
                 throw APIError(.forbidden, "wrong inbound SMS secret")
             }
@@ -78,7 +87,9 @@ extension APIRoutes {
                 text = c["text"]
             }
         }
-        guard let from, !from.isEmpty else { throw APIError(.badRequest, "missing the sender's number", field: "from") }
+        guard let from, !from.isEmpty else {
+            throw APIError(.badRequest, "missing the sender's number", field: "from")
+        }
         let reply = try await apply(SMSKeyword.classify(text ?? ""), from: from)
         return isTwilio ? Self.twiml(reply) : APIReply.text(reply ?? "")
     }
@@ -88,13 +99,15 @@ extension APIRoutes {
         switch keyword {
         case nil: return nil
         case .help:
-            return deps.config.channels.sms?.helpReply ?? "Reply STOP to unsubscribe, START to subscribe again."
+            return deps.config.channels.sms?.helpReply
+                ?? "Reply STOP to unsubscribe, START to subscribe again."
         case .optOut, .optIn:
             let out = keyword == .optOut
             let users = try await deps.store.usersWithPhone(from)
             let now = deps.clock()
             for user in users {
-                try await deps.store.setPreference(userID: user, scope: .channel("sms"), optedOut: out, at: now)
+                try await deps.store.setPreference(
+                    userID: user, scope: .channel("sms"), optedOut: out, at: now)
             }
             logger.info(
                 "inbound SMS \(out ? "opt-out" : "opt-in")",
@@ -157,7 +170,8 @@ extension APIRoutes {
             throw APIError(.notFound, "unknown delivery-report provider '\(provider)' (kannel or twilio)")
         }
         guard let key, let outcome else { return APIReply.text("ignored\n") }
-        let changed = try await deps.ledger.recordDelivery(key: key, outcome: outcome, error: error, at: deps.clock())
+        let changed = try await deps.ledger.recordDelivery(
+            key: key, outcome: outcome, error: error, at: deps.clock())
         return APIReply.text(changed ? "recorded\n" : "unchanged\n")
     }
 }

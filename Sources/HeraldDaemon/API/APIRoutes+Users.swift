@@ -27,7 +27,9 @@ extension APIRoutes {
     func preferences(_ user: String) async throws -> Response {
         let p = try await deps.store.preferences(userID: user)
         return APIReply.json(
-            PreferencesBody(user: user, global: p.globalOptOut, channels: p.channels, topics: p.topics, updatedAt: p.updatedAt))
+            PreferencesBody(
+                user: user, global: p.globalOptOut, channels: p.channels, topics: p.topics,
+                updatedAt: p.updatedAt))
     }
 
     /// `PUT /v1/users/{id}/preferences`: validates the whole body, then records each choice.
@@ -46,11 +48,14 @@ extension APIRoutes {
                 guard let out = try map.bool(name, path: path) else { continue }
                 if group == "channels" {
                     guard ChannelKind(rawValue: name) != nil else {
-                        throw APIError(.badRequest, "unknown channel '\(name)' (email, sms or webhook)", field: path)
+                        throw APIError(
+                            .badRequest, "unknown channel '\(name)' (email, sms or webhook)", field: path)
                     }
                     changes.append((.channel(name), out))
                 } else {
-                    guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isNewline || $0 == "\0" }) else {
+                    guard !name.isEmpty, name.count <= 64,
+                        !name.contains(where: { $0.isNewline || $0 == "\0" })
+                    else {
                         throw APIError(.badRequest, "a topic name must be 1 to 64 characters", field: path)
                     }
                     changes.append((.topic(name), out))
@@ -74,7 +79,8 @@ extension APIRoutes {
         var occurrence: String?
         if let v = body["occurrence"] {
             guard case .string(let s) = v, !s.isEmpty, s.count <= 200 else {
-                throw APIError(.badRequest, "'occurrence' must be a string of 1 to 200 characters", field: "occurrence")
+                throw APIError(
+                    .badRequest, "'occurrence' must be a string of 1 to 200 characters", field: "occurrence")
             }
             occurrence = s
         }
@@ -91,13 +97,15 @@ extension APIRoutes {
             }
         }
         do {
-            let result = try await deps.backend.trigger(campaign: campaign, occurrence: occurrence, users: users)
+            let result = try await deps.backend.trigger(
+                campaign: campaign, occurrence: occurrence, users: users)
             return APIReply.json(result)
         } catch let error as TriggerError {
             switch error {
             case .unknownCampaign(let id): throw APIError(.notFound, "no campaign '\(id)'")
             case .notAPITriggered(let id):
-                throw APIError(.conflict, "campaign '\(id)' is not triggered by the API (its trigger is not 'api')")
+                throw APIError(
+                    .conflict, "campaign '\(id)' is not triggered by the API (its trigger is not 'api')")
             case .notActive(let id): throw APIError(.conflict, "campaign '\(id)' is not active")
             }
         }
@@ -128,9 +136,14 @@ extension APIRoutes {
         /// JSON names, as the ledger's columns (SPEC §6).
         enum CodingKeys: String, CodingKey {
             case id, campaign, occurrence, variant, user, channel, address, status, reason, attempts, error
-            case idempotencyKey = "idempotency_key", scheduledAt = "scheduled_at"
-            case providerMessageId = "provider_message_id", createdAt = "created_at", updatedAt = "updated_at"
-            case sentAt = "sent_at", openedAt = "opened_at", clickedAt = "clicked_at"
+            case idempotencyKey = "idempotency_key"
+            case scheduledAt = "scheduled_at"
+            case providerMessageId = "provider_message_id"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+            case sentAt = "sent_at"
+            case openedAt = "opened_at"
+            case clickedAt = "clicked_at"
         }
 
         /// The row for an entry.
@@ -176,7 +189,8 @@ extension APIRoutes {
             limit = n
         }
         let rows = try await deps.ledger.entries(
-            campaign: q["campaign"].flatMap { $0.isEmpty ? nil : $0 }, user: q["user"].flatMap { $0.isEmpty ? nil : $0 },
+            campaign: q["campaign"].flatMap { $0.isEmpty ? nil : $0 },
+            user: q["user"].flatMap { $0.isEmpty ? nil : $0 },
             status: status, limit: limit)
         return APIReply.json(rows.map(SendRow.init))
     }

@@ -15,7 +15,9 @@ enum FormEncoding {
 
     /// The first value of each name.
     static func dictionary(_ text: some Collection<UInt8>) -> [String: String]? {
-        pairs(text).map { Dictionary($0.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }) }
+        pairs(text).map {
+            Dictionary($0.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 
     /// One decoded component; nil for a bad escape or invalid UTF-8.

@@ -26,25 +26,35 @@ public enum HeraldAPI {
 
         router.get("/healthz") { _, _ in APIReply.text("ok\n") }
         router.get("/readyz") { _, _ in
-            await deps.backend.isReady() ? APIReply.text("ready\n") : APIReply.text("not ready\n", status: .serviceUnavailable)
+            await deps.backend.isReady()
+                ? APIReply.text("ready\n") : APIReply.text("not ready\n", status: .serviceUnavailable)
         }
         router.get("/metrics") { _, _ in
-            APIReply.bytesResponse(deps.metrics.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            APIReply.bytesResponse(
+                deps.metrics.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
 
         let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(token: deps.apiToken))
         v1.post("identify") { req, _ in try await api.ingest(req, shape: .identify) }
         v1.post("track") { req, _ in try await api.ingest(req, shape: .track) }
         v1.post("batch") { req, _ in try await api.ingest(req, shape: .batch) }
-        v1.get("users/{id}/preferences") { req, ctx in try await api.preferences(req.pathParameter("id", context: ctx)) }
+        v1.get("users/{id}/preferences") { req, ctx in
+            try await api.preferences(req.pathParameter("id", context: ctx))
+        }
         v1.put("users/{id}/preferences") { req, ctx in
             try await api.setPreferences(req.pathParameter("id", context: ctx), req)
         }
-        v1.post("campaigns/{id}/trigger") { req, ctx in try await api.trigger(req.pathParameter("id", context: ctx), req) }
+        v1.post("campaigns/{id}/trigger") { req, ctx in
+            try await api.trigger(req.pathParameter("id", context: ctx), req)
+        }
         v1.get("sends") { req, _ in try await api.sends(req) }
 
-        router.get("u/{token}") { req, ctx in try await api.unsubscribePage(req.pathParameter("token", context: ctx)) }
-        router.post("u/{token}") { req, ctx in try await api.unsubscribe(req.pathParameter("token", context: ctx), req) }
+        router.get("u/{token}") { req, ctx in
+            try await api.unsubscribePage(req.pathParameter("token", context: ctx))
+        }
+        router.post("u/{token}") { req, ctx in
+            try await api.unsubscribe(req.pathParameter("token", context: ctx), req)
+        }
         router.post("inbound/sms") { req, _ in try await api.inboundSMS(req) }
         router.post("dlr/{provider}") { req, ctx in
             try await api.deliveryReport(req.pathParameter("provider", context: ctx), req)

@@ -4,7 +4,8 @@ import Foundation
 /// Twilio's request signature (`X-Twilio-Signature`).
 enum TwilioSignature {
     /// base64(HMAC-SHA1(auth token, full URL + each POST parameter's name and value, sorted by name)).
-    static func compute(authToken: String, url: String, parameters: [(name: String, value: String)]) -> String {
+    static func compute(authToken: String, url: String, parameters: [(name: String, value: String)]) -> String
+    {
         var data = url
         for p in parameters.sorted(by: { ($0.name, $0.value) < ($1.name, $1.value) }) {
             data += p.name + p.value

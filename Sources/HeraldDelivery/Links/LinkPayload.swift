@@ -27,7 +27,8 @@ public struct LinkPayload: Sendable, Hashable {
 
     /// A payload.
     public init(
-        kind: Kind, user: String, campaign: String, topic: String? = nil, key: String? = nil, url: String? = nil
+        kind: Kind, user: String, campaign: String, topic: String? = nil, key: String? = nil,
+        url: String? = nil
     ) {
         self.kind = kind
         self.user = user
@@ -92,7 +93,9 @@ extension LinkPayload {
             guard let n = varint() else { return nil }
             return n == 0 ? .some(nil) : text(n - 1).map { .some($0) }
         }
-        guard let first = bytes.first, let kind = Kind(rawValue: String(UnicodeScalar(first))) else { return nil }
+        guard let first = bytes.first, let kind = Kind(rawValue: String(UnicodeScalar(first))) else {
+            return nil
+        }
         i = 1
         guard let userLength = varint(), let user = text(userLength),
             let campaignLength = varint(), let campaign = text(campaignLength),

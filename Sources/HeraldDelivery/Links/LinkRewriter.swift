@@ -6,7 +6,9 @@ public enum LinkRewriter {
     /// `make(url)`; `mailto:`, `tel:`, relative links, fragments and the URLs in `keeping` (the
     /// unsubscribe link) are left alone. `make` gets the URL with HTML entities `&amp;` decoded;
     /// its result is escaped for the attribute.
-    public static func rewriteLinks(html: String, keeping: Set<String> = [], _ make: (String) -> String) -> String {
+    public static func rewriteLinks(html: String, keeping: Set<String> = [], _ make: (String) -> String)
+        -> String
+    {
         let bytes = Array(html.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 4)
@@ -51,7 +53,8 @@ public enum LinkRewriter {
     private static func hrefValue(_ b: [UInt8], at i: Int) -> (Int, UInt8)? {
         guard i > 0, b[i - 1] == 0x20 || b[i - 1] == 0x0A || b[i - 1] == 0x09 || b[i - 1] == 0x0D,
             i + 5 < b.count,
-            b[i] | 0x20 == UInt8(ascii: "h"), b[i + 1] | 0x20 == UInt8(ascii: "r"), b[i + 2] | 0x20 == UInt8(ascii: "e"),
+            b[i] | 0x20 == UInt8(ascii: "h"), b[i + 1] | 0x20 == UInt8(ascii: "r"),
+            b[i + 2] | 0x20 == UInt8(ascii: "e"),
             b[i + 3] | 0x20 == UInt8(ascii: "f")
         else { return nil }
         var j = i + 4

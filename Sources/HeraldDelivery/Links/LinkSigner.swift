@@ -63,7 +63,8 @@ public struct LinkSigner: Sendable {
         }
         guard case .sqlite(let dbPath) = config.store else {
             throw LinkKeyError(
-                "api.signing_key_file is required with a PostgreSQL store: every daemon must sign links with the same key")
+                "api.signing_key_file is required with a PostgreSQL store: every daemon must sign links with the same key"
+            )
         }
         let path = (dbPath as NSString).deletingLastPathComponent + "/signing.key"
         if FileManager.default.fileExists(atPath: path) { return try readKey(path, setting: "signing.key") }
@@ -90,13 +91,15 @@ public struct LinkSigner: Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             if errno == EEXIST { return try readKey(path, setting: "signing.key") }
-            throw LinkKeyError("cannot create the link-signing key \(path): \(String(cString: strerror(errno)))")
+            throw LinkKeyError(
+                "cannot create the link-signing key \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count, fsync(fd) == 0 else {
             unlink(path)
-            throw LinkKeyError("cannot write the link-signing key \(path): \(String(cString: strerror(errno)))")
+            throw LinkKeyError(
+                "cannot write the link-signing key \(path): \(String(cString: strerror(errno)))")
         }
         return bytes
     }

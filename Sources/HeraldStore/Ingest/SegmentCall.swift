@@ -29,7 +29,9 @@ public enum SegmentCall {
     ) throws(SegmentCallError) -> Parsed {
         let members: [JSONMember]
         do throws(JSONError) {
-            members = try bytes.withUnsafeBufferPointer { buf throws(JSONError) in try JSONParser.parseObject(buf) }
+            members = try bytes.withUnsafeBufferPointer { buf throws(JSONError) in
+                try JSONParser.parseObject(buf)
+            }
         } catch {
             let kind = error.message.hasPrefix("invalid UTF-8") ? "invalid UTF-8" : "malformed JSON"
             throw SegmentCallError("\(kind) at byte \(error.offset + 1): \(error.message)")
@@ -47,7 +49,8 @@ public enum SegmentCall {
                 throw SegmentCallError("missing required field 'batch' (an array of calls)", field: "batch")
             }
             guard case .array(let calls) = batch.value else {
-                throw SegmentCallError("'batch' must be an array, not \(batch.value.kindName)", field: "batch")
+                throw SegmentCallError(
+                    "'batch' must be an array, not \(batch.value.kindName)", field: "batch")
             }
             for (index, call) in calls.enumerated() {
                 do throws(SegmentCallError) {
@@ -55,11 +58,14 @@ public enum SegmentCall {
                         throw SegmentCallError("each call must be an object, not \(call.kindName)")
                     }
                     guard let typeMember = callMembers.last(where: { $0.key == "type" }) else {
-                        throw SegmentCallError("missing required field 'type' (identify or track)", field: "type")
-                    }
-                    guard case .string(let type) = typeMember.value, type == "identify" || type == "track" else {
                         throw SegmentCallError(
-                            "'type' must be \"identify\" or \"track\" (other Segment calls are not taken)", field: "type")
+                            "missing required field 'type' (identify or track)", field: "type")
+                    }
+                    guard case .string(let type) = typeMember.value, type == "identify" || type == "track"
+                    else {
+                        throw SegmentCallError(
+                            "'type' must be \"identify\" or \"track\" (other Segment calls are not taken)",
+                            field: "type")
                     }
                     try add(callMembers, type: type, schema: schema, receivedAt: receivedAt, to: &out)
                 } catch {
@@ -74,7 +80,8 @@ public enum SegmentCall {
 
     /// Builds one call's upsert or event from its members.
     private static func add(
-        _ members: [JSONMember], type: String, schema: AttributeSchema, receivedAt: Int64?, to out: inout Parsed
+        _ members: [JSONMember], type: String, schema: AttributeSchema, receivedAt: Int64?,
+        to out: inout Parsed
     ) throws(SegmentCallError) {
         if type == "identify" {
             out.users.append(try identify(members, schema: schema))
@@ -90,7 +97,9 @@ public enum SegmentCall {
             }
         }
         if !hasTimestamp, let receivedAt {
-            do throws(RowError) { try b.add(role: .timestamp, .integer(receivedAt), column: 0, key: "timestamp") } catch {
+            do throws(RowError) {
+                try b.add(role: .timestamp, .integer(receivedAt), column: 0, key: "timestamp")
+            } catch {
                 throw SegmentCallError(error.message, field: "timestamp")
             }
         }
@@ -101,7 +110,9 @@ public enum SegmentCall {
 
     /// An `identify` call: `userId` and the `traits` object; an undeclared trait is an error here
     /// (the importer counts it and goes on; an API caller gets told at once).
-    private static func identify(_ members: [JSONMember], schema: AttributeSchema) throws(SegmentCallError) -> UserUpsert {
+    private static func identify(_ members: [JSONMember], schema: AttributeSchema) throws(SegmentCallError)
+        -> UserUpsert
+    {
         var b = UserRowBuilder(schema: schema, line: 1)
         func add(_ key: String, _ value: JSONValue, field: String) throws(SegmentCallError) {
             var log = DiagnosticLog(file: "request", cap: 1)
@@ -111,7 +122,8 @@ public enum SegmentCall {
             if let problem = log.finish().first(where: { $0.severity == .error }) {
                 let hint = problem.suggestion.map { " (did you mean '\($0)'?)" } ?? ""
                 throw SegmentCallError(
-                    "undeclared attribute '\(key)'\(hint): declare it under attributes: in herald.yaml", field: field)
+                    "undeclared attribute '\(key)'\(hint): declare it under attributes: in herald.yaml",
+                    field: field)
             }
         }
         for m in members {

@@ -48,7 +48,9 @@ extension SQLiteLedger {
     public func key(providerMessageID: String) async throws -> String? {
         try await pool.read { db in
             try String.fetchOne(
-                db, sql: "SELECT idempotency_key FROM ledger WHERE provider_message_id = ? ORDER BY id DESC LIMIT 1",
+                db,
+                sql:
+                    "SELECT idempotency_key FROM ledger WHERE provider_message_id = ? ORDER BY id DESC LIMIT 1",
                 arguments: [providerMessageID])
         }
     }
@@ -56,7 +58,9 @@ extension SQLiteLedger {
     /// Applies a delivery report to a row that left Herald (`sending` or `sent`, or an earlier report),
     /// appending the change to its history; false when there is no such row, it was never handed to a
     /// provider, or it already has this status (reports are often repeated).
-    public func recordDelivery(key: String, outcome: DeliveryOutcome, error: String?, at: Int64) async throws -> Bool {
+    public func recordDelivery(key: String, outcome: DeliveryOutcome, error: String?, at: Int64) async throws
+        -> Bool
+    {
         try await pool.write { db in
             guard
                 let row = try Row.fetchOne(
@@ -66,14 +70,16 @@ extension SQLiteLedger {
             let id: Int64 = row[0]
             let reportable: Set<LedgerStatus> = [.sending, .sent, .delivered, .failed, .bounced]
             // A late "failed" must not undo a delivery the handset confirmed.
-            guard reportable.contains(from), from != outcome.status, !(from == .delivered && outcome == .failed)
+            guard reportable.contains(from), from != outcome.status,
+                !(from == .delivered && outcome == .failed)
             else { return false }
             let reason = "dlr:\(outcome.rawValue)"
             try db.execute(
                 sql: "UPDATE ledger SET status = ?, error = coalesce(?, error), updated_at = ? WHERE id = ?",
                 arguments: [outcome.status.rawValue, error, at, id])
             try db.execute(
-                sql: "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [id, from.rawValue, outcome.status.rawValue, reason, at])
             return true
         }
