@@ -36,11 +36,13 @@ import Testing
                 auth: false)
             #expect(stop.status == 200 && stop.text.contains("unsubscribed"))
             #expect(try await Self.smsOptedOut(api) == ["u1", "u2"])
+            #expect(try await api.store.isSuppressed(["+15550001111"]).map(\.list) == ["sms_stop"])
             let start = try await api.postForm(
                 "/inbound/sms", [("from", "+15550001111"), ("text", "START")],
                 headers: [HeaderField("X-Herald-Secret", APIHarness.smsSecret)])
             #expect(start.status == 200, "\(start.text)")
             #expect(try await Self.smsOptedOut(api) == [])
+            #expect(try await api.store.isSuppressed(["+15550001111"]).isEmpty)
             // Kannel's post-url shape: the sender in a header, the text as the body.
             let chinese = try await api.send(
                 .post, "/inbound/sms",
@@ -85,6 +87,7 @@ import Testing
                 headers: [HeaderField("X-Twilio-Signature", "mDSrs5lMZu+xfdFSYai/+H1hY3Q=")])
             #expect(badTwilio.status == 403)
             #expect(try await Self.smsOptedOut(api) == [])
+            #expect(try await api.store.isSuppressed(["+15550001111"]).isEmpty)
             // And a good request still works afterwards.
             let good = try await api.send(
                 .post, "/inbound/sms?from=15550001111&text=STOP&secret=\(APIHarness.smsSecret)", auth: false)

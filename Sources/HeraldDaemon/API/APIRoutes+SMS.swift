@@ -94,6 +94,9 @@ extension APIRoutes {
         return isTwilio ? Self.twiml(reply) : APIReply.text(reply ?? "")
     }
 
+    /// The suppression list of numbers that texted STOP (reported as `suppressed:sms_stop`).
+    static let stopList = "sms_stop"
+
     /// Records the keyword's choice for every user with this number; the reply text, if any.
     private func apply(_ keyword: SMSKeyword?, from: String) async throws -> String? {
         switch keyword {
@@ -106,8 +109,16 @@ extension APIRoutes {
             let users = try await deps.store.usersWithPhone(from)
             let now = deps.clock()
             for user in users {
-                try await deps.store.setPreference(
-                    userID: user, scope: .channel("sms"), optedOut: out, at: now)
+                try await deps.store.setPreference(userID: user, scope: .channel("sms"), optedOut: out, at: now)
+            }
+            // The number itself too, so a profile that gets it later (or none has yet) is covered.
+            if let number = SQLiteStore.e164(from) {
+                if out {
+                    try await deps.store.suppress(
+                        Suppression(list: Self.stopList, address: number, reason: "STOP by SMS", createdAt: now))
+                } else {
+                    try await deps.store.unsuppress(list: Self.stopList, address: number)
+                }
             }
             logger.info(
                 "inbound SMS \(out ? "opt-out" : "opt-in")",

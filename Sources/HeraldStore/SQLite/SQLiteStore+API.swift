@@ -19,15 +19,18 @@ extension SQLiteStore {
 
     /// The stored forms a gateway's sender number may match: as given, and its `+digits` form.
     static func phoneForms(_ number: String) -> [String] {
+        guard !number.isEmpty else { return [] }
+        guard let e164 = e164(number) else { return [number] }
+        return Array(Set([number, e164])).sorted()
+    }
+
+    /// `+digits` for a number as gateways report it (`+1 555…`, `1555…`, `001555…`); nil when it is
+    /// not a plain number (an alphanumeric sender, say).
+    public static func e164(_ number: String) -> String? {
         let trimmed = number.filter { !$0.isWhitespace && $0 != "-" && $0 != "(" && $0 != ")" }
-        guard !trimmed.isEmpty else { return [] }
         var digits = trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed
         if digits.hasPrefix("00") { digits = String(digits.dropFirst(2)) }
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
-            return number.isEmpty ? [] : [number]
-        }
-        var forms = [number, "+" + digits]
-        if trimmed != number { forms.append(trimmed) }
-        return Array(Set(forms)).sorted()
+        guard (6...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return "+" + digits
     }
 }
