@@ -109,13 +109,15 @@ extension APIRoutes {
             let users = try await deps.store.usersWithPhone(from)
             let now = deps.clock()
             for user in users {
-                try await deps.store.setPreference(userID: user, scope: .channel("sms"), optedOut: out, at: now)
+                try await deps.store.setPreference(
+                    userID: user, scope: .channel("sms"), optedOut: out, at: now)
             }
             // The number itself too, so a profile that gets it later (or none has yet) is covered.
             if let number = SQLiteStore.e164(from) {
                 if out {
                     try await deps.store.suppress(
-                        Suppression(list: Self.stopList, address: number, reason: "STOP by SMS", createdAt: now))
+                        Suppression(
+                            list: Self.stopList, address: number, reason: "STOP by SMS", createdAt: now))
                 } else {
                     try await deps.store.unsuppress(list: Self.stopList, address: number)
                 }

@@ -30,7 +30,9 @@ extension SQLiteStore {
         let trimmed = number.filter { !$0.isWhitespace && $0 != "-" && $0 != "(" && $0 != ")" }
         var digits = trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed
         if digits.hasPrefix("00") { digits = String(digits.dropFirst(2)) }
-        guard (6...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        guard (6...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            return nil
+        }
         return "+" + digits
     }
 }
