@@ -24,8 +24,11 @@ struct APIError: Error, Sendable {
 
     /// The JSON body.
     private struct Body: Encodable {
+        /// What is wrong.
         var error: String
+        /// The offending field.
         var field: String?
+        /// The call's index in a batch.
         var index: Int?
     }
 

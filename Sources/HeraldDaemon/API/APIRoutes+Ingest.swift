@@ -11,11 +11,17 @@ extension APIRoutes {
 
     /// What an ingestion request answers once the calls are durable.
     struct IngestReply: Encodable {
+        /// Always true: the calls are durable.
         var ok = true
+        /// Identify calls taken.
         var users: Int
+        /// Track calls taken.
         var events: Int
+        /// Rows the store inserted.
         var inserted: Int
+        /// Rows the store changed.
         var updated: Int
+        /// Rows already stored as given.
         var unchanged: Int
     }
 
@@ -59,11 +65,17 @@ extension APIRoutes {
 
 /// A small JSON request body (preferences, triggers), decoded strictly: `true` is not `1`.
 enum JSONInput: Decodable, Sendable, Hashable {
+    /// JSON null.
     case null
+    /// true or false.
     case bool(Bool)
+    /// Any number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONInput])
+    /// An object.
     case object([String: JSONInput])
 
     /// Decodes whichever kind the value is.

@@ -10,10 +10,15 @@ extension APIRoutes {
     ///   "updated_at": 1767225600}`. A PUT body has any of `global`, `channels`, `topics` and changes
     /// only what it names, e.g. `{"topics": {"promotions": false}}` opts back in to promotions.
     struct PreferencesBody: Encodable {
+        /// The user id.
         var user: String
+        /// Opted out of everything.
         var global: Bool
+        /// Channel name → opted out.
         var channels: [String: Bool]
+        /// Topic name → opted out.
         var topics: [String: Bool]
+        /// When a choice was last recorded, epoch seconds.
         var updatedAt: Int64?
 
         /// JSON names.
@@ -76,6 +81,7 @@ extension APIRoutes {
     func trigger(_ campaign: String, _ request: Request) async throws -> Response {
         let body = try await jsonObject(request, limit: Self.batchLimit, allowEmpty: true)
         try body.onlyKeys(["occurrence", "users"])
+        /// The occurrence.
         var occurrence: String?
         if let v = body["occurrence"] {
             guard case .string(let s) = v, !s.isEmpty, s.count <= 200 else {
@@ -113,24 +119,43 @@ extension APIRoutes {
 
     /// One ledger row as `GET /v1/sends` lists it; the address is masked.
     struct SendRow: Encodable {
+        /// The row id.
         var id: Int64?
+        /// The unique key (campaign, occurrence, user, step).
         var idempotencyKey: String
+        /// The campaign.
         var campaign: String
+        /// The occurrence.
         var occurrence: String?
+        /// The experiment variant.
         var variant: String?
+        /// The user id.
         var user: String
+        /// The channel.
         var channel: String?
+        /// The masked address.
         var address: String?
+        /// The status (SPEC §6).
         var status: String
+        /// Why it was suppressed, if it was.
         var reason: String?
+        /// When it is or was due, epoch seconds.
         var scheduledAt: Int64?
+        /// Delivery attempts so far.
         var attempts: Int
+        /// The provider's message id.
         var providerMessageId: String?
+        /// The last delivery error.
         var error: String?
+        /// When the row was written.
         var createdAt: Int64
+        /// When the row last changed.
         var updatedAt: Int64
+        /// When the provider accepted it.
         var sentAt: Int64?
+        /// First open.
         var openedAt: Int64?
+        /// First click.
         var clickedAt: Int64?
 
         /// JSON names, as the ledger's columns (SPEC §6).
