@@ -71,16 +71,23 @@ public struct SMSChannelConfig: Sendable, Hashable {
     public var from: String?
     /// Throughput limit.
     public var rate: SendRate?
+    /// The file holding the shared secret Kannel sends with inbound (MO) messages.
+    public var inboundSecretFile: String?
+    /// The reply to HELP and INFO messages, if configured.
+    public var helpReply: String?
 
     /// An SMS section.
     public init(provider: SMSProvider = .http, url: String? = nil, username: String? = nil,
-                passwordFile: String? = nil, from: String? = nil, rate: SendRate? = nil) {
+                passwordFile: String? = nil, from: String? = nil, rate: SendRate? = nil,
+                inboundSecretFile: String? = nil, helpReply: String? = nil) {
         self.provider = provider
         self.url = url
         self.username = username
         self.passwordFile = passwordFile
         self.from = from
         self.rate = rate
+        self.inboundSecretFile = inboundSecretFile
+        self.helpReply = helpReply
     }
 }
 

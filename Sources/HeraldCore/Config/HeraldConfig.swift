@@ -76,13 +76,17 @@ public struct APIConfig: Sendable, Hashable {
     public var tokenFile: String?
     /// The public base URL of unsubscribe and tracking links.
     public var publicURL: String?
+    /// The file holding the link-signing key (at least 32 bytes); nil means `signing.key` beside the SQLite store.
+    public var signingKeyFile: String?
 
     /// An API section; the default listens on 127.0.0.1:8025.
-    public init(host: String = "127.0.0.1", port: Int = 8025, tokenFile: String? = nil, publicURL: String? = nil) {
+    public init(host: String = "127.0.0.1", port: Int = 8025, tokenFile: String? = nil, publicURL: String? = nil,
+                signingKeyFile: String? = nil) {
         self.host = host
         self.port = port
         self.tokenFile = tokenFile
         self.publicURL = publicURL
+        self.signingKeyFile = signingKeyFile
     }
 }
 

@@ -99,7 +99,7 @@ extension HeraldConfig {
 
     static func parseAPI(_ node: Node?, _ y: YAMLFile, _ paths: PathResolver) -> APIConfig {
         var api = APIConfig()
-        guard let m = y.map(node, "api", known: ["listen", "token_file", "public_url"]) else { return api }
+        guard let m = y.map(node, "api", known: ["listen", "token_file", "public_url", "signing_key_file"]) else { return api }
         if let n = m["listen"], let listen = y.string(n, "api.listen") {
             if let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
                 (1...65535).contains(port), colon > listen.startIndex
@@ -113,6 +113,7 @@ extension HeraldConfig {
             }
         }
         api.tokenFile = paths.secretFile(m["token_file"], "api.token_file")
+        api.signingKeyFile = paths.secretFile(m["signing_key_file"], "api.signing_key_file")
         if let n = m["public_url"], let url = y.string(n, "api.public_url") {
             if url.hasPrefix("https://") || url.hasPrefix("http://") {
                 api.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url

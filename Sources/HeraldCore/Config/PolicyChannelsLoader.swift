@@ -138,7 +138,9 @@ extension HeraldConfig {
             }
             c.email = email
         }
-        let smsKeys = ["provider", "url", "username", "password_file", "from", "rate"]
+        let smsKeys = [
+            "provider", "url", "username", "password_file", "from", "rate", "inbound_secret_file", "help_reply",
+        ]
         if let s = y.map(m["sms"], "channels.sms", known: smsKeys) {
             var sms = SMSChannelConfig()
             if let p = y.choice(s["provider"], "channels.sms.provider", SMSProvider.self) { sms.provider = p }
@@ -161,6 +163,8 @@ extension HeraldConfig {
                 }
             }
             sms.rate = y.rate(s["rate"], "channels.sms.rate")
+            sms.inboundSecretFile = paths.secretFile(s["inbound_secret_file"], "channels.sms.inbound_secret_file")
+            sms.helpReply = y.string(s["help_reply"], "channels.sms.help_reply")
             c.sms = sms
         }
         if let w = y.map(m["webhook"], "channels.webhook", known: ["endpoints"]) {

@@ -1,0 +1,99 @@
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import HeraldStore
+import Logging
+import Prometheus
+
+/// What the HTTP API needs from the rest of the daemon (the daemon implements it).
+public protocol APIBackend: Sendable {
+    /// Writes identify/track calls durably in one transaction, then runs event triggers; returns after commit.
+    func ingest(users: [UserUpsert], events: [EventRecord]) async throws -> BatchResult
+    /// Triggers an `api` campaign now; `occurrence` is the caller's idempotency key when given; `users` limits it to those ids.
+    func trigger(campaign: String, occurrence: String?, users: [String]?) async throws -> TriggerResult
+    /// True once the store is open and campaigns are loaded; false while draining.
+    func isReady() async -> Bool
+}
+
+/// The outcome of `POST /v1/campaigns/{id}/trigger`.
+public struct TriggerResult: Sendable, Hashable, Codable {
+    /// The occurrence planned (the caller's key, or one the daemon made up).
+    public var occurrence: String
+    /// Ledger rows written (sends, suppressions and holdouts).
+    public var decisions: Int
+    /// How many of them are sends.
+    public var sends: Int
+    /// True when this occurrence had been planned before, so nothing new was written.
+    public var alreadyPlanned: Bool
+
+    /// JSON names.
+    enum CodingKeys: String, CodingKey {
+        case occurrence, decisions, sends
+        case alreadyPlanned = "already_planned"
+    }
+
+    /// A result.
+    public init(occurrence: String, decisions: Int, sends: Int, alreadyPlanned: Bool) {
+        self.occurrence = occurrence
+        self.decisions = decisions
+        self.sends = sends
+        self.alreadyPlanned = alreadyPlanned
+    }
+}
+
+/// Why a trigger was refused.
+public enum TriggerError: Error, Sendable {
+    /// No campaign has this id (404).
+    case unknownCampaign(String)
+    /// The campaign's trigger is not `api` (409).
+    case notAPITriggered(String)
+    /// The campaign is paused, ended or not yet started (409).
+    case notActive(String)
+}
+
+/// Everything the HTTP API uses.
+public struct APIDependencies: Sendable {
+    /// The daemon configuration (listen address, public URL, SMS settings).
+    public var config: HeraldConfig
+    /// The audience store (preferences, phone look-ups).
+    public var store: SQLiteStore
+    /// The send ledger (`/v1/sends`, tracking, delivery reports).
+    public var ledger: SQLiteLedger
+    /// The daemon side: ingestion, triggers, readiness.
+    public var backend: any APIBackend
+    /// Verifies unsubscribe, tracking and delivery-report tokens.
+    public var signer: LinkSigner
+    /// The bearer token for `/v1/*`; nil makes `/v1/*` answer 503.
+    public var apiToken: String?
+    /// Kannel's shared secret for `POST /inbound/sms`; nil refuses Kannel-shaped requests.
+    public var smsInboundSecret: String?
+    /// Twilio's auth token, for `X-Twilio-Signature`; nil refuses Twilio-shaped requests.
+    public var twilioAuthToken: String?
+    /// Where `/metrics` comes from and the request counter goes.
+    public var metrics: PrometheusCollectorRegistry
+    /// The API's logger.
+    public var logger: Logger
+    /// The clock, epoch seconds.
+    public var clock: @Sendable () -> Int64
+
+    /// Dependencies; `clock` defaults to the system time.
+    public init(
+        config: HeraldConfig, store: SQLiteStore, ledger: SQLiteLedger, backend: any APIBackend,
+        signer: LinkSigner,
+        apiToken: String?, smsInboundSecret: String?, twilioAuthToken: String?,
+        metrics: PrometheusCollectorRegistry, logger: Logger,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+    ) {
+        self.config = config
+        self.store = store
+        self.ledger = ledger
+        self.backend = backend
+        self.signer = signer
+        self.apiToken = apiToken
+        self.smsInboundSecret = smsInboundSecret
+        self.twilioAuthToken = twilioAuthToken
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+    }
+}

@@ -1,0 +1,79 @@
+import Hummingbird
+import Logging
+
+/// The HTTP API of `heraldd` (SPEC §8): ingestion, preferences, triggers and sends behind the bearer
+/// token; unsubscribe, inbound SMS, delivery reports and tracking authenticated by signatures; health
+/// and metrics.
+public enum HeraldAPI {
+    /// The API as a Hummingbird application (a ServiceLifecycle `Service`) listening on `api.listen`;
+    /// `onServerRunning` gets the bound port (useful with port 0).
+    public static func makeApplication(
+        _ deps: APIDependencies, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(deps),
+            configuration: ApplicationConfiguration(
+                address: .hostname(deps.config.api.host, port: deps.config.api.port), serverName: "heraldd"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: deps.logger)
+    }
+
+    /// Every route, behind the guard middleware.
+    static func makeRouter(_ deps: APIDependencies) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let api = APIRoutes(deps: deps)
+        router.add(middleware: APIGuardMiddleware(metrics: deps.metrics, logger: deps.logger))
+
+        router.get("/healthz") { _, _ in APIReply.text("ok\n") }
+        router.get("/readyz") { _, _ in
+            await deps.backend.isReady()
+                ? APIReply.text("ready\n") : APIReply.text("not ready\n", status: .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            APIReply.bytesResponse(
+                deps.metrics.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+
+        let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(token: deps.apiToken))
+        v1.post("identify") { req, _ in try await api.ingest(req, shape: .identify) }
+        v1.post("track") { req, _ in try await api.ingest(req, shape: .track) }
+        v1.post("batch") { req, _ in try await api.ingest(req, shape: .batch) }
+        v1.get("users/{id}/preferences") { req, ctx in
+            try await api.preferences(req.pathParameter("id", context: ctx))
+        }
+        v1.put("users/{id}/preferences") { req, ctx in
+            try await api.setPreferences(req.pathParameter("id", context: ctx), req)
+        }
+        v1.post("campaigns/{id}/trigger") { req, ctx in
+            try await api.trigger(req.pathParameter("id", context: ctx), req)
+        }
+        v1.get("sends") { req, _ in try await api.sends(req) }
+
+        router.get("u/{token}") { req, ctx in
+            try await api.unsubscribePage(req.pathParameter("token", context: ctx))
+        }
+        router.post("u/{token}") { req, ctx in
+            try await api.unsubscribe(req.pathParameter("token", context: ctx), req)
+        }
+        router.post("inbound/sms") { req, _ in try await api.inboundSMS(req) }
+        router.post("dlr/{provider}") { req, ctx in
+            try await api.deliveryReport(req.pathParameter("provider", context: ctx), req)
+        }
+        // Kannel fetches its dlr-url with GET; the signed token makes that safe.
+        router.get("dlr/{provider}") { req, ctx in
+            try await api.deliveryReport(req.pathParameter("provider", context: ctx), req)
+        }
+        router.get("o/{token}") { req, ctx in try await api.open(req.pathParameter("token", context: ctx)) }
+        router.get("c/{token}") { req, ctx in try await api.click(req.pathParameter("token", context: ctx)) }
+        return router
+    }
+}
+
+/// The handlers, over the dependencies.
+struct APIRoutes: Sendable {
+    /// Everything the handlers use.
+    let deps: APIDependencies
+
+    /// The logger.
+    var logger: Logger { deps.logger }
+}
