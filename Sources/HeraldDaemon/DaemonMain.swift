@@ -3,6 +3,8 @@ import HeraldCore
 import HeraldDelivery
 import HeraldStore
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -60,6 +62,15 @@ public enum DaemonMain {
             logger.critical("cannot open the store at \(dbPath): \(error)")
             return 69
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let secrets: Secrets
+        do {
+            secrets = try Secrets(book.config)
+        } catch {
+            logger.critical("\(error)")
+            return 69
+        }
         CurlEngine.initializeLibrary()
         // At most 32 connections per host: many sends in flight without flooding one receiver's accept queue.
         let engine = CurlEngine(maxConnections: 256, maxPerHost: 32, logger: Logger(label: "herald.curl"))
@@ -67,7 +78,8 @@ public enum DaemonMain {
         let daemon: Daemon
         do {
             daemon = try Daemon(
-                store: store, ledger: ledger, book: book, engine: engine, links: .none, clock: .system,
+                store: store, ledger: ledger, book: book, engine: engine,
+                links: .signed(by: secrets.signer, config: book.config), clock: .system,
                 environment: environment, logger: logger)
             let released = try await ledger.releaseLeases(notOwnedBy: daemon.dispatcher.owner)
             if released > 0 { logger.warning("reclaiming \(released) sends left in flight by a previous run") }
@@ -87,8 +99,20 @@ public enum DaemonMain {
         hup.resume()
         // The watchdog goes last: the group stops services in reverse order, so it announces STOPPING=1 first.
         let watchdog = WatchdogService(notifier: notifier, logger: logger) { await daemon.status() }
+        let api = HeraldAPI.makeApplication(
+            APIDependencies(
+                config: book.config, store: store, ledger: ledger, backend: daemon, signer: secrets.signer,
+                apiToken: secrets.apiToken, smsInboundSecret: secrets.smsInboundSecret,
+                twilioAuthToken: secrets.twilioAuthToken, metrics: registry, logger: Logger(label: "herald.api")),
+            onServerRunning: { port in
+                logger.info("api listening", metadata: ["address": "\(book.config.api.host):\(port)"])
+                notifier.ready()
+            })
+        if secrets.apiToken == nil {
+            logger.warning("api.token_file is not set: /v1/* answers 503 until a bearer token is configured")
+        }
         var configuration = ServiceGroupConfiguration(
-            services: (daemon.coreServices() + [watchdog]).map { .init(service: $0) }, logger: logger)
+            services: ([api] + daemon.coreServices() + [watchdog]).map { .init(service: $0) }, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         configuration.maximumGracefulShutdownDuration = .seconds(8)
         configuration.maximumCancellationDuration = .seconds(1)
@@ -100,7 +124,6 @@ public enum DaemonMain {
                 "config": "\(path)", "store": "\(dbPath)", "users": "\(counts.users)",
                 "campaigns": "\(book.active.count) active of \(book.campaigns.count)",
             ])
-        notifier.ready()
         do {
             try await group.run()
         } catch {
@@ -111,5 +134,27 @@ public enum DaemonMain {
         logger.info("stopped")
         withExtendedLifetime(lock) {}
         return 0
+    }
+}
+
+/// The secrets heraldd reads at start: the API's bearer token, the link-signing key, the inbound SMS secret
+/// and Twilio's auth token. Never logged; a missing or unreadable file is an error naming the field.
+struct Secrets {
+    let apiToken: String?
+    let signer: LinkSigner
+    let smsInboundSecret: String?
+    let twilioAuthToken: String?
+
+    init(_ config: HeraldConfig) throws {
+        func read(_ path: String?, _ field: String) throws -> String? {
+            guard let path else { return nil }
+            return try SecretFile.read(path, field: field).get().trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        apiToken = try read(config.api.tokenFile, "api.token_file")
+        signer = LinkSigner(key: try LinkSigner.loadKey(config: config))
+        smsInboundSecret = try read(config.channels.sms?.inboundSecretFile, "channels.sms.inbound_secret_file")
+        twilioAuthToken =
+            config.channels.sms?.provider == .twilio
+            ? try read(config.channels.sms?.passwordFile, "channels.sms.password_file") : nil
     }
 }

@@ -198,9 +198,9 @@ public final class Scheduler: Sendable {
         occurrence: String, decisions: Int, sends: Int, alreadyPlanned: Bool
     ) {
         let current = book.current
-        guard let c = current.campaign(id) else { throw SchedulerError.unknownCampaign(id) }
-        guard c.status == .active else { throw SchedulerError.notActive(id) }
-        guard case .api = c.trigger else { throw SchedulerError.notAPITriggered(id) }
+        guard let c = current.campaign(id) else { throw TriggerError.unknownCampaign(id) }
+        guard c.status == .active else { throw TriggerError.notActive(id) }
+        guard case .api = c.trigger else { throw TriggerError.notAPITriggered(id) }
         let now = clock.seconds
         let o = Occurrence(start: now, id: key.map(Self.safeOccurrenceID) ?? "api-" + TimestampParser.formatUTC(seconds: now))
         if try await ledger.occurrence(campaign: c.id, id: o.id) != nil {
@@ -288,25 +288,6 @@ public final class Scheduler: Sendable {
         cache.withLock {
             $0.population = p
             $0.populationAt = now
-        }
-    }
-}
-
-/// Why a trigger was refused.
-public enum SchedulerError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// No valid campaign has this id.
-    case unknownCampaign(String)
-    /// The campaign is paused or a draft.
-    case notActive(String)
-    /// The campaign is not `api`-triggered.
-    case notAPITriggered(String)
-
-    /// A message naming the campaign.
-    public var description: String {
-        switch self {
-        case .unknownCampaign(let id): "no campaign '\(id)'"
-        case .notActive(let id): "campaign '\(id)' is not active"
-        case .notAPITriggered(let id): "campaign '\(id)' is not triggered by the API (trigger: api: true)"
         }
     }
 }

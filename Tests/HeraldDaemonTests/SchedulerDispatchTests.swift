@@ -183,7 +183,7 @@ import Testing
         #expect(again.alreadyPlanned && again.decisions == 0)
         let only = try await f.scheduler.trigger(campaign: "flash", occurrence: "vip", users: ["u2"])
         #expect(only.sends == 1)
-        await #expect(throws: SchedulerError.unknownCampaign("nope")) {
+        await #expect(throws: TriggerError.unknownCampaign("nope")) {
             _ = try await f.scheduler.trigger(campaign: "nope", occurrence: nil, users: nil)
         }
     }

@@ -42,7 +42,7 @@ public struct TriggerResult: Sendable, Hashable, Codable {
 }
 
 /// Why a trigger was refused.
-public enum TriggerError: Error, Sendable {
+public enum TriggerError: Error, Sendable, Hashable {
     /// No campaign has this id (404).
     case unknownCampaign(String)
     /// The campaign's trigger is not `api` (409).
