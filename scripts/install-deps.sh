@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Herald builds and tests with. Idempotent; quiet when all is present.
 set -euo pipefail
-packages=(libsqlite3-dev libcurl4-openssl-dev pkg-config python3 ca-certificates)
+packages=(libsqlite3-dev libcurl4-openssl-dev pkg-config python3 ca-certificates curl)
 if [ "${1:-}" = "--test" ]; then
     packages+=(sqlite3)
     # Real servers for the delivery integration tests and benchmarks (never started by apt here).
-    packages+=(kannel kannel-extras postfix nginx-light wrk openssl curl iproute2 python3-pip)
+    packages+=(kannel kannel-extras postfix nginx-light wrk openssl iproute2 python3-pip)
+    # systemd-analyze and systemd-tmpfiles check the unit and tmpfiles snippet in systemd/.
+    packages+=(systemd)
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 fi
 missing=()

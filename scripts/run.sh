@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Herald, seeds the sample audience into the embedded SQLite store,
-# validates the example campaigns, previews each campaign's audience and dry-runs the VIP offer.
+# validates the example campaigns and starts heraldd with them. No provider is configured, so every
+# message goes to the outbox (var/outbox: .eml for email, .json for SMS and webhooks). To show the whole
+# path at once it triggers the `flash-sale` campaign through the HTTP API, tracks an event, then prints
+# `herald logs` and `herald stats`. heraldd keeps running in the foreground until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 swift build -c release --product herald
+swift build -c release --product heraldd
 herald=.build/release/herald
 export HERALD_CONFIG="$PWD/herald.yaml"
 mkdir -p var
@@ -14,13 +18,45 @@ if [ ! -f var/herald.db ]; then
     "$herald" events import var/sample/events.ndjson
 fi
 "$herald" validate
-echo
 for c in campaigns/*.yaml; do
     id=$(basename "$c" .yaml)
-    printf '%-22s ' "$id"
+    printf '  %-22s ' "$id"
     "$herald" audience --campaign "$id" --count
 done
+
+listen=$(sed -n 's/^  listen: *//p' herald.yaml)
+.build/release/heraldd --config herald.yaml 2> var/heraldd.log &
+daemon=$!
+trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT INT TERM
+for _ in $(seq 1 200); do
+    curl -fs "http://$listen/readyz" >/dev/null 2>&1 && break
+    kill -0 $daemon 2>/dev/null || { cat var/heraldd.log; exit 1; }
+    sleep 0.05
+done
+token=$(cat var/api-token)
 echo
-"$herald" dry-run vip-offer --show 1
+echo "heraldd is serving on http://$listen (log: var/heraldd.log, bearer token: var/api-token)"
+echo "POST /v1/campaigns/flash-sale/trigger:"
+curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"occurrence\": \"run-$(date -u +%Y%m%d)\"}" "http://$listen/v1/campaigns/flash-sale/trigger"
 echo
-"$herald" users show u0000001
+echo "POST /v1/track (a purchase by u0000001):"
+curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"userId": "u0000001", "event": "purchase", "properties": {"amount": 42.5}}' "http://$listen/v1/track"
+echo
+# Until the outbox stops growing (sends deferred by quiet hours stay scheduled for later).
+previous=-1
+for _ in $(seq 1 100); do
+    count=$(ls var/outbox 2>/dev/null | wc -l)
+    [ "$count" -gt 0 ] && [ "$count" = "$previous" ] && break
+    previous=$count
+    sleep 0.3
+done
+echo
+"$herald" logs --campaign flash-sale --limit 8
+echo
+"$herald" stats flash-sale
+echo
+echo "outbox: $(ls var/outbox | wc -l) messages in var/outbox, e.g. $(ls var/outbox | head -1)"
+echo "heraldd keeps running; try: $herald logs --follow   (Ctrl-C here stops heraldd)"
+wait $daemon

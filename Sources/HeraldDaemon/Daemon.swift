@@ -103,6 +103,8 @@ public final class Daemon: Sendable {
                     [dispatcher] in try await dispatcher.dispatchOnce() > 0
                 })
         }
+        // Last but the watchdog: the group stops services in reverse order, so readiness drops before the drain.
+        services.append(DrainFlag(daemon: self))
         return services
     }
 
@@ -110,6 +112,18 @@ public final class Daemon: Sendable {
     public func status() async -> String {
         let depth = (try? await ledger.queueDepth(now: Int64(Date().timeIntervalSince1970))) ?? (pending: 0, due: 0)
         return String(format: "queue %d (%d due), %.1f msg/s", depth.pending, depth.due, dispatcher.rate)
+    }
+}
+
+/// Marks the daemon not ready (`/readyz` 503) as soon as SIGTERM starts the drain, so a load balancer stops
+/// sending before the API closes.
+struct DrainFlag: Service, CustomStringConvertible {
+    let daemon: Daemon
+    var description: String { "drain-flag" }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        daemon.draining.withLock { $0 = true }
     }
 }
 

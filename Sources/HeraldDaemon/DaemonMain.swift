@@ -108,8 +108,9 @@ public enum DaemonMain {
                 logger.info("api listening", metadata: ["address": "\(book.config.api.host):\(port)"])
                 notifier.ready()
             })
-        if secrets.apiToken == nil {
-            logger.warning("api.token_file is not set: /v1/* answers 503 until a bearer token is configured")
+        if book.config.api.tokenFile == nil, case .sqlite(let db) = book.config.store {
+            let path = (db as NSString).deletingLastPathComponent + "/api-token"
+            logger.notice("api.token_file is not set: /v1/* takes the bearer token generated in \(path)")
         }
         var configuration = ServiceGroupConfiguration(
             services: ([api] + daemon.coreServices() + [watchdog]).map { .init(service: $0) }, logger: logger)
@@ -150,11 +151,38 @@ struct Secrets {
             guard let path else { return nil }
             return try SecretFile.read(path, field: field).get().trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        apiToken = try read(config.api.tokenFile, "api.token_file")
+        if let file = config.api.tokenFile {
+            apiToken = try read(file, "api.token_file")
+        } else {
+            apiToken = try Self.generatedToken(config)
+        }
         signer = LinkSigner(key: try LinkSigner.loadKey(config: config))
         smsInboundSecret = try read(config.channels.sms?.inboundSecretFile, "channels.sms.inbound_secret_file")
         twilioAuthToken =
             config.channels.sms?.provider == .twilio
             ? try read(config.channels.sms?.passwordFile, "channels.sms.password_file") : nil
+    }
+}
+
+extension Secrets {
+    /// The bearer token kept beside the SQLite store (`api-token`, mode 0600) when `api.token_file` is not
+    /// set: created with 32 random bytes on first start, so a fresh install is never an open API.
+    static func generatedToken(_ config: HeraldConfig) throws -> String? {
+        guard case .sqlite(let db) = config.store else { return nil }
+        let path = (db as NSString).deletingLastPathComponent + "/api-token"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var rng = SystemRandomNumberGenerator()
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else { throw SecretFileError(path: path) }
+        return token
+    }
+
+    /// A secret file that could not be created.
+    struct SecretFileError: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "cannot create the API token file \(path)" }
     }
 }
