@@ -37,7 +37,7 @@ struct ConfigExamplesTests {
         let config = try #require(loadExample().0)
         let (campaigns, diags) = CampaignSet.load(directory: config.campaignsDirectory, config: config)
         #expect(diags.isEmpty, "\(diags.map(\.description).joined(separator: "\n"))")
-        #expect(campaigns.map(\.id) == ["birthday-sms", "cart-abandoned", "onboarding-welcome", "vip-offer", "winback-dormant"])
+        #expect(campaigns.map(\.id) == ["birthday-sms", "cart-abandoned", "flash-sale", "onboarding-welcome", "vip-offer", "winback-dormant"])
         let byID = Dictionary(uniqueKeysWithValues: campaigns.map { ($0.id, $0) })
 
         let winback = try #require(byID["winback-dormant"])
