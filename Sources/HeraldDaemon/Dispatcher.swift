@@ -131,9 +131,13 @@ public final class Dispatcher: Sendable {
 
     private func record(_ outcomes: [DispatchOutcome]) {
         var sent = 0
+        var byStatus: [LedgerStatus: Int] = [:]
         for o in outcomes {
-            Counter(label: "herald_dispatch_total", dimensions: [("status", o.status.rawValue)]).increment()
+            byStatus[o.status, default: 0] += 1
             if o.status == .sent { sent += 1 }
+        }
+        for (status, n) in byStatus {
+            Counter(label: "herald_dispatch_total", dimensions: [("status", status.rawValue)]).increment(by: n)
         }
         let now = clock.now()
         stats.withLock {

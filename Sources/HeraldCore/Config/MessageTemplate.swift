@@ -112,7 +112,8 @@ public struct MessageTemplate: Sendable, Hashable {
         }
     }
 
-    private static func escapeHTML(_ s: String) -> String {
+    /// Text made safe inside an HTML element or a quoted attribute.
+    public static func escapeHTML(_ s: String) -> String {
         var out = ""
         for c in s {
             switch c {

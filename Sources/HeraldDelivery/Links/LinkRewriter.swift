@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 /// Rewrites an HTML body for click and open tracking.
 public enum LinkRewriter {
@@ -67,20 +68,7 @@ public enum LinkRewriter {
     }
 
     /// Text made safe inside an HTML element or a quoted attribute.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    public static func escape(_ s: String) -> String { MessageTemplate.escapeHTML(s) }
 
     /// The common entities an editor puts in a URL attribute, decoded.
     static func unescape(_ s: String) -> String {
