@@ -44,6 +44,9 @@ public final class Scheduler: Sendable {
     /// windows move with time alone).
     public static let segmentRecheck: Int64 = 900
 
+    /// The shortest time between two `entered_segment` evaluations, seconds.
+    public static let segmentMinimumInterval: Int64 = 60
+
     // MARK: Periodic triggers
 
     /// One scheduling round at the clock's now: plans every due occurrence; returns how many decisions were recorded.
@@ -155,7 +158,11 @@ public final class Scheduler: Sendable {
     func enteredSegment(_ campaigns: [Campaign], book: CampaignBook, now: Int64) async throws -> Int {
         let sequence = try await store.changeSequence()
         let skip = cache.withLock { c in
-            c.segmentSequence == sequence && now - c.segmentCheckedAt < Self.segmentRecheck
+            // At most once a minute even under a stream of writes (each pass loads the whole audience),
+            // and every 15 minutes without any (lifecycle and windows move with time alone).
+            c.segmentSequence >= 0
+                && (now - c.segmentCheckedAt < Self.segmentMinimumInterval
+                    || (c.segmentSequence == sequence && now - c.segmentCheckedAt < Self.segmentRecheck))
         }
         if skip { return 0 }
         let inputs = try await PlanningSource.inputs(
