@@ -92,6 +92,13 @@ public final class Scheduler: Sendable {
                 continue
             }
         }
+        // Event campaigns plan one user at a time inside API requests: keep their RFM population fresh here,
+        // off the request path.
+        if current.active.contains(where: { if case .event = $0.trigger { true } else { false } }),
+            cache.withLock({ now - $0.populationAt >= Self.segmentRecheck })
+        {
+            try await refreshPopulation(current, now)
+        }
         var recorded = 0
         if !due.isEmpty { recorded += try await plan(due, book: current, now: now).recorded }
         if !segmentCampaigns.isEmpty { recorded += try await enteredSegment(segmentCampaigns, book: current, now: now) }
@@ -280,9 +287,15 @@ public final class Scheduler: Sendable {
         return decisions.reduce(0) { $0 + ($1.outcome == .send ? 1 : 0) }
     }
 
-    /// The RFM population for single-user planning: the last full pass's, refreshed when older than 15 minutes.
+    /// The RFM population for single-user planning: the last one computed (the scheduler's tick refreshes it
+    /// every 15 minutes), or a fresh one the first time.
     func population(_ book: CampaignBook, _ now: Int64) async throws -> PopulationStats {
-        if let p = cache.withLock({ c in now - c.populationAt < Self.segmentRecheck ? c.population : nil }) { return p }
+        if let p = cache.withLock({ $0.population }) { return p }
+        return try await refreshPopulation(book, now)
+    }
+
+    @discardableResult
+    private func refreshPopulation(_ book: CampaignBook, _ now: Int64) async throws -> PopulationStats {
         let snapshot = try await store.snapshot(PopulationStats.requirements)
         let env = EvaluationEnvironment(
             now: now, lifecycle: book.config.lifecycle, defaultTimeZone: book.config.policy.defaultTimezone)
