@@ -99,7 +99,8 @@ public final class Dispatcher: Sendable {
     @discardableResult
     public func dispatchOnce() async throws -> Int {
         let now = clock.seconds
-        let rows = try await ledger.claimDue(now: now, limit: batchSize, owner: owner, lease: lease)
+        let rows = try await ledger.claimDue(
+            now: now, limit: batchSize, owner: owner, lease: lease, perChannel: channelLimits())
         guard !rows.isEmpty else { return 0 }
         let (decided, sends) = try await prepare(rows, now: now)
         try await ledger.complete(decided, owner: owner, at: clock.seconds)
@@ -125,6 +126,24 @@ public final class Dispatcher: Sendable {
         }
         return rows.count
     }
+
+    /// How many rows of each rate-limited channel one claim may take: about two seconds of its provider's rate
+    /// (a channel writing to the outbox has no limit). Four loops claiming at once then hold at most ~8 s
+    /// of sends, which `send` waits for in-process instead of handing rows back.
+    func channelLimits() -> [ChannelKind: Int] {
+        let senders = self.senders.withLock { $0 }
+        var rates: [ChannelKind: Double] = [:]
+        for (name, gate) in senders.gates {
+            let channel: ChannelKind = name.hasPrefix("webhook:") ? .webhook : (name == "sms" ? .sms : .email)
+            let probe = Envelope(key: "", channel: channel, address: nil, endpoint: String(name.dropFirst("webhook:".count)), date: 0)
+            guard !senders.usesOutbox(probe) else { continue }
+            rates[channel, default: 0] += gate.snapshot.bucket.rate
+        }
+        return rates.mapValues { max(1, min(batchSize, Int((2 * $0).rounded(.up)))) }
+    }
+
+    /// The longest a send waits in-process for its provider's rate limit before handing the row back.
+    static let maximumRateWait = 10.0
 
     /// Send outcomes written per ledger transaction at most.
     static let flushEvery = 8
@@ -235,7 +254,7 @@ public final class Dispatcher: Sendable {
         if let gate {
             switch gate.admit(now: clock.now()) {
             case .send: break
-            case .wait(let seconds) where seconds < 1:
+            case .wait(let seconds) where seconds < Self.maximumRateWait:
                 try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 1))
             case .wait(let seconds), .circuitOpen(let seconds):
                 return DispatchOutcome(

@@ -86,6 +86,9 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         var kills = 0
         var runs = 0
+        func sentCount() async throws -> Int {
+            try await ledger.entries(campaign: "crash", user: nil, limit: total + 1).filter { $0.status == .sent }.count
+        }
         func finished() async throws -> Bool {
             let rows = try await ledger.entries(campaign: "crash", user: nil, limit: total + 1)
             return rows.count == total && rows.allSatisfy { $0.status == .sent }
@@ -95,8 +98,21 @@ import Testing
             let daemon = try TestServer(
                 "heraldd", Self.heraldd, ["--config", dir.file("herald.yaml")], log: dir.file("heraldd-\(runs).log"))
             if kills < 20 {
-                // A random moment in the run: during planning, claiming, sending or recording.
-                try await Task.sleep(for: .milliseconds(Int.random(in: 80...700, using: &generator)))
+                if kills < 3 {
+                    // Early runs: a random moment of start-up and planning.
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 80...700, using: &generator)))
+                } else {
+                    // Later runs: a random moment shortly after this run's sends have started landing.
+                    let before = try await sentCount()
+                    try await waitFor("progress in run \(runs); log:\n\(daemon.log.suffix(2000))", timeout: 60) {
+                        guard daemon.isAlive else { throw ServerUnavailable("heraldd exited: \(daemon.log)") }
+                        return false
+                    } orAsync: {
+                        if try await sentCount() > before { return true }
+                        return try await finished()
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...120, using: &generator)))
+                }
                 #expect(daemon.isAlive, "heraldd exited on its own: \(daemon.log)")
                 kill(daemon.pid, SIGKILL)
                 daemon.process.waitUntilExit()
@@ -113,6 +129,7 @@ import Testing
             break
         }
         #expect(kills == 20)
+        #expect(try await sentCount() == total)
         let rows = try await ledger.entries(campaign: "crash", user: nil, limit: total + 1)
         #expect(rows.count == total)
         #expect(rows.allSatisfy { $0.status == .sent })
