@@ -51,9 +51,9 @@ import Testing
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         let log = { (try? String(contentsOfFile: root + "/heraldd.log", encoding: .utf8)) ?? "" }
 
-        let first = await listener.collect(until: { $0.contains("READY=1") })
+        let first = await listener.collect(until: { $0.contains("READY=1") }, timeout: .seconds(90))
         #expect(first.last?.contains("READY=1") == true, "no READY=1; log:\n\(log())")
-        let beat = await listener.collect(until: { $0.contains("WATCHDOG=1") })
+        let beat = await listener.collect(until: { $0.contains("WATCHDOG=1") }, timeout: .seconds(90))
         #expect(beat.last?.contains("WATCHDOG=1") == true)
         #expect(beat.last?.contains("STATUS=queue") == true)
 
@@ -61,9 +61,9 @@ import Testing
         try campaignYAML(id: "broken", trigger: "api: true", segment: "contry == \"US\"").write(
             toFile: root + "/campaigns/broken.yaml", atomically: true, encoding: .utf8)
         kill(daemon.processIdentifier, SIGHUP)
-        let reload = await listener.collect(until: { $0.contains("READY=1") })
-        #expect(reload.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") })
-        #expect(reload.last?.contains("reload refused") == true)
+        let reload = await listener.collect(until: { $0.contains("READY=1") }, timeout: .seconds(90))
+        #expect(reload.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") }, "\(reload)")
+        #expect(reload.last?.contains("reload refused") == true, "\(reload)")
         #expect(log().contains(root + "/campaigns/broken.yaml:6:12: error:"), "log:\n\(log())")
         #expect(log().contains("country"), "a near-miss suggestion")
         #expect(log().contains("keeping the previous config and 1 campaigns"))
@@ -73,12 +73,12 @@ import Testing
         try campaignYAML(id: "broken", trigger: "api: true").write(
             toFile: root + "/campaigns/broken.yaml", atomically: true, encoding: .utf8)
         kill(daemon.processIdentifier, SIGHUP)
-        let fixed = await listener.collect(until: { $0.contains("READY=1") })
-        #expect(fixed.last?.contains("STATUS=reloaded") == true)
+        let fixed = await listener.collect(until: { $0.contains("READY=1") }, timeout: .seconds(90))
+        #expect(fixed.last?.contains("STATUS=reloaded") == true, "\(fixed)")
         #expect(log().contains("campaigns=2"))
 
         kill(daemon.processIdentifier, SIGTERM)
-        let stop = await listener.collect(until: { $0.contains("STOPPING=1") })
+        let stop = await listener.collect(until: { $0.contains("STOPPING=1") }, timeout: .seconds(90))
         #expect(stop.last?.contains("STOPPING=1") == true)
         let deadline = Date().addingTimeInterval(10)
         while daemon.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -92,7 +92,7 @@ import Testing
         let listener = try NotifyListener(abstract: true)
         let first = try Self.start(root, listener.environment)
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
-        _ = await listener.collect(until: { $0.contains("READY=1") })
+        _ = await listener.collect(until: { $0.contains("READY=1") }, timeout: .seconds(90))
         let second = Process()
         second.executableURL = URL(fileURLWithPath: BuiltProducts.heraldd)
         second.arguments = ["--config", root + "/herald.yaml"]
