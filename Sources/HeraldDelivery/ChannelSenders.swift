@@ -58,6 +58,8 @@ public final class ChannelSenders: Sendable {
     private let smsFrom: String?
     private let webhooks: [String: WebhookTransport]
     private let outbox: Outbox
+    /// Webhook endpoints that answered 410 Gone: disabled until the next reload builds new senders.
+    private let gone = LockedState(Set<String>())
     /// Rate limit, quota and breaker per channel (`email`, `sms`) and per webhook endpoint (`webhook:NAME`).
     public let gates: [String: GateBox]
 
@@ -170,8 +172,18 @@ public final class ChannelSenders: Sendable {
                 providerMessageID: nil,
                 detail: "outbox " + (try outbox.writeWebhook(endpoint: e.endpoint ?? "", id: e.key, body: body)))
         }
-        let response = try await hook.deliver(id: e.key, body: body, timestamp: e.date)
-        return Accepted(providerMessageID: nil, detail: "HTTP \(response.status)")
+        if gone.withLock({ $0.contains(name) }) {
+            throw DeliveryError(
+                .endpointGone, "webhook '\(name)' is disabled: it answered 410 Gone; fix its url and reload",
+                isRetryable: false)
+        }
+        do {
+            let response = try await hook.deliver(id: e.key, body: body, timestamp: e.date)
+            return Accepted(providerMessageID: nil, detail: "HTTP \(response.status)")
+        } catch let error as DeliveryError where error.code == .endpointGone {
+            gone.withLock { _ = $0.insert(name) }
+            throw error
+        }
     }
 
     /// A gateway's message id from its reply: Twilio's JSON `sid`; nothing for plain-text replies.

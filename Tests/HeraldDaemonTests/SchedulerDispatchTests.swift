@@ -204,3 +204,53 @@ func freePort() throws -> Int {
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+/// The repository's verifying webhook receiver (Tests/Fixtures/webhook_receiver.py) on a free port.
+final class ReceiverProcess {
+    let process = Process()
+    let port: Int
+
+    init(_ dir: String) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/webhook_receiver.py").path
+        // The python3 on PATH, where pip installed standardwebhooks (env execs it: the PID is Python's).
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, dir + "/ready", dir + "/record.jsonl"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: dir + "/ready") {
+            guard Date() < deadline, process.isRunning else { throw FixtureError("the webhook receiver never started") }
+            usleep(10_000)
+        }
+        port = Int(try String(contentsOfFile: dir + "/ready", encoding: .utf8)) ?? 0
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+extension SchedulerDispatchTests {
+    @Test func anEndpointThatAnswers410IsDisabledAfterTheFirstRow() async throws {
+        let dir = NSTemporaryDirectory() + "herald-410-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let receiver = try ReceiverProcess(dir)
+        let f = try DaemonFixture.make(
+            campaigns: ["a.yaml": campaignYAML(id: "gone", trigger: "api: true", channel: "webhook")],
+            hook: "{ url: \"http://127.0.0.1:\(receiver.port)/fault/status/410\", rate: 1000/s }")
+        defer { f.remove() }
+        try await f.users(["u1", "u2"])
+        _ = try await f.scheduler.trigger(campaign: "gone", occurrence: "first", users: ["u1"])
+        #expect(try await f.drain() == 1)
+        let first = try #require(try await f.ledger.entry(key: "gone/api-first/u1/1"))
+        #expect(first.status == .dead && first.error?.contains("410") == true)
+        _ = try await f.scheduler.trigger(campaign: "gone", occurrence: "second", users: ["u2"])
+        #expect(try await f.drain() == 1)
+        let second = try #require(try await f.ledger.entry(key: "gone/api-second/u2/1"))
+        // Refused before any request: the endpoint stays disabled until a reload builds new senders.
+        #expect(second.status == .dead && second.error?.contains("is disabled") == true)
+    }
+}
