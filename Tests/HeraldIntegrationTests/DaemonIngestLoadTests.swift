@@ -8,7 +8,8 @@ import Testing
 
 /// heraldd as a process taking 50,000 `POST /v1/track` calls from concurrent clients while it dispatches a
 /// scheduled campaign and plans an event campaign, killed with SIGKILL mid-stream, then restarted once: every
-/// acknowledged call is in the store exactly once, and every send planned for an acknowledged event goes out.
+/// acknowledged call is in the store exactly once, every send planned for an acknowledged event goes out, and
+/// the calls the kill cut off, retried as a Segment client retries them (same body), are taken exactly once.
 @Suite(.serialized) struct DaemonIngestLoadTests {
     /// The webhook signing secret the receiver verifies with.
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -35,6 +36,26 @@ import Testing
 
     /// The `messageId` of call `i`, unique per call.
     static func messageID(of i: Int) -> String { String(format: "load-%06d", i) }
+
+    /// The body of call `i`; `epochMillis` is the first call's `timestamp` (each call 1 ms later), set by the
+    /// client as Segment's libraries do, so that a retry is the same call.
+    static func body(of i: Int, epochMillis: Int64) -> [UInt8] {
+        let ms = epochMillis + Int64(i)
+        let stamp = TimestampParser.formatUTC(seconds: ms / 1000).dropLast() + String(format: ".%03dZ", ms % 1000)
+        return Array(
+            (#"{"userId":"\#(user(of: i))","event":"\#(event(of: i))","messageId":"\#(messageID(of: i))","#
+                + #""timestamp":"\#(stamp)","properties":{"n":\#(i)}}"#).utf8)
+    }
+
+    /// `POST /v1/track` with call `i`.
+    static func track(_ i: Int, base: String, epochMillis: Int64) -> HTTPRequest {
+        HTTPRequest(
+            method: .post, url: base + "/v1/track",
+            headers: [
+                HeaderField("Authorization", "Bearer \(token)"), HeaderField("Content-Type", "application/json"),
+            ],
+            body: body(of: i, epochMillis: epochMillis), timeout: .seconds(30))
+    }
 
     /// A project folder: an event campaign (`cart_abandoned`, 1 s delay, immediate) and a scheduled one to
     /// every user, both sending signed webhooks to `url`; the store seeded with `users` US users.
@@ -147,22 +168,14 @@ import Testing
         try await Self.waitReady(first, base: base, engine: engine)
         let progress = IngestProgress(calls: Self.calls)
         let loadStarted = Date()
+        let epochMillis = Int64(loadStarted.timeIntervalSince1970 * 1000) - 60_000
         let pid = first.pid
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<Self.clients {
                 group.addTask {
                     while let i = progress.claim() {
-                        let body = #"{"userId":"\#(Self.user(of: i))","event":"\#(Self.event(of: i))","#
-                            + #""messageId":"\#(Self.messageID(of: i))","properties":{"n":\#(i)}}"#
-                        let request = HTTPRequest(
-                            method: .post, url: base + "/v1/track",
-                            headers: [
-                                HeaderField("Authorization", "Bearer \(Self.token)"),
-                                HeaderField("Content-Type", "application/json"),
-                            ],
-                            body: Array(body.utf8), timeout: .seconds(30))
                         do {
-                            let reply = try await engine.send(request)
+                            let reply = try await engine.send(Self.track(i, base: base, epochMillis: epochMillis))
                             progress.answered(i, status: reply.status, detail: reply.text)
                         } catch {
                             progress.failed(i, "\(error)")
@@ -228,7 +241,22 @@ import Testing
             "heraldd", DaemonCrashTests.heraldd, ["--config", dir.file("herald.yaml")], log: dir.file("heraldd-2.log"))
         defer { second.stop() }
         try await Self.waitReady(second, base: base, engine: engine)
-        let expectedRows = Self.users + cartRows.count
+        // The client retries what the kill cut off: each is acknowledged, none is stored twice, and a cart event
+        // the kill left stored but unplanned is planned now.
+        let acknowledgedSet = Set(outcome.acknowledged)
+        let cutOff = (0..<outcome.sent).filter { !acknowledgedSet.contains($0) }
+        for i in cutOff {
+            let reply = try await engine.send(Self.track(i, base: base, epochMillis: epochMillis))
+            #expect(reply.status == 200, "retry of call \(i): \(reply.status) \(reply.text)")
+        }
+        let afterRetry = try await store.pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM events WHERE message_id LIKE 'load-%' AND message_id < ?",
+                arguments: [Self.messageID(of: outcome.sent)]) ?? 0
+        }
+        #expect(afterRetry == outcome.sent, "after the retries every call is stored once")
+        let cartCalls = (0..<outcome.sent).filter { $0 % Self.cartEvery == 0 }.count
+        let expectedRows = Self.users + cartCalls
         func sentRows() async throws -> Int {
             try await store.pool.read { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger WHERE status = 'sent'") ?? 0
@@ -244,7 +272,8 @@ import Testing
         let rows = try await ledger.entries(campaign: nil, user: nil, limit: expectedRows + 1)
         #expect(rows.count == expectedRows)
         #expect(rows.allSatisfy { $0.status == .sent })
-        #expect(Set(rows.filter { $0.campaign == "cart" }.map(\.user)) == Set(cartByUser.keys))
+        let cartUsers = rows.filter { $0.campaign == "cart" }.map(\.user)
+        #expect(cartUsers.count == cartCalls && Set(cartUsers).count == cartCalls, "one cart send per cart event")
         let received = jsonLines(dir.file("record.jsonl"))
         #expect(received.allSatisfy { ($0["verified"] as? Int) == 1 }, "every delivery carries a valid signature")
         let receivedKeys = Set(received.compactMap { $0["id"] as? String })
@@ -258,8 +287,8 @@ import Testing
             \(String(format: "%.1f", loadSeconds)) s (\(Int(Double(outcome.acknowledged.count) / loadSeconds))/s, \
             \(Self.clients) clients) before kill -9; \(outcome.failuresAfterKill) cut off; \
             \(storedCounts.count - outcome.acknowledged.count) stored without a reply; \(cartRows.count) cart sends \
-            planned, \(orphaned.count) stored cart events left unplanned by the kill; \(rows.count) sends, \
-            \(received.count) deliveries; \(String(format: "%.1f", elapsed)) s in all
+            planned, \(orphaned.count) stored cart events left unplanned by the kill; \(cutOff.count) calls retried; \
+            \(rows.count) sends, \(received.count) deliveries; \(String(format: "%.1f", elapsed)) s in all
             """)
     }
 }
