@@ -55,8 +55,12 @@ public final class Daemon: Sendable {
     public func ingest(users: [UserUpsert], events: [EventRecord]) async throws -> BatchResult {
         var result = BatchResult()
         if !users.isEmpty { result = result + (try await store.upsertUsers(users)) }
-        if !events.isEmpty { result = result + (try await store.insertEvents(events)) }
-        if !events.isEmpty, try await scheduler.handle(events: events) > 0 { wakeup.signal() }
+        guard !events.isEmpty else { return result }
+        let (inserted, new) = try await store.insertEventsReportingNew(events)
+        result = result + inserted
+        // Only events stored now trigger: a retried call (same messageId, or the same event) plans nothing
+        // twice. An event stored just before a crash, whose planning never ran, is planned at the next start.
+        if try await scheduler.handle(events: new.map { events[$0] }) > 0 { wakeup.signal() }
         return result
     }
 

@@ -83,6 +83,7 @@ public enum DaemonMain {
                 environment: environment, logger: logger)
             let released = try await ledger.releaseLeases(notOwnedBy: daemon.dispatcher.owner)
             if released > 0 { logger.warning("reclaiming \(released) sends left in flight by a previous run") }
+            try await daemon.scheduler.recoverEventTriggers()
         } catch {
             logger.critical("cannot start: \(error)")
             return 69

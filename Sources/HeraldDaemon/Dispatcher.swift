@@ -54,7 +54,10 @@ public final class Dispatcher: Sendable {
     public let lease: Int64
     /// Retries with backoff and jitter.
     public let retry: RetryPolicy
+    /// Waits this many seconds (a rate limit's pause); tests pass one that moves their clock instead.
+    let sleep: @Sendable (Double) async throws -> Void
     private let stats = LockedState(Stats())
+    private let campaignGates = LockedState([String: GateBox]())
 
     /// Sends per channel and status, for `STATUS=` and the logs.
     struct Stats {
@@ -67,8 +70,10 @@ public final class Dispatcher: Sendable {
     public init(
         store: SQLiteStore, ledger: SQLiteLedger, book: LiveBook, senders: ChannelSenders, links: MessageLinks,
         clock: DaemonClock, logger: Logger, owner: String, batchSize: Int = 256, lease: Int64 = 60,
-        retry: RetryPolicy = RetryPolicy()
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .milliseconds(Int($0 * 1000) + 1)) }
     ) {
+        self.sleep = sleep
         self.store = store
         self.ledger = ledger
         self.book = book
@@ -140,6 +145,34 @@ public final class Dispatcher: Sendable {
             rates[channel, default: 0] += gate.snapshot.bucket.rate
         }
         return rates.mapValues { max(1, min(batchSize, Int((2 * $0).rounded(.up)))) }
+    }
+
+    /// Waits until `gate` admits one send: nil when it did, else the seconds after which to hand the row back
+    /// (an open circuit, or a wait longer than `maximumRateWait`). A bucket's wait is a hint, not a
+    /// reservation, so every wake-up asks the gate again: concurrent sends cannot all pass on one token.
+    func admit(_ gate: GateBox) async -> Int64? {
+        var waited = 0.0
+        while true {
+            switch gate.admit(now: clock.now()) {
+            case .send: return nil
+            case .wait(let seconds) where waited + seconds < Self.maximumRateWait:
+                waited += seconds
+                do { try await sleep(seconds) } catch { return 0 }
+            case .wait(let seconds), .circuitOpen(let seconds):
+                return max(1, Int64(seconds.rounded(.up)))
+            }
+        }
+    }
+
+    /// The gate of a campaign with `limits.rate`, shared by every send of that campaign.
+    func campaignGate(_ c: Campaign) -> GateBox? {
+        guard let rate = c.limits.rate else { return nil }
+        return campaignGates.withLock { gates in
+            if let g = gates[c.id], g.snapshot.bucket.rate == rate.perSecond { return g }
+            let g = GateBox(ProviderGate(rate: rate, quota: nil))
+            gates[c.id] = g
+            return g
+        }
     }
 
     /// The longest a send waits in-process for its provider's rate limit before handing the row back.
@@ -251,14 +284,11 @@ public final class Dispatcher: Sendable {
             endpoint: c.message(forVariant: row.variant).webhook?.endpoint, unsubscribeURL: unsubscribe,
             statusCallback: channel == .sms ? links.statusCallback(key) : nil, date: now)
         let gate = senders.usesOutbox(envelope) ? nil : senders.gates[ChannelSenders.gateName(envelope)]
-        if let gate {
-            switch gate.admit(now: clock.now()) {
-            case .send: break
-            case .wait(let seconds) where seconds < Self.maximumRateWait:
-                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 1))
-            case .wait(let seconds), .circuitOpen(let seconds):
-                return DispatchOutcome(
-                    key: key, status: .scheduled, reason: "provider_busy", retryAt: now + Int64(seconds.rounded(.up)))
+        // The campaign's own `limits.rate` first, then the provider's rate, quota and breaker.
+        for (g, reason) in [(campaignGate(c), "campaign_rate"), (gate, "provider_busy")] {
+            guard let g else { continue }
+            if let busy = await admit(g) {
+                return DispatchOutcome(key: key, status: .scheduled, reason: reason, retryAt: now + busy)
             }
         }
         do {

@@ -254,10 +254,41 @@ public final class Scheduler: Sendable {
         return sends
     }
 
+    /// Plans the event campaigns of events stored shortly before a crash, whose planning never ran (the client
+    /// got no reply, and a retry is a duplicate that triggers nothing). Looks at the last `lastRows` events
+    /// stored; what was planned already is skipped. Returns the sends planned.
+    @discardableResult
+    public func recoverEventTriggers(lastRows: Int = 100_000) async throws -> Int {
+        let current = book.current
+        let now = clock.seconds
+        var sends = 0
+        for c in current.active {
+            guard case .event(let name, let delay, _) = c.trigger else { continue }
+            let since = now - delay - c.sendTime.within
+            let planned = try await ledger.occurrenceIDs(campaign: c.id, since: since)
+            let events = try await store.recentEvents(names: [name], lastRows: lastRows, sinceMillis: since * 1000)
+            var recovered = 0
+            for event in events {
+                let at = Int64((Double(event.timestampMillis) / 1000).rounded(.down))
+                guard !planned.contains(Self.eventOccurrence(at) + "/" + event.userID) else { continue }
+                recovered += 1
+                sends += try await planOne(c, user: event.userID, triggerAt: at, start: at + delay, book: current, now: now)
+            }
+            if recovered > 0 {
+                logger.warning(
+                    "planned events stored before a crash", metadata: ["campaign": "\(c.id)", "events": "\(recovered)"])
+            }
+        }
+        return sends
+    }
+
+    /// The occurrence id of an event at `at`, epoch seconds.
+    static func eventOccurrence(_ at: Int64) -> String { "ev-" + TimestampParser.formatUTC(seconds: at) }
+
     private func planOne(
         _ c: Campaign, user: String, triggerAt: Int64, start: Int64, book: CampaignBook, now: Int64
     ) async throws -> Int {
-        let o = Occurrence(start: start, id: "ev-" + TimestampParser.formatUTC(seconds: triggerAt))
+        let o = Occurrence(start: start, id: Self.eventOccurrence(triggerAt))
         guard let facts = try await store.facts(id: user) else { return 0 }
         let snapshot = AudienceSnapshot(facts: [facts], schema: book.config.attributes)
         let env = EvaluationEnvironment(

@@ -21,6 +21,12 @@ final class ManualClock: Sendable {
     /// Moves time forward by `seconds`.
     func advance(_ seconds: Int64) { value.withLock { $0 += Double(seconds) } }
 
+    /// Moves time forward by a fraction of a second or more.
+    func advance(by seconds: Double) { value.withLock { $0 += seconds } }
+
+    /// Now, with the fraction.
+    var exact: Double { value.withLock { $0 } }
+
     /// Sets the time.
     func set(_ t: Int64) { value.withLock { $0 = Double(t) } }
 }
@@ -93,7 +99,8 @@ struct DaemonFixture {
             scheduler: Scheduler(store: store, ledger: ledger, book: live, clock: clock.clock, logger: logger),
             dispatcher: Dispatcher(
                 store: store, ledger: ledger, book: live, senders: senders, links: links, clock: clock.clock,
-                logger: logger, owner: "test-owner", retry: RetryPolicy(maxAttempts: 3, baseDelay: 10)),
+                logger: logger, owner: "test-owner", retry: RetryPolicy(maxAttempts: 3, baseDelay: 10),
+                sleep: { [clock] seconds in clock.advance(by: seconds) }),
             engine: engine)
     }
 

@@ -254,3 +254,39 @@ extension SchedulerDispatchTests {
         #expect(second.status == .dead && second.error?.contains("is disabled") == true)
     }
 }
+
+extension SchedulerDispatchTests {
+    @Test func aCampaignRateSpacesItsSends() async throws {
+        let at = TimestampParser.formatUTC(seconds: Self.t0)
+        let f = try DaemonFixture.make(campaigns: [
+            "a.yaml": campaignYAML(id: "slow", trigger: "schedule: \(at)", extra: "limits:\n  rate: 2/s")
+        ])
+        defer { f.remove() }
+        try await f.users((1...8).map { "u\($0)" })
+        #expect(try await f.scheduler.tick() == 8)
+        let start = f.clock.exact
+        #expect(try await f.drain() == 8)
+        #expect(try await f.rows().allSatisfy { $0.status == .sent })
+        // A burst of 2, then 2 a second: the other 6 need 3 seconds of the (injected) clock, not less.
+        let spent = f.clock.exact - start
+        #expect(spent >= 2.9 && spent < 4, "spent \(spent) s")
+    }
+
+    @Test func eventsStoredBeforeACrashArePlannedAtTheNextStart() async throws {
+        let f = try DaemonFixture.make(campaigns: [
+            "cart.yaml": campaignYAML(id: "cart", trigger: "event: cart_abandoned\n  delay: 1h", channel: "webhook")
+        ])
+        defer { f.remove() }
+        try await f.users(["a", "b"])
+        let ms = Self.t0 * 1000
+        let events = ["a", "b"].map { EventRecord(userID: $0, name: "cart_abandoned", timestampMillis: ms) }
+        let (_, new) = try await f.store.insertEventsReportingNew(events)
+        #expect(new == [0, 1])
+        #expect(try await f.scheduler.handle(events: [events[0]]) == 1)  // b's planning never ran: the crash
+        let (_, again) = try await f.store.insertEventsReportingNew(events)
+        #expect(again.isEmpty, "a retry stores nothing new, so it triggers nothing")
+        #expect(try await f.scheduler.recoverEventTriggers() == 1)
+        #expect(try await f.scheduler.recoverEventTriggers() == 0)
+        #expect(Set(try await f.rows().map(\.user)) == ["a", "b"])
+    }
+}

@@ -227,6 +227,16 @@ extension SQLiteLedger {
         }
     }
 
+    /// A campaign's occurrence ids starting at or after `since`.
+    public func occurrenceIDs(campaign: String, since: Int64) async throws -> Set<String> {
+        try await pool.read { db in
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT occurrence FROM occurrences WHERE campaign = ? AND start >= ?",
+                    arguments: [campaign, since]))
+        }
+    }
+
     /// The latest start among a campaign's occurrences with one of `statuses`, or nil.
     public func latestOccurrence(campaign: String, statuses: [String]) async throws -> Int64? {
         try await pool.read { db in

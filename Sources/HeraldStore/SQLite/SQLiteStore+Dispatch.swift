@@ -74,6 +74,26 @@ extension SQLiteStore {
         }
     }
 
+    /// Events named one of `names` among the last `lastRows` stored (by insertion order) with a time at or
+    /// after `sinceMillis`: what a crash may have stored without planning the campaigns they trigger.
+    public func recentEvents(names: Set<String>, lastRows: Int, sinceMillis: Int64) async throws -> [EventRecord] {
+        guard !names.isEmpty else { return [] }
+        return try await pool.read { db in
+            let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0
+            let list = Array(names)
+            var args = StatementArguments([top - Int64(lastRows), sinceMillis])
+            args += StatementArguments(list)
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT u.id, n.name, e.ts, e.message_id FROM events e
+                    JOIN users u ON u.pk = e.user_pk JOIN event_names n ON n.id = e.name_id
+                    WHERE e.id > ? AND e.ts >= ? AND n.name IN (\(Self.marks(list.count))) ORDER BY e.id
+                    """, arguments: args
+            ).map { EventRecord(userID: $0[0], name: $0[1], timestampMillis: $0[2], messageID: $0[3]) }
+        }
+    }
+
     static func chunks(_ values: [String]) -> [[String]] {
         stride(from: 0, to: values.count, by: 500).map { Array(values[$0..<min(values.count, $0 + 500)]) }
     }

@@ -22,11 +22,18 @@ extension SQLiteStore {
     /// message id, the earlier one is kept. Duplicates are found by the unique (user, name, time,
     /// `StableHash.eventIdentity`) index, and by `event_message_ids` for message ids across users.
     public func insertEvents(_ batch: [EventRecord]) async throws -> BatchResult {
+        try await insertEventsReportingNew(batch).result
+    }
+
+    /// `insertEvents`, also saying which of `batch` (by index) were new: only those trigger event campaigns,
+    /// so a client's retry of an acknowledged call never triggers twice.
+    public func insertEventsReportingNew(_ batch: [EventRecord]) async throws -> (result: BatchResult, new: [Int]) {
         if batch.count >= 1000 { try await warmUserCache() }
         let now = clock()
-        let (result, fresh) = try await pool.write { db -> (BatchResult, FreshIDs) in
+        let (result, fresh, new) = try await pool.write { db -> (BatchResult, FreshIDs, [Int]) in
             var fresh = FreshIDs()
             var result = BatchResult()
+            var new: [Int] = []
             let insertUser = RawStatement(db, try db.cachedStatement(
                 sql: "INSERT INTO users(id, inserted_at, updated_at) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING"))
             let insertEvent = RawStatement(db, try db.cachedStatement(
@@ -96,6 +103,7 @@ extension SQLiteStore {
                     continue
                 }
                 result.inserted += 1
+                new.append(k.index)
                 if e.numbers.isEmpty { continue }
                 let eventID = db.lastInsertedRowID
                 for (key, v) in e.numbers where v.isFinite {
@@ -109,9 +117,9 @@ extension SQLiteStore {
             }
             if created > 0 { try self.recordChange(db, kind: "users", rows: created) }
             try self.recordChange(db, kind: "events", rows: result.inserted)
-            return (result, fresh)
+            return (result, fresh, new.sorted())
         }
         publish(fresh)
-        return result
+        return (result, new)
     }
 }
