@@ -104,7 +104,9 @@ done = time.time()
 rss = 0
 for line in open(f"/proc/{pid}/status"):
     if line.startswith("VmHWM:"): rss = int(line.split()[1]) // 1024
+fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 rate = users / (done - planned)
-print(f"heraldd dispatch, ledger on SQLite: {users} webhooks in {done - planned:.2f} s = {rate:.0f}/s (peak RSS {rss} MiB)")
+print(f"heraldd dispatch, ledger on SQLite: {users} webhooks in {done - planned:.2f} s = {rate:.0f}/s (peak RSS {rss} MiB, {cpu:.1f} CPU s in all, planning included)")
 print(f"wrk -t2 -c64 -d5s against the same nginx: {wrk:.0f}/s; heraldd / wrk = {rate / wrk:.2f}")
 PY

@@ -118,12 +118,17 @@ public final class Dispatcher: Sendable {
                 group.addTask { await self.send(row, c, profile, senders, now: now) }
             }
             var buffer: [DispatchOutcome] = []
+            var flushed = ContinuousClock.now
             for try await o in group {
                 buffer.append(o)
-                if buffer.count >= Self.flushEvery {
+                // A few outcomes at once when sends trickle in; under load, one write per few milliseconds.
+                if buffer.count >= Self.flushMost
+                    || (buffer.count >= Self.flushEvery && ContinuousClock.now - flushed >= Self.flushInterval)
+                {
                     try await ledger.complete(buffer, owner: owner, at: clock.seconds)
                     record(buffer)
                     buffer.removeAll(keepingCapacity: true)
+                    flushed = ContinuousClock.now
                 }
             }
             try await ledger.complete(buffer, owner: owner, at: clock.seconds)
@@ -178,8 +183,14 @@ public final class Dispatcher: Sendable {
     /// The longest a send waits in-process for its provider's rate limit before handing the row back.
     static let maximumRateWait = 10.0
 
-    /// Send outcomes written per ledger transaction at most.
+    /// Send outcomes that make a write once `flushInterval` has passed since the last.
     static let flushEvery = 8
+
+    /// Outcomes held at most before a write, however fast they come.
+    static let flushMost = 64
+
+    /// The shortest time between two outcome writes of one loop while fewer than `flushMost` are waiting.
+    static let flushInterval = Duration.milliseconds(5)
 
     private func record(_ outcomes: [DispatchOutcome]) {
         var sent = 0
