@@ -178,6 +178,10 @@ public final class SQLiteStore: AudienceStore {
                       at INTEGER NOT NULL);
                     """)
         }
+        m.registerMigration("v2-users-phone") { db in
+            // Inbound SMS (STOP/START) finds the users of a sender number.
+            try db.execute(sql: "CREATE INDEX users_phone ON users(phone) WHERE phone IS NOT NULL")
+        }
         return m
     }
 
