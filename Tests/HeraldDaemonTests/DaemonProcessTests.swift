@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
+import HeraldDelivery
 import Testing
 
 /// heraldd as a process under a NOTIFY_SOCKET the test controls: READY, WATCHDOG, reload (good and broken)
 /// and STOPPING, as systemd would see them.
 @Suite(.serialized) struct DaemonProcessTests {
-    /// A project folder with one valid campaign; returns its path.
+    /// A project folder with one valid campaign; returns its path (the API's port is in `port(root)`).
     static func project() throws -> String {
         let root = NSTemporaryDirectory() + "heraldd-proc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: root + "/campaigns", withIntermediateDirectories: true)
@@ -68,6 +69,20 @@ import Testing
         #expect(log().contains("country"), "a near-miss suggestion")
         #expect(log().contains("keeping the previous config and 1 campaigns"))
         #expect(daemon.isRunning)
+        // The old set keeps running: its api campaign still triggers, over the generated bearer token.
+        let yaml = try String(contentsOfFile: root + "/herald.yaml", encoding: .utf8)
+        let listen = try #require(yaml.split(separator: "\n").first { $0.contains("listen:") })
+            .split(separator: " ").last.map(String.init) ?? ""
+        let token = try String(contentsOfFile: root + "/var/api-token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let engine = CurlEngine()
+        defer { engine.shutdown() }
+        let triggered = try await engine.send(
+            HTTPRequest(
+                method: .post, url: "http://\(listen)/v1/campaigns/kept/trigger",
+                headers: [HeaderField("Authorization", "Bearer " + token), HeaderField("Content-Type", "application/json")],
+                body: Array("{}".utf8)))
+        #expect(triggered.status == 200, "\(triggered.text)")
 
         // Fixed on disk, then SIGHUP: the new set is live.
         try campaignYAML(id: "broken", trigger: "api: true").write(
