@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldDelivery
 import HeraldStore
 import Logging
+import Metrics
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -107,6 +108,12 @@ public final class Daemon: Sendable {
                     [dispatcher] in try await dispatcher.dispatchOnce() > 0
                 })
         }
+        // Queue depth and rate for /metrics, under systemd or not.
+        services.append(
+            LoopService(name: "queue-metrics", idle: .seconds(15), wakeup: nil, logger: logger) { [weak self] in
+                _ = await self?.status()
+                return false
+            })
         // Last but the watchdog: the group stops services in reverse order, so readiness drops before the drain.
         services.append(DrainFlag(daemon: self))
         return services
@@ -115,6 +122,9 @@ public final class Daemon: Sendable {
     /// Queue depth and rate, for `STATUS=` and the logs.
     public func status() async -> String {
         let depth = (try? await ledger.queueDepth(now: Int64(Date().timeIntervalSince1970))) ?? (pending: 0, due: 0)
+        Gauge(label: "herald_queue_pending").record(depth.pending)
+        Gauge(label: "herald_queue_due").record(depth.due)
+        Gauge(label: "herald_dispatch_rate").record(dispatcher.rate)
         return String(format: "queue %d (%d due), %.1f msg/s", depth.pending, depth.due, dispatcher.rate)
     }
 }

@@ -83,6 +83,9 @@ import Testing
                 headers: [HeaderField("Authorization", "Bearer " + token), HeaderField("Content-Type", "application/json")],
                 body: Array("{}".utf8)))
         #expect(triggered.status == 200, "\(triggered.text)")
+        let metrics = try await engine.send(HTTPRequest(url: "http://\(listen)/metrics"))
+        #expect(metrics.text.contains("herald_queue_pending"), "\(metrics.text)")
+        #expect(metrics.text.contains("herald_http_requests_total"))
 
         // Fixed on disk, then SIGHUP: the new set is live.
         try campaignYAML(id: "broken", trigger: "api: true").write(
