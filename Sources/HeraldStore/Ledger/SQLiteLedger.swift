@@ -178,16 +178,7 @@ public final class SQLiteLedger: LedgerStore {
 
     /// Rows filtered by campaign and user, newest first.
     public func entries(campaign: String?, user: String?, limit: Int) async throws -> [LedgerEntry] {
-        try await pool.read { db in
-            guard try self.exists(db) else { return [] }
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.columns) FROM ledger WHERE (?1 IS NULL OR campaign = ?1) AND (?2 IS NULL OR user = ?2)
-                    ORDER BY id DESC LIMIT ?3
-                    """, arguments: [campaign, user, limit]
-            ).map(Self.entry)
-        }
+        try await entries(campaign: campaign, user: user, status: nil, limit: limit)
     }
 
     /// A row's status changes, oldest first.
