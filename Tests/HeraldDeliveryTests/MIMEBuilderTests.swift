@@ -88,3 +88,42 @@ import Testing
                       (1_795_432_530, "Mon, 23 Nov 2026 11:15:30 +0000")])
     func dates(unix: Int64, expected: String) { #expect(MIMEBuilder.rfc5322Date(unix) == expected) }
 }
+
+/// Quoted-printable on bytes: lines within 76 bytes, and decoding gives back exactly the text.
+@Suite struct QuotedPrintableTests {
+    /// RFC 2045 §6.7 decoding: `=XX` escapes, `=` at a line end is a soft break.
+    static func decode(_ lines: [String]) -> String {
+        var out: [UInt8] = []
+        for (n, line) in lines.enumerated() {
+            let b = Array(line.utf8)
+            var i = 0
+            var soft = false
+            while i < b.count {
+                if b[i] == UInt8(ascii: "=") {
+                    if i == b.count - 1 { soft = true; break }
+                    out.append(UInt8(String(decoding: b[(i + 1)...(i + 2)], as: UTF8.self), radix: 16)!)
+                    i += 3
+                } else {
+                    out.append(b[i])
+                    i += 1
+                }
+            }
+            if !soft && n < lines.count - 1 { out.append(UInt8(ascii: "\n")) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test(arguments: [
+        "short line",
+        String(repeating: "a", count: 300),
+        String(repeating: "é=ü ", count: 60) + "\n.leading dot\ntrailing space \n\ttab\t\n" + String(repeating: "生日快乐", count: 30),
+        "=\n==\n" + String(repeating: "x", count: 74) + "=",
+    ])
+    func roundTripsWithinLineLimits(_ text: String) {
+        let lines = QuotedPrintable.encode(text)
+        #expect(lines.allSatisfy { $0.utf8.count <= 76 })
+        #expect(lines.allSatisfy { !$0.hasSuffix(" ") && !$0.hasSuffix("\t") })
+        #expect(lines.allSatisfy { !$0.hasPrefix(".") })
+        #expect(Self.decode(lines) == text)
+    }
+}

@@ -79,10 +79,27 @@ public enum MIMEBuilder {
         return "\(weekday), \(two(day)) \(names[month - 1]) \(year) \(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60)) +0000"
     }
 
+    /// `text`'s UTF-8 with CRLF and lone CR turned into LF.
+    static func unixNewlines(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var previousCR = false
+        for b in text.utf8 {
+            if b == UInt8(ascii: "\r") {
+                out.append(UInt8(ascii: "\n"))
+                previousCR = true
+                continue
+            }
+            if !(b == UInt8(ascii: "\n") && previousCR) { out.append(b) }
+            previousCR = false
+        }
+        return out
+    }
+
     /// The headers and encoded body of one text part.
     static func part(type: String, body: String) -> [String] {
-        let normalized = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        let bytes = Array(normalized.utf8)
+        let bytes = Self.unixNewlines(body)
+        let normalized = String(decoding: bytes, as: UTF8.self)
         let nonASCII = bytes.filter { $0 >= 0x80 }.count
         // Mostly non-Latin text is shorter in base64; Latin text stays readable in quoted-printable.
         let useBase64 = nonASCII * 3 > bytes.count
@@ -162,23 +179,31 @@ enum EncodedWord {
 
 /// RFC 2045 quoted-printable, lines of at most 76 characters with soft breaks.
 enum QuotedPrintable {
+    /// `text` (lines separated by LF) as quoted-printable lines of at most 76 bytes, soft breaks ending in `=`.
+    /// Works on bytes: counting a String's characters per appended piece made long bodies quadratic.
     static func encode(_ text: String) -> [String] {
         var out: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let bytes = Array(line.utf8)
-            var current = ""
+        let hex = Array("0123456789ABCDEF".utf8)
+        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let bytes = Array(line)
+            var current: [UInt8] = []
+            current.reserveCapacity(80)
             for (i, byte) in bytes.enumerated() {
                 let last = i == bytes.count - 1
                 let literal = (byte >= 33 && byte <= 126 && byte != 61 && !(i == 0 && byte == 46))
                     || ((byte == 32 || byte == 9) && !last)
-                let piece = literal ? String(UnicodeScalar(byte)) : "=" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-                if current.count + piece.count > 75 {
-                    out.append(current + "=")
-                    current = ""
+                if current.count + (literal ? 1 : 3) > 75 {
+                    current.append(UInt8(ascii: "="))
+                    out.append(String(decoding: current, as: UTF8.self))
+                    current.removeAll(keepingCapacity: true)
                 }
-                current += piece
+                if literal {
+                    current.append(byte)
+                } else {
+                    current += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                }
             }
-            out.append(current)
+            out.append(String(decoding: current, as: UTF8.self))
         }
         return out
     }
