@@ -224,6 +224,16 @@ extension SQLiteStore {
         var all = EventColumn(offsets: [0], timestamps: [])
         var events: [String: EventColumn] = [:]
         var ids: [String: [Int64]] = [:]
+        // The parts are copied once each, into arrays of their final size.
+        all.offsets.reserveCapacity(n + 1)
+        all.timestamps.reserveCapacity(loaded.reduce(0) { $0 + $1.all.timestamps.count })
+        for name in req.events {
+            var column = EventColumn(offsets: [0], timestamps: [])
+            column.offsets.reserveCapacity(n + 1)
+            column.timestamps.reserveCapacity(
+                loaded.reduce(0) { $0 + ($1.events[name]?.timestamps.count ?? 0) })
+            events[name] = column
+        }
         for part in loaded {
             all.append(part.all)
             for name in req.events {
