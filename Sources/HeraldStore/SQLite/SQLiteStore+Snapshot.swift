@@ -66,22 +66,22 @@ extension SQLiteStore {
     /// not have, and those are skipped.
     public func snapshot(_ requirements: SnapshotRequirements) async throws -> AudienceSnapshot {
         let keys = try await pool.read { db in try self.loadUserKeys(db) }
+        // The users' read is the shortest, so it also reads the number tables (joined to the events'
+        // ids once these are known) rather than take one more of the pool's reader connections.
         async let withUsers = pool.read { db in
             var s = AudienceSnapshot()
             try self.loadUsers(db, keys: keys, into: &s)
-            return s
+            return (s, try self.loadNumberTables(db, requirements))
         }
         async let withAttributes = pool.read { db in
             try self.loadAttributes(db, map: keys.map, count: keys.count)
         }
-        // Read while the events load; joined to their ids once these are known.
-        async let withNumbers = pool.read { db in try self.loadNumberTables(db, requirements) }
         async let withEvents = loadEvents(requirements, keys: keys, parts: snapshotParts)
-        var s = try await withUsers
+        let (users, tables) = try await withUsers
+        var s = users
         s.attributes = try await withAttributes
         var ids: [String: [Int64]]
         (s.events, s.allEvents, ids) = try await withEvents
-        let tables = try await withNumbers
         for (name, keys) in requirements.eventNumbers where !keys.isEmpty {
             // Names with numbers whose ids were kept (those stored at all).
             guard let eventIDs = ids.removeValue(forKey: name), s.events[name] != nil else { continue }
