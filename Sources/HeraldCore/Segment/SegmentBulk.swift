@@ -121,13 +121,9 @@ struct SegmentBulk {
             let pop = population
             return .num { i in
                 guard let raw = DerivedFields.rfmRaw(t, amounts, offs[i]..<offs[i + 1], env),
-                    let s = pop.scores(r: raw.r, f: raw.f, m: raw.m)
+                    let s = pop.score(part, r: raw.r, f: raw.f, m: raw.m)
                 else { return .nan }
-                switch part {
-                case .r: return Double(s.r)
-                case .f: return Double(s.f)
-                case .m: return Double(s.m)
-                }
+                return Double(s)
             }
         case .engagement:
             let g = snap.engagement

@@ -43,6 +43,20 @@ public struct PopulationStats: Sendable, Hashable {
         return (score(rLarger), score(fSmaller), score(mSmaller))
     }
 
+    /// One quintile score of `scores(r:f:m:)`, with only the search that part needs (bulk evaluation
+    /// of `rfm_m >= 4 and rfm_f >= 4` over a million rows asks for two parts, not six searches).
+    func score(_ part: RFMPart, r: Int64, f: Int, m: Double) -> Int? {
+        let n = frequency.count
+        guard n > 0 else { return nil }
+        let k: Int
+        switch part {
+        case .r: k = n - Self.upperBound(recency, r)
+        case .f: k = Self.lowerBound(frequency, f)
+        case .m: k = Self.lowerBound(monetary, m)
+        }
+        return min(5, 1 + (5 * k) / n)
+    }
+
     private static func lowerBound<T: Comparable>(_ a: [T], _ v: T) -> Int {
         var lo = 0
         var hi = a.count

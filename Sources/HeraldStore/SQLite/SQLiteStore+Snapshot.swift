@@ -43,46 +43,93 @@ struct ColumnBuilder {
     }
 }
 
+/// The users' primary keys as read by a snapshot's first, key-only scan: the pk → row map and the part cuts.
+struct UserKeys: Sendable {
+    /// users.pk → snapshot row.
+    let map: RowMap
+    /// Number of users (rows).
+    let count: Int
+    /// The largest pk seen; users added later have larger ones.
+    let maxPK: Int64
+    /// pks in row order.
+    let pks: [Int64]
+}
+
 extension SQLiteStore {
     /// A columnar snapshot: every user, every declared attribute, the required event columns, all events.
     ///
-    /// Users come first (they give the pk → row map); then attributes and the events, in
-    /// `snapshotParts` ranges of users, load at the same time on their own reader connections.
-    /// A write committed in between can at most add events or attributes of users this snapshot
-    /// does not have; those are skipped.
+    /// A key-only scan of the users comes first (it gives the pk → row map and is cheap); then the
+    /// users' columns, the attributes and the events, in `snapshotParts` ranges of users, load at the
+    /// same time on their own reader connections. Users are never deleted and new ones get larger
+    /// pks, so the users with pk ≤ the largest pk seen are the same rows in every one of those reads;
+    /// a write committed in between can at most add users, events or attributes this snapshot does
+    /// not have, and those are skipped.
     public func snapshot(_ requirements: SnapshotRequirements) async throws -> AudienceSnapshot {
-        let (users, map) = try await pool.read { db in
+        let keys = try await pool.read { db in try self.loadUserKeys(db) }
+        // The users' read is the shortest, so it also reads the number tables (joined to the events'
+        // ids once these are known) rather than take one more of the pool's reader connections.
+        async let withUsers = pool.read { db in
             var s = AudienceSnapshot()
-            let map = try self.loadUsers(db, into: &s)
-            return (s, map)
+            try self.loadUsers(db, keys: keys, into: &s)
+            return (s, try self.loadNumberTables(db, requirements))
         }
         async let withAttributes = pool.read { db in
-            var part = users
-            try self.loadAttributes(db, map: map, into: &part)
-            return part.attributes
+            try self.loadAttributes(db, map: keys.map, count: keys.count)
         }
-        async let withEvents = loadEvents(requirements, users: users, map: map, parts: snapshotParts)
+        async let withEvents = loadEvents(requirements, keys: keys, parts: snapshotParts)
+        let (users, tables) = try await withUsers
         var s = users
         s.attributes = try await withAttributes
-        (s.events, s.allEvents) = try await withEvents
+        var ids: [String: [Int64]]
+        (s.events, s.allEvents, ids) = try await withEvents
+        for (name, keys) in requirements.eventNumbers where !keys.isEmpty {
+            // Names with numbers whose ids were kept (those stored at all).
+            guard let eventIDs = ids.removeValue(forKey: name), s.events[name] != nil else { continue }
+            s.events[name]!.numbers = try await numbers(of: eventIDs, keys: keys, tables: tables[name] ?? [:])
+        }
         s.engagement = Array(repeating: .nan, count: s.count)
         return s
     }
 
-    /// Fills ids and reserved columns in users.pk order.
-    func loadUsers(_ db: Database, into s: inout AudienceSnapshot) throws -> RowMap {
+    /// The users' pks in pk order (rows follow it), from the rowid alone: no record is decoded.
+    func loadUserKeys(_ db: Database) throws -> UserKeys {
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
         let maxPK = try Int64.fetchOne(db, sql: "SELECT coalesce(max(pk), 0) FROM users") ?? 0
         var map = RowMap(maxPK: maxPK, count: count)
-        for k in [\AudienceSnapshot.createdAt, \.lastSeenImported, \.birthday] { s[keyPath: k].reserveCapacity(count) }
+        var pks: [Int64] = []
+        pks.reserveCapacity(count)
+        let stmt = try db.makeStatement(sql: "SELECT pk FROM users ORDER BY pk")
+        let r = RawStatement(db, stmt)
+        while try r.step() {
+            let pk = r.int64(0)
+            map.set(pk, pks.count)
+            pks.append(pk)
+        }
+        withExtendedLifetime(stmt) {}
+        return UserKeys(map: map, count: pks.count, maxPK: pks.last ?? 0, pks: pks)
+    }
+
+    /// Fills ids and reserved columns for the users of `keys`, in pk order (so in row order).
+    func loadUsers(_ db: Database, keys: UserKeys, into s: inout AudienceSnapshot) throws {
+        let count = keys.count
+        for k in [\AudienceSnapshot.createdAt, \.lastSeenImported, \.birthday] {
+            s[keyPath: k].reserveCapacity(count)
+        }
         s.ids.reserveCapacity(count)
         var zones: [String: Int32] = [:]
         let stmt = try db.makeStatement(
-            sql: "SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at FROM users ORDER BY pk")
+            sql: """
+                SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at FROM users
+                WHERE pk <= ? ORDER BY pk
+                """)
+        stmt.arguments = [keys.maxPK]
         let r = RawStatement(db, stmt)
         func time(_ i: Int32) -> Int64 { r.isNull(i) ? AudienceSnapshot.nullTime : r.int64(i) }
         while try r.step() {
-            map.set(r.int64(0), s.ids.count)
+            // Users are never deleted, so this read sees exactly the users the key scan saw.
+            guard s.ids.count < count, keys.pks[s.ids.count] == r.int64(0) else {
+                throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "users changed under a snapshot")
+            }
             s.ids.append(r.text(1) ?? "")
             s.email.append(r.text(2))
             s.phone.append(r.text(3))
@@ -100,14 +147,19 @@ extension SQLiteStore {
             }
             s.locale.append(r.text(5))
             s.createdAt.append(time(6))
-            s.birthday.append(r.text(7).flatMap(TimestampParser.parseDate)?.midnightUTC ?? AudienceSnapshot.nullTime)
+            s.birthday.append(
+                r.text(7).flatMap(TimestampParser.parseDate)?.midnightUTC ?? AudienceSnapshot.nullTime)
             s.lastSeenImported.append(time(8))
         }
-        return map
+        withExtendedLifetime(stmt) {}
+        guard s.ids.count == count else {
+            throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "users changed under a snapshot")
+        }
     }
 
     /// Fills one column per declared attribute; a stored value of another type becomes null.
-    func loadAttributes(_ db: Database, map: RowMap, into s: inout AudienceSnapshot) throws {
+    func loadAttributes(_ db: Database, map: RowMap, count: Int) throws -> [String: AttributeColumn] {
+        var attributes: [String: AttributeColumn] = [:]
         // attribute id → builder slot, in a flat array (ids are small and dense): no hashing per row.
         var slots: [Int] = []
         var builders: [AttributeColumnBuilder] = []
@@ -118,7 +170,7 @@ extension SQLiteStore {
             if let type = schema[name], id >= 0, id < 1_000_000 {
                 if slots.count <= Int(id) { slots += Array(repeating: -1, count: Int(id) + 1 - slots.count) }
                 slots[Int(id)] = builders.count
-                builders.append(AttributeColumnBuilder(type: type, count: s.count))
+                builders.append(AttributeColumnBuilder(type: type, count: count))
                 slotNames.append(name)
             }
         }
@@ -135,36 +187,32 @@ extension SQLiteStore {
                 builders[slot].set(row: row, type: r.int64(2), r)
             }
         }
-        for (slot, b) in builders.enumerated() { s.attributes[slotNames[slot]] = b.finish() }
-        for (name, type) in schema.types where s.attributes[name] == nil {
-            s.attributes[name] = AttributeColumnBuilder(type: type, count: s.count).finish()
+        for (slot, b) in builders.enumerated() { attributes[slotNames[slot]] = b.finish() }
+        for (name, type) in schema.types where attributes[name] == nil {
+            attributes[name] = AttributeColumnBuilder(type: type, count: count).finish()
         }
+        return attributes
     }
 
-    /// Fills `events` (required names, with numbers) and `allEvents` from ordered index scans: one per
-    /// part of the users (by pk range, so by contiguous rows), on its own reader connection.
+    /// Fills `events` (required names, without numbers) and `allEvents` from ordered index scans: one per
+    /// part of the users (by pk range, so by contiguous rows), on its own reader connection. `ids` holds
+    /// the event ids of the names that need numbers, aligned with their columns.
     func loadEvents(
-        _ req: SnapshotRequirements, users: AudienceSnapshot, map: RowMap, parts: Int
-    ) async throws -> (events: [String: EventColumn], allEvents: EventColumn) {
-        let n = users.count
-        let cuts = try await pool.read { db -> [Int64] in
-            // The first pk of each part after the first; rows follow pk order.
-            try (1..<max(1, parts)).compactMap { k in
-                try Int64.fetchOne(
-                    db, sql: "SELECT pk FROM users ORDER BY pk LIMIT 1 OFFSET ?", arguments: [n * k / parts])
-            }
-        }
-        let bounds = [Int64.min] + cuts + [Int64.max]
-        // Part k holds rows n·k/parts ..< n·(k+1)/parts: users are never deleted and new ones get
-        // larger pks, so the pk at that offset is the first pk of the part even if users were added
-        // since the users were read (their events fall outside every part's rows and are skipped).
-        let partCount = bounds.count - 1
+        _ req: SnapshotRequirements, keys: UserKeys, parts: Int
+    ) async throws -> (events: [String: EventColumn], allEvents: EventColumn, ids: [String: [Int64]]) {
+        let n = keys.count
+        let map = keys.map
+        // Part k holds rows n·k/parts ..< n·(k+1)/parts, so the pks from the first pk of the part to
+        // the first of the next (users added since the key scan have larger pks than every row; their
+        // events fall outside every part's rows and are skipped).
+        let partCount = max(1, min(parts, n))
+        let cuts = (0..<partCount).map { k in k == 0 ? Int64.min : keys.pks[n * k / partCount] } + [Int64.max]
         let loaded = try await withThrowingTaskGroup(of: (Int, EventPart).self) { group in
             for k in 0..<partCount {
                 let rows = (n * k / partCount)..<(n * (k + 1) / partCount)
                 group.addTask {
                     let part = try await self.pool.read { db in
-                        try self.loadEventPart(db, req, map: map, pks: bounds[k]..<bounds[k + 1], rows: rows)
+                        try self.loadEventPart(db, req, map: map, pks: cuts[k]..<cuts[k + 1], rows: rows)
                     }
                     return (k, part)
                 }
@@ -175,18 +223,32 @@ extension SQLiteStore {
         }
         var all = EventColumn(offsets: [0], timestamps: [])
         var events: [String: EventColumn] = [:]
+        var ids: [String: [Int64]] = [:]
+        // The parts are copied once each, into arrays of their final size.
+        all.offsets.reserveCapacity(n + 1)
+        all.timestamps.reserveCapacity(loaded.reduce(0) { $0 + $1.all.timestamps.count })
+        for name in req.events {
+            var column = EventColumn(offsets: [0], timestamps: [])
+            column.offsets.reserveCapacity(n + 1)
+            column.timestamps.reserveCapacity(
+                loaded.reduce(0) { $0 + ($1.events[name]?.timestamps.count ?? 0) })
+            events[name] = column
+        }
         for part in loaded {
             all.append(part.all)
             for name in req.events {
-                let column = part.events[name] ?? EventColumn(offsets: Array(repeating: 0, count: part.all.offsets.count), timestamps: [])
+                let column =
+                    part.events[name]
+                    ?? EventColumn(
+                        offsets: Array(repeating: 0, count: part.all.offsets.count), timestamps: [])
                 events[name, default: EventColumn(offsets: [0], timestamps: [])].append(column)
+                if let partIDs = part.ids[name] { ids[name, default: []].append(contentsOf: partIDs) }
             }
         }
-        if loaded.isEmpty { all.offsets = Array(repeating: 0, count: n + 1) }
         for name in req.events where events[name] == nil || events[name]!.offsets.count != n + 1 {
             events[name] = EventColumn(offsets: Array(repeating: 0, count: n + 1), timestamps: [])
         }
-        return (events, all)
+        return (events, all, ids)
     }
 
     /// The events of the users whose pk is in `pks`: CSR columns over just their (contiguous) rows.
@@ -208,7 +270,9 @@ extension SQLiteStore {
         all.offsets.reserveCapacity(rowCount + 1)
         let stmt = try db.makeStatement(
             // Index order: no sort.
-            sql: "SELECT user_pk, name_id, ts, id FROM events WHERE user_pk >= ? AND user_pk < ? ORDER BY user_pk, name_id, ts")
+            sql:
+                "SELECT user_pk, name_id, ts, id FROM events WHERE user_pk >= ? AND user_pk < ? ORDER BY user_pk, name_id, ts"
+        )
         stmt.arguments = [pks.lowerBound, pks.upperBound]
         let r = RawStatement(db, stmt)
         var currentRow = -1
@@ -240,14 +304,101 @@ extension SQLiteStore {
         for (nameID, built) in builders.enumerated() {
             guard var b = built, let name = nameOf[Int64(nameID)] else { continue }
             b.finish(count: rowCount)
-            var column = EventColumn(offsets: b.offsets, timestamps: b.timestamps)
-            let keys = req.eventNumbers[name] ?? []
-            if !keys.isEmpty {
-                column.numbers = try loadNumbers(db, ids: b.ids, keys: keys)
-            }
-            part.events[name] = column
+            part.events[name] = EventColumn(offsets: b.offsets, timestamps: b.timestamps)
+            if b.keepIDs { part.ids[name] = b.ids }
         }
         return part
+    }
+
+    /// The dense tables of the numbers `req` asks for, by event name and property; a property whose
+    /// event ids are too spread out for a table is left out (`numbers(of:keys:tables:)` merges it).
+    ///
+    /// Read while the events load: a table costs 8 bytes per event id in its span (no more than the
+    /// all-events timeline does per event) and fills sequentially, in the table's primary-key order.
+    func loadNumberTables(_ db: Database, _ req: SnapshotRequirements) throws -> [String: [String:
+        NumberTable]]
+    {
+        var out: [String: [String: NumberTable]] = [:]
+        let wanted = req.eventNumbers.filter { req.events.contains($0.key) && !$0.value.isEmpty }
+        guard !wanted.isEmpty else { return out }
+        let lastEvent = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM events") ?? 0
+        let firstEvent = try Int64.fetchOne(db, sql: "SELECT coalesce(min(id), 0) FROM events") ?? 0
+        // Separate statements: min() and max() together would scan.
+        let first = try Int64.fetchOne(db, sql: "SELECT coalesce(min(event_id), 0) FROM event_numbers") ?? 0
+        let last = try Int64.fetchOne(db, sql: "SELECT coalesce(max(event_id), -1) FROM event_numbers") ?? -1
+        let span = last - first + 1
+        guard first >= 0, span <= max(1_000_000, lastEvent - firstEvent + 1), span < Int64(Int32.max) else {
+            return out
+        }
+        for (name, keys) in wanted {
+            for key in keys {
+                var values = [Double](repeating: .nan, count: Int(max(0, span)))
+                if let kid = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM property_keys WHERE name = ?", arguments: [key])
+                {
+                    let stmt = try db.makeStatement(
+                        sql: "SELECT event_id, value FROM event_numbers WHERE key_id = ?")
+                    stmt.arguments = [kid]
+                    let r = RawStatement(db, stmt)
+                    while try r.step() {
+                        let k = r.int64(0) - first
+                        if k >= 0, k < span { values[Int(k)] = r.double(1) }
+                    }
+                    withExtendedLifetime(stmt) {}
+                }
+                out[name, default: [:]][key] = NumberTable(first: first, values: values, lastEvent: lastEvent)
+            }
+        }
+        return out
+    }
+
+    /// Numeric properties `keys` of the events `ids`, aligned with `ids` (NaN where missing): from
+    /// `tables` where they have the property, else by one ordered scan merged with the sorted ids.
+    func numbers(of ids: [Int64], keys: Set<String>, tables: [String: NumberTable]) async throws -> [String:
+        [Double]]
+    {
+        var out: [String: [Double]] = [:]
+        var merged: Set<String> = []
+        for key in keys {
+            guard let table = tables[key] else {
+                merged.insert(key)
+                continue
+            }
+            var values = [Double](repeating: .nan, count: ids.count)
+            // Events committed after the table was read have larger ids (ids only grow): looked up one by one.
+            var late: [Int] = []
+            table.values.withUnsafeBufferPointer { v in
+                for (i, id) in ids.enumerated() {
+                    if id > table.lastEvent {
+                        late.append(i)
+                        continue
+                    }
+                    let k = id - table.first
+                    if k >= 0, k < v.count { values[i] = v[Int(k)] }
+                }
+            }
+            if !late.isEmpty {
+                let lateRows = late
+                let found = try await pool.read { db in
+                    try lateRows.map { i in
+                        try Double.fetchOne(
+                            db,
+                            sql: """
+                                SELECT n.value FROM event_numbers n JOIN property_keys k ON k.id = n.key_id
+                                WHERE n.event_id = ? AND k.name = ?
+                                """, arguments: [ids[i], key])
+                    }
+                }
+                for (i, value) in zip(late, found) { values[i] = value ?? .nan }
+            }
+            out[key] = values
+        }
+        if !merged.isEmpty {
+            let mergedKeys = merged
+            let rest = try await pool.read { db in try self.loadNumbers(db, ids: ids, keys: mergedKeys) }
+            out.merge(rest) { $1 }
+        }
+        return out
     }
 
     /// Numeric properties `keys` of the events `ids`, aligned with `ids` (NaN where missing).
@@ -259,7 +410,9 @@ extension SQLiteStore {
         var out: [String: [Double]] = [:]
         for key in keys {
             var values = [Double](repeating: .nan, count: ids.count)
-            if let kid = try Int64.fetchOne(db, sql: "SELECT id FROM property_keys WHERE name = ?", arguments: [key]) {
+            if let kid = try Int64.fetchOne(
+                db, sql: "SELECT id FROM property_keys WHERE name = ?", arguments: [key])
+            {
                 let stmt = try db.makeStatement(
                     sql: "SELECT event_id, value FROM event_numbers WHERE key_id = ? ORDER BY event_id")
                 stmt.arguments = [kid]
@@ -280,12 +433,24 @@ extension SQLiteStore {
     }
 }
 
+/// Every stored value of one numeric property of one event name, by event id, read in one scan.
+struct NumberTable: Sendable {
+    /// The event id of `values[0]`.
+    let first: Int64
+    /// Values by event id − `first`; NaN where the event has none.
+    let values: [Double]
+    /// The largest event id when the table was read: an event with a larger one was committed later.
+    let lastEvent: Int64
+}
+
 /// The event columns of one contiguous range of snapshot rows.
 struct EventPart: Sendable {
     /// All events of the range's rows.
     var all: EventColumn
     /// Required event columns of the range's rows.
     var events: [String: EventColumn] = [:]
+    /// Event ids of the required columns that need numbers, aligned with their timestamps.
+    var ids: [String: [Int64]] = [:]
 }
 
 extension EventColumn {
@@ -298,7 +463,8 @@ extension EventColumn {
         let keys = Set(numbers.keys).union(other.numbers.keys)
         for key in keys {
             var mine = numbers[key] ?? [Double](repeating: .nan, count: shift)
-            mine.append(contentsOf: other.numbers[key] ?? [Double](repeating: .nan, count: other.timestamps.count))
+            mine.append(
+                contentsOf: other.numbers[key] ?? [Double](repeating: .nan, count: other.timestamps.count))
             numbers[key] = mine
         }
     }
