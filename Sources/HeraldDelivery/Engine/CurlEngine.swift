@@ -20,6 +20,8 @@ public final class CurlEngine: @unchecked Sendable {
         var nextID: UInt64 = 1
         var stopping = false
         var stopped = false
+        /// True while the curl thread is in (or about to enter) `curl_multi_poll`: only then does a new command need a wakeup.
+        var sleeping = false
     }
 
     private let inbox = Mutex(Inbox())
@@ -78,15 +80,17 @@ public final class CurlEngine: @unchecked Sendable {
         guard let id else { throw DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true) }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let accepted = inbox.withLock { state in
-                    guard !state.stopped else { return false }
+                // nil: refused; true: the curl thread sleeps and must be woken; false: it will drain the inbox anyway.
+                let wake: Bool? = inbox.withLock { state in
+                    guard !state.stopped else { return nil }
                     state.commands.append(.add(id, job, continuation))
-                    return true
+                    defer { state.sleeping = false }
+                    return state.sleeping
                 }
-                if accepted {
-                    curl_multi_wakeup(multi)
-                } else {
-                    continuation.resume(throwing: DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true))
+                switch wake {
+                case true?: curl_multi_wakeup(multi)
+                case false?: break
+                case nil: continuation.resume(throwing: DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true))
                 }
             }
         } onCancel: {
@@ -99,21 +103,28 @@ public final class CurlEngine: @unchecked Sendable {
 
     private func loop() {
         var stillRunning: Int32 = 0
+        var finished: [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)] = []
+        finished.reserveCapacity(256)
+        var commands: [Command] = []
+        commands.reserveCapacity(256)
         while true {
-            let (commands, cancelled, stopping) = inbox.withLock { state in
-                defer { state.commands = [] }
-                return (state.commands, state.cancelled, state.stopping)
+            // The inbox is swapped with an emptied array of the same capacity, so draining it allocates nothing.
+            let (cancelled, stopping) = inbox.withLock { state in
+                swap(&commands, &state.commands)
+                return (state.cancelled, state.stopping)
             }
             for case .add(let id, let job, let continuation) in commands {
                 if stopping || cancelled.contains(id) {
-                    finish(id, continuation, .failure(Self.cancelledError))
-                } else {
-                    start(id, job, continuation)
+                    finished.append((id, continuation, .failure(Self.cancelledError)))
+                } else if let refused = start(id, job, continuation) {
+                    finished.append((id, continuation, .failure(refused)))
                 }
             }
-            for id in cancelled { if let transfer = running[id] { complete(transfer, .failure(Self.cancelledError)) } }
+            commands.removeAll(keepingCapacity: true)
+            for id in cancelled { if let transfer = running[id] { finished.append(complete(transfer, .failure(Self.cancelledError))) } }
             if stopping {
-                for transfer in Array(running.values) { complete(transfer, .failure(Self.cancelledError)) }
+                for transfer in Array(running.values) { finished.append(complete(transfer, .failure(Self.cancelledError))) }
+                resume(&finished)
                 break
             }
             curl_multi_perform(multi, &stillRunning)
@@ -124,9 +135,19 @@ public final class CurlEngine: @unchecked Sendable {
                 herald_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &raw)
                 guard let raw else { continue }
                 let transfer = Unmanaged<CurlTransfer>.fromOpaque(UnsafeMutableRawPointer(raw)).takeUnretainedValue()
-                complete(transfer, transfer.outcome(herald_msg_result(message)))
+                finished.append(complete(transfer, transfer.outcome(herald_msg_result(message))))
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            // Every transfer finished in this round is resumed at once, after one pass over the inbox lock.
+            resume(&finished)
+            // Sleep only when no command arrived meanwhile; a sender that finds `sleeping` set wakes the poll.
+            let idle = inbox.withLock { state in
+                state.sleeping = state.commands.isEmpty && state.cancelled.isEmpty && !state.stopping
+                return state.sleeping
+            }
+            if idle {
+                curl_multi_poll(multi, nil, 0, 1000, nil)
+                inbox.withLock { $0.sleeping = false }
+            }
         }
         // Commands that raced with shutdown are failed here; later ones are refused at once.
         let leftovers = inbox.withLock { state in
@@ -134,7 +155,8 @@ public final class CurlEngine: @unchecked Sendable {
             defer { state.commands = [] }
             return state.commands
         }
-        for case .add(let id, _, let continuation) in leftovers { finish(id, continuation, .failure(Self.cancelledError)) }
+        for case .add(let id, _, let continuation) in leftovers { finished.append((id, continuation, .failure(Self.cancelledError))) }
+        resume(&finished)
         for easy in idle { curl_easy_cleanup(easy) }
         idle = []
     }
@@ -144,26 +166,28 @@ public final class CurlEngine: @unchecked Sendable {
 
     private static let cancelledError = DeliveryError(.cancelled, "the transfer was cancelled", isRetryable: true)
 
-    private func start(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>) {
+    /// Adds a transfer to the multi handle; returns the error when it is refused before sending.
+    private func start(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>) -> DeliveryError? {
         guard let easy = idle.popLast() ?? curl_easy_init() else {
-            finish(id, continuation, .failure(DeliveryError(.transferFailed, "curl_easy_init failed", isRetryable: true)))
-            return
+            return DeliveryError(.transferFailed, "curl_easy_init failed", isRetryable: true)
         }
         let transfer = CurlTransfer(id: id, job: job, easy: easy, continuation: continuation)
         if let refused = transfer.configure() {
             recycle(transfer)
-            finish(id, continuation, .failure(refused))
-            return
+            return refused
         }
         running[id] = transfer
         curl_multi_add_handle(multi, easy)
+        return nil
     }
 
-    private func complete(_ transfer: CurlTransfer, _ result: Result<CurlOutcome, DeliveryError>) {
+    /// Takes a transfer off the multi handle and recycles its easy handle; returns what its caller is to be resumed with.
+    private func complete(_ transfer: CurlTransfer, _ result: Result<CurlOutcome, DeliveryError>)
+        -> (UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>) {
         running[transfer.id] = nil
         curl_multi_remove_handle(multi, transfer.easy)
         recycle(transfer)
-        finish(transfer.id, transfer.continuation, result)
+        return (transfer.id, transfer.continuation, result)
     }
 
     private func recycle(_ transfer: CurlTransfer) {
@@ -172,15 +196,21 @@ public final class CurlEngine: @unchecked Sendable {
         idle.append(transfer.easy)
     }
 
-    private func finish(_ id: UInt64, _ continuation: CheckedContinuation<CurlOutcome, any Error>,
-                        _ result: Result<CurlOutcome, DeliveryError>) {
+    /// Forgets the finished transfers in one pass over the inbox lock, then resumes their callers; empties `finished`.
+    private func resume(_ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+        guard !finished.isEmpty else { return }
         inbox.withLock { state in
-            state.live.remove(id)
-            state.cancelled.remove(id)
+            for (id, _, _) in finished {
+                state.live.remove(id)
+                state.cancelled.remove(id)
+            }
         }
-        if case .failure(let error) = result, error.code != .cancelled {
-            logger.debug("transfer failed", metadata: ["id": "\(id)", "error": "\(error)"])
+        for (id, continuation, result) in finished {
+            if case .failure(let error) = result, error.code != .cancelled {
+                logger.debug("transfer failed", metadata: ["id": "\(id)", "error": "\(error)"])
+            }
+            continuation.resume(with: result.mapError { $0 as any Error })
         }
-        continuation.resume(with: result.mapError { $0 as any Error })
+        finished.removeAll(keepingCapacity: true)
     }
 }
