@@ -142,8 +142,8 @@ final class CurlTransfer {
             let v = version == CURL_HTTP_VERSION_2_0 ? 2 : version == CURL_HTTP_VERSION_3 ? 3 : 1
             return .success(.http(HTTPResponse(status: status, headers: headers, body: body, httpVersion: v, reusedConnection: connects == 0)))
         case .smtp(let request):
-            let peer = Self.peer(request.url)
             if code == CURLE_OK { return .success(.smtp(SMTPReply(code: status, reusedConnection: connects == 0))) }
+            let peer = Self.peer(request.url)  // only failures name the peer, so a success never parses the URL
             if code == CURLE_LOGIN_DENIED {
                 return .failure(DeliveryError(.loginDenied, "\(peer) refused the SMTP login", isRetryable: false, status: status))
             }
@@ -214,18 +214,22 @@ private let curlRead: herald_data_callback = { buffer, size, count, userdata in
     return n
 }
 
-/// CURLOPT_HEADERFUNCTION: collects the headers of the final response.
+/// CURLOPT_HEADERFUNCTION: collects the headers of the final response, parsed from the raw bytes.
 private let curlHeader: herald_data_callback = { buffer, size, count, userdata in
     guard let buffer, let userdata else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
     let n = size * count
-    let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: n), as: UTF8.self)
-    if line.hasPrefix("HTTP/") {
-        transfer.headers = []  // a new response (after 100-continue or a redirect) starts over
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t\r\n")
-        transfer.headers.append(HeaderField(name, value))
+    let line = UnsafeRawBufferPointer(start: buffer, count: n)
+    /// Space, tab, CR or LF: what surrounds a header value.
+    func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+    if line.starts(with: "HTTP/".utf8) {
+        transfer.headers.removeAll(keepingCapacity: true)  // a new response (after 100-continue or a redirect) starts over
+    } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+        var start = colon + 1, end = n
+        while start < end && isBlank(line[start]) { start += 1 }
+        while end > start && isBlank(line[end - 1]) { end -= 1 }
+        transfer.headers.append(HeaderField(String(decoding: line[..<colon], as: UTF8.self),
+                                            String(decoding: line[start..<end], as: UTF8.self)))
     }
     return n
 }
