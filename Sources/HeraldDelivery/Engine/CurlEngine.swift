@@ -137,8 +137,12 @@ public final class CurlEngine: @unchecked Sendable {
                 let transfer = Unmanaged<CurlTransfer>.fromOpaque(UnsafeMutableRawPointer(raw)).takeUnretainedValue()
                 finished.append(complete(transfer, transfer.outcome(herald_msg_result(message))))
             }
-            // Every transfer finished in this round is resumed at once, after one pass over the inbox lock.
-            resume(&finished)
+            // Every transfer finished in this round is resumed at once, after one pass over the inbox lock;
+            // yielding then lets the resumed callers queue their next requests before the thread decides to sleep.
+            if !finished.isEmpty {
+                resume(&finished)
+                sched_yield()
+            }
             // Sleep only when no command arrived meanwhile; a sender that finds `sleeping` set wakes the poll.
             let idle = inbox.withLock { state in
                 state.sleeping = state.commands.isEmpty && state.cancelled.isEmpty && !state.stopping
