@@ -13,35 +13,15 @@ CLIENTS="${2:-8}"
 USERS="${3:-10000}"
 if (( USERS < 2 * EVENTS )); then echo "USERS must be at least 2 × EVENTS (one user per event, two runs)" >&2; exit 64; fi
 REPO="$PWD"
-WORK="$(mktemp -d /tmp/herald-latency-bench-XXXXXX)"
-chmod 755 "$WORK"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_listen() { for _ in $(seq 1 500); do ss -ltnH "sport = :$1" | grep -q . && return 0; sleep 0.01; done; echo "port $1 never listened" >&2; exit 1; }
+source Benchmarks/scripts/loopback.sh
+bench_workdir herald-latency-bench
 swift build -c release --product heraldd >/dev/null
 swift build -c release --product herald >/dev/null
 BIN="$REPO/.build/release"
 
 # The receiver: nginx answering 204 and logging "<arrival, epoch s with ms> <webhook-id>" per request, unbuffered.
 HTTP_PORT="$(free_port)"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    log_format arrival '\$msec \$http_webhook_id';
-    access_log $WORK/arrivals.log arrival;
-    client_body_temp_path $WORK;
-    keepalive_requests 1000000;
-    server { listen 127.0.0.1:$HTTP_PORT; location / { return 204; } }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" & PIDS+=($!)
-wait_listen "$HTTP_PORT"
+start_nginx "$HTTP_PORT" "log_format arrival '\$msec \$http_webhook_id'; access_log $WORK/arrivals.log arrival;"
 
 API_PORT="$(free_port)"
 mkdir -p "$WORK/campaigns" "$WORK/var"

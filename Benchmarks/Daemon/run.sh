@@ -8,33 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 USERS="${1:-100000}"
 REPO="$PWD"
-WORK="$(mktemp -d /tmp/herald-daemon-bench-XXXXXX)"
-chmod 755 "$WORK"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_listen() { for _ in $(seq 1 500); do ss -ltnH "sport = :$1" | grep -q . && return 0; sleep 0.01; done; echo "port $1 never listened" >&2; exit 1; }
+source Benchmarks/scripts/loopback.sh
+bench_workdir herald-daemon-bench
 swift build -c release --product heraldd >/dev/null
 swift build -c release --product herald >/dev/null
 BIN="$REPO/.build/release"
 
 HTTP_PORT="$(free_port)"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK;
-    keepalive_requests 1000000;
-    server { listen 127.0.0.1:$HTTP_PORT; location / { return 204; } }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" & PIDS+=($!)
-wait_listen "$HTTP_PORT"
+start_nginx "$HTTP_PORT"
 
 mkdir -p "$WORK/campaigns" "$WORK/var"
 printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' > "$WORK/secret"

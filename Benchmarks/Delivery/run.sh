@@ -8,13 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT="${1:-20000}"
-WORK="$(mktemp -d /tmp/herald-bench-XXXXXX)"
-chmod 755 "$WORK"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_listen() { for _ in $(seq 1 500); do ss -ltnH "sport = :$1" | grep -q . && return 0; sleep 0.01; done; echo "port $1 never listened" >&2; exit 1; }
+source Benchmarks/scripts/loopback.sh
+bench_workdir herald-bench
 OUT="$WORK/results.txt"; : > "$OUT"
 # The engine's side is Benchmarks/Sources/delivery-bench, a release build.
 swift build -c release --package-path Benchmarks --product delivery-bench
@@ -22,24 +17,7 @@ BENCH=Benchmarks/.build/release/delivery-bench
 
 # --- webhooks ---------------------------------------------------------------------------------
 HTTP_PORT="$(free_port)"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$HTTP_PORT;
-        location / { return 204; }
-    }
-}
-NGINX
-nginx -c "$WORK/nginx.conf" & PIDS+=($!)
-wait_listen "$HTTP_PORT"
+start_nginx "$HTTP_PORT"
 URL="http://127.0.0.1:$HTTP_PORT/hooks/push"
 printf '{"type":"cart.abandoned","user":"u0000001","campaign":"cart-abandoned","title":"You left something behind","text":"Ben, your cart is waiting.","badge":1,"ts":1795432530}' > "$WORK/body.json"
 echo "body: $(wc -c < "$WORK/body.json") bytes, $COUNT requests" | tee -a "$OUT"

@@ -74,12 +74,8 @@ import Testing
     @Test func killNineDuringDispatchLosesNothingAndRepeatsOnlyReclaimedSends() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let receiver = try TestServer(
-            "webhook receiver", python3,
-            [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl"), Self.secret],
-            log: dir.file("receiver.log"))
+        let (receiver, port) = try await startWebhookReceiver(dir, secrets: [Self.secret])
         defer { receiver.stop() }
-        let port = try await readyPort(dir.file("ready"), server: receiver)
         let total = 10_000
         let store = try await Self.project(dir, url: "http://127.0.0.1:\(port)/hooks/crash", users: total)
         let ledger = try SQLiteLedger(pool: store.pool)
@@ -155,12 +151,8 @@ extension DaemonCrashTests {
     @Test func sigtermDuringDispatchDrainsWithin10sAndNothingIsSentTwice() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let receiver = try TestServer(
-            "webhook receiver", python3,
-            [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl"), Self.secret],
-            log: dir.file("receiver.log"))
+        let (receiver, port) = try await startWebhookReceiver(dir, secrets: [Self.secret])
         defer { receiver.stop() }
-        let port = try await readyPort(dir.file("ready"), server: receiver)
         let total = 5_000
         let store = try await Self.project(dir, url: "http://127.0.0.1:\(port)/hooks/drain", users: total)
         let ledger = try SQLiteLedger(pool: store.pool)

@@ -155,15 +155,8 @@ import Testing
         let began = Date()
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let receiver = try TestServer(
-            "webhook receiver", python3,
-            [
-                Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl"),
-                Self.secret,
-            ],
-            log: dir.file("receiver.log"))
+        let (receiver, hookPort) = try await startWebhookReceiver(dir, secrets: [Self.secret])
         defer { receiver.stop() }
-        let hookPort = try await readyPort(dir.file("ready"), server: receiver)
         let port = freePort()
         let base = "http://127.0.0.1:\(port)"
         let store = try await Self.project(dir, url: "http://127.0.0.1:\(hookPort)/hooks/load", port: port)

@@ -157,3 +157,13 @@ let python3: String = {
     let path = out.trimmingCharacters(in: .whitespacesAndNewlines)
     return path.isEmpty ? "/usr/bin/python3" : path
 }()
+
+/// Starts the verifying webhook receiver (Tests/Fixtures/webhook_receiver.py) in `dir` with `secrets`;
+/// returns it (stop it when done) and its port. Deliveries are recorded in `dir/record.jsonl`.
+func startWebhookReceiver(_ dir: TempDirectory, secrets: [String]) async throws -> (TestServer, Int) {
+    let receiver = try TestServer(
+        "webhook receiver", python3,
+        [Fixtures.script("webhook_receiver.py"), dir.file("ready"), dir.file("record.jsonl")] + secrets,
+        log: dir.file("receiver.log"))
+    return (receiver, try await readyPort(dir.file("ready"), server: receiver))
+}

@@ -167,13 +167,17 @@ extension SQLiteLedger {
     public func queueDepth(now: Int64) async throws -> (pending: Int, due: Int) {
         try await pool.read { db in
             guard try self.exists(db) else { return (0, 0) }
-            let row = try Row.fetchOne(
+            // Two reads over the partial indexes (waiting rows, leased rows), never a scan of the whole ledger.
+            let waiting = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT count(*), coalesce(sum(CASE WHEN scheduled_at <= ?1 OR status = 'sending' THEN 1 ELSE 0 END), 0)
-                    FROM ledger WHERE status IN ('scheduled', 'failed', 'sending')
+                    SELECT count(*), coalesce(sum(scheduled_at <= ?), 0) FROM ledger
+                    WHERE status IN ('scheduled', 'failed')
                     """, arguments: [now])
-            return (row?[0] ?? 0, row?[1] ?? 0)
+            let sending = try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger WHERE status = 'sending'") ?? 0
+            let pending: Int = waiting?[0] ?? 0
+            let due: Int = waiting?[1] ?? 0
+            return (pending + sending, due + sending)
         }
     }
 

@@ -229,14 +229,11 @@ public final class SQLiteLedger: LedgerStore {
             status: LedgerStatus(rawValue: r[9]) ?? .planned,
             createdAt: r[15])
         e.id = r[0]
-        e.idempotencyKey = r[1]
-        e.campaign = r[2]
         e.topic = r[3]
         e.transactional = r[4]
         e.variant = r[5]
         e.channel = (r[7] as String?).flatMap(ChannelKind.init(rawValue:))
         e.address = r[8]
-        e.status = LedgerStatus(rawValue: r[9]) ?? .planned
         e.reason = r[10]
         e.scheduledAt = r[11]
         e.attempts = r[12]
