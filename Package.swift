@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure logic: values, time, the segment language, config and campaign files.
@@ -40,6 +41,15 @@ let package = Package(
             dependencies: [
                 "HeraldCore", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        // The PostgreSQL store and ledger (several daemons sharing one audience), over postgres-nio.
+        .target(
+            name: "HeraldPostgres",
+            dependencies: [
+                "HeraldCore", "HeraldStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // libcurl, with typed wrappers over its variadic calls.
@@ -58,7 +68,7 @@ let package = Package(
         .target(
             name: "HeraldCommands",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldDelivery",
+                "HeraldCore", "HeraldStore", "HeraldPostgres", "HeraldDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -68,7 +78,7 @@ let package = Package(
         .target(
             name: "HeraldDaemon",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldDelivery",
+                "HeraldCore", "HeraldStore", "HeraldPostgres", "HeraldDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -87,7 +97,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HeraldStoreTests",
-            dependencies: ["HeraldCore", "HeraldStore"],
+            dependencies: ["HeraldCore", "HeraldStore", "HeraldPostgres"],
             swiftSettings: strict),
         .testTarget(
             name: "HeraldDeliveryTests",

@@ -14,9 +14,9 @@ import ServiceLifecycle
 /// HTTP API and the systemd watchdog as one service group. SIGHUP reloads; SIGTERM drains.
 public final class Daemon: Sendable {
     /// The store.
-    public let store: SQLiteStore
+    public let store: any HeraldAudience
     /// The ledger.
-    public let ledger: SQLiteLedger
+    public let ledger: any DispatchLedger
     /// The live campaign book.
     public let book: LiveBook
     /// The scheduler.
@@ -35,7 +35,7 @@ public final class Daemon: Sendable {
 
     /// A daemon over an opened store and a loaded book.
     public init(
-        store: SQLiteStore, ledger: SQLiteLedger, book: CampaignBook, engine: CurlEngine, links: MessageLinks,
+        store: any HeraldAudience, ledger: any DispatchLedger, book: CampaignBook, engine: CurlEngine, links: MessageLinks,
         clock: DaemonClock, environment: [String: String], logger: Logger
     ) throws {
         self.store = store

@@ -39,8 +39,8 @@ public struct MessageLinks: Sendable {
 /// "the provider accepted it, the process died before the ledger write": receivers de-duplicate it by
 /// `webhook-id` / `Message-ID`, which are the idempotency key.
 public final class Dispatcher: Sendable {
-    let store: SQLiteStore
-    let ledger: SQLiteLedger
+    let store: any HeraldAudience
+    let ledger: any DispatchLedger
     let book: LiveBook
     let senders: LockedState<ChannelSenders>
     let links: MessageLinks
@@ -68,7 +68,7 @@ public final class Dispatcher: Sendable {
 
     /// A dispatcher.
     public init(
-        store: SQLiteStore, ledger: SQLiteLedger, book: LiveBook, senders: ChannelSenders, links: MessageLinks,
+        store: any HeraldAudience, ledger: any DispatchLedger, book: LiveBook, senders: ChannelSenders, links: MessageLinks,
         clock: DaemonClock, logger: Logger, owner: String, batchSize: Int = 256, lease: Int64 = 60,
         retry: RetryPolicy = RetryPolicy(),
         sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .milliseconds(Int($0 * 1000) + 1)) }

@@ -15,8 +15,8 @@ import Logging
 /// from the moment the daemon first sees it active (its `activated` record): no back-fill of older occurrences,
 /// and the audience at that moment is the baseline, not a wave of "entered" sends.
 public final class Scheduler: Sendable {
-    let store: SQLiteStore
-    let ledger: SQLiteLedger
+    let store: any HeraldAudience
+    let ledger: any DispatchLedger
     let book: LiveBook
     let clock: DaemonClock
     let logger: Logger
@@ -32,7 +32,7 @@ public final class Scheduler: Sendable {
     }
 
     /// A scheduler over `store` and `ledger`.
-    public init(store: SQLiteStore, ledger: SQLiteLedger, book: LiveBook, clock: DaemonClock, logger: Logger) {
+    public init(store: any HeraldAudience, ledger: any DispatchLedger, book: LiveBook, clock: DaemonClock, logger: Logger) {
         self.store = store
         self.ledger = ledger
         self.book = book
@@ -186,7 +186,7 @@ public final class Scheduler: Sendable {
                     OccurrenceRecord(
                         campaign: c.id, occurrence: "activated", start: now, status: "activated",
                         detail: "baseline: \(current.count) members"),
-                    entries: [], entered: Array(current), at: now)
+                    entries: [], entered: Array(current), left: [], at: now)
                 continue
             }
             let members = try await ledger.members(campaign: c.id)

@@ -5,7 +5,7 @@ import HeraldCore
 public enum PlanningSource {
     /// Inputs for planning `campaigns` at `now` (the snapshot holds what every one of them needs).
     public static func inputs(
-        store: SQLiteStore, ledger: SQLiteLedger, config: HeraldConfig, campaigns: [Campaign], now: Int64
+        store: any HeraldAudience, ledger: any DispatchLedger, config: HeraldConfig, campaigns: [Campaign], now: Int64
     ) async throws -> PlanningInputs {
         var requirements = PopulationStats.requirements
         for c in campaigns { requirements = requirements.union(c.requirements) }

@@ -56,9 +56,9 @@ public struct APIDependencies: Sendable {
     /// The daemon configuration (listen address, public URL, SMS settings).
     public var config: HeraldConfig
     /// The audience store (preferences, phone look-ups).
-    public var store: SQLiteStore
+    public var store: any HeraldAudience
     /// The send ledger (`/v1/sends`, tracking, delivery reports).
-    public var ledger: SQLiteLedger
+    public var ledger: any DispatchLedger
     /// The daemon side: ingestion, triggers, readiness.
     public var backend: any APIBackend
     /// Verifies unsubscribe, tracking and delivery-report tokens.
@@ -78,7 +78,7 @@ public struct APIDependencies: Sendable {
 
     /// Dependencies; `clock` defaults to the system time.
     public init(
-        config: HeraldConfig, store: SQLiteStore, ledger: SQLiteLedger, backend: any APIBackend,
+        config: HeraldConfig, store: any HeraldAudience, ledger: any DispatchLedger, backend: any APIBackend,
         signer: LinkSigner,
         apiToken: String?, smsInboundSecret: String?, twilioAuthToken: String?,
         metrics: PrometheusCollectorRegistry, logger: Logger,

@@ -36,7 +36,9 @@ struct APIGuardMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let route = context.endpointPath ?? "unmatched"
         metrics.makeCounter(
-            name: "herald_http_requests_total",
+            descriptor: MetricNameDescriptor(
+                namespace: "herald", metricName: "http_requests", unitName: "total",
+                helpText: "HTTP requests by route, method and status"),
             labels: [
                 ("route", route), ("method", request.method.rawValue),
                 ("status", String(response.status.code)),

@@ -68,8 +68,9 @@ extension SQLiteLedger {
     /// `perChannel` caps how many rows of a channel one claim takes (a rate-limited provider gets only what it
     /// can send soon; the rest stay `scheduled`, untouched, instead of being claimed and handed back).
     public func claimDue(
-        now: Int64, limit: Int, owner: String, lease: Int64, perChannel: [ChannelKind: Int] = [:]
+        now: Int64, limit: Int, owner: String, lease: Int64, perChannel: [ChannelKind: Int], shards: [Int]?
     ) async throws -> [LedgerEntry] {
+        // One daemon per SQLite store: it holds every shard, so `shards` never narrows the claim.
         try await pool.write { db in
             let expired = try Int64.fetchAll(
                 db,
@@ -257,8 +258,7 @@ extension SQLiteLedger {
     /// and applies segment-membership changes with it; rows whose key exists are left as they are. Returns
     /// how many rows were inserted; false in `fresh` when the occurrence was already recorded.
     public func recordOccurrence(
-        _ record: OccurrenceRecord, entries: [LedgerEntry], entered: [String] = [], left: [String] = [],
-        at now: Int64
+        _ record: OccurrenceRecord, entries: [LedgerEntry], entered: [String], left: [String], at now: Int64
     ) async throws -> (inserted: Int, fresh: Bool) {
         try await pool.write { db in
             try db.execute(
@@ -287,4 +287,16 @@ extension SQLiteLedger {
             Set(try String.fetchAll(db, sql: "SELECT user FROM segment_members WHERE campaign = ?", arguments: [campaign]))
         }
     }
+
+    // MARK: Shards
+
+    /// One daemon per SQLite store (the instance lock), so it holds every shard.
+    public func balanceShards(owner: String, now: Int64, lease: Int64) async throws -> ShardLease {
+        ShardLease(shards: Array(0..<Shards.count), until: now + lease, members: 1)
+    }
+
+    /// Nothing to give back: shards are not stored with SQLite.
+    public func releaseShards(owner: String) async throws {}
 }
+
+extension SQLiteLedger: DispatchLedger {}

@@ -36,3 +36,5 @@ extension SQLiteStore {
         return "+" + digits
     }
 }
+
+extension SQLiteStore: HeraldAudience {}
