@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Errors opening or migrating a PostgreSQL store.
+public struct PostgresStoreError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong (never the password).
+    public var description: String
+
+    /// An error.
+    public init(_ description: String) { self.description = description }
+}
+
+/// One PostgreSQL database shared by the store and the ledger: a connection pool that runs for the life of
+/// this object, and the migrations of both.
+public final class PostgresDatabase: Sendable {
+    /// The pool.
+    public let client: PostgresClient
+    /// The URL without its password (for logs and errors).
+    public let displayURL: String
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`).
+    /// Nothing is sent until the first query.
+    public init(url: String, maxConnections: Int = 20, logger: Logger = Logger(label: "herald.postgres")) throws {
+        guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql",
+            let host = c.host, !host.isEmpty
+        else {
+            throw PostgresStoreError("not a PostgreSQL URL (postgres://user@host:port/database): \(Self.redact(url))")
+        }
+        let user = c.user.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        let password = c.password.flatMap { $0.removingPercentEncoding }
+        var database = String(c.path.drop(while: { $0 == "/" }))
+        if database.isEmpty { database = user }
+        let sslmode = c.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS
+        switch sslmode {
+        case "disable": tls = .disable
+        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+        default: throw PostgresStoreError("sslmode=\(sslmode): expected disable, prefer or require")
+        }
+        var config = PostgresClient.Configuration(
+            host: host, port: c.port ?? 5432, username: user, password: password, database: database, tls: tls)
+        config.options.maximumConnections = maxConnections
+        config.options.minimumConnections = 0
+        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        displayURL = Self.redact(url)
+        runner = Task { await client.run() }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Stops the pool (its connections close).
+    public func close() { runner.cancel() }
+
+    /// `url` with any password replaced by `***`.
+    public static func redact(_ url: String) -> String {
+        guard var c = URLComponents(string: url), c.password != nil else { return url }
+        c.password = "***"
+        return c.string ?? url
+    }
+
+    /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
+    public func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+    }
+
+    /// Runs `body` on one pooled connection, outside any explicit transaction.
+    public func connection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(connection) }
+    }
+
+    /// Applies `migrations` (name, SQL) not yet recorded in `herald_migrations`, in order, each in its own
+    /// transaction. A transaction-scoped advisory lock serializes daemons starting together, so each
+    /// migration runs once.
+    public func migrate(_ migrations: [(name: String, sql: String)]) async throws {
+        try await transaction { db in
+            try await db.query("SELECT pg_advisory_xact_lock(7358120)", logger: logger)
+            try await db.query(
+                """
+                CREATE TABLE IF NOT EXISTS herald_migrations (
+                  name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
+                """, logger: logger)
+            var applied = Set<String>()
+            for try await name in try await db.query("SELECT name FROM herald_migrations", logger: logger)
+                .decode(String.self)
+            {
+                applied.insert(name)
+            }
+            for m in migrations where !applied.contains(m.name) {
+                // Several statements in one simple query: PostgreSQL runs them in this transaction.
+                try await db.runScript(m.sql)
+                try await db.query("INSERT INTO herald_migrations(name) VALUES (\(m.name))", logger: logger)
+            }
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs SQL text that may hold several statements (the simple-query protocol; no parameters).
+    func runScript(_ sql: String) async throws {
+        _ = try await self.simpleQuery(sql).get()
+    }
+}
