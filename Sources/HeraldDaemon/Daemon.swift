@@ -23,6 +23,8 @@ public final class Daemon: Sendable {
     public let scheduler: Scheduler
     /// The dispatcher.
     public let dispatcher: Dispatcher
+    /// This daemon's shards when several share a PostgreSQL store; nil with SQLite (one daemon holds everything).
+    public let keeper: ShardKeeper?
     /// Nudges the dispatchers when new rows are due.
     public let wakeup = Wakeup()
     let engine: CurlEngine
@@ -36,7 +38,7 @@ public final class Daemon: Sendable {
     /// A daemon over an opened store and a loaded book.
     public init(
         store: any HeraldAudience, ledger: any DispatchLedger, book: CampaignBook, engine: CurlEngine, links: MessageLinks,
-        clock: DaemonClock, environment: [String: String], logger: Logger
+        clock: DaemonClock, environment: [String: String], logger: Logger, shardLease: Int64? = nil
     ) throws {
         self.store = store
         self.ledger = ledger
@@ -47,9 +49,12 @@ public final class Daemon: Sendable {
         scheduler = Scheduler(store: store, ledger: ledger, book: self.book, clock: clock, logger: logger)
         let senders = try ChannelSenders(
             config: book.config.channels, baseDirectory: book.config.baseDirectory, engine: engine)
+        // Unique across hosts and runs: the owner of row and shard leases.
+        let owner = "heraldd-\(ProcessInfo.processInfo.hostName)-\(getpid())-\(Int(clock.now() * 1000))"
+        keeper = shardLease.map { ShardKeeper(ledger: ledger, owner: owner, clock: clock, lease: $0, logger: logger) }
         dispatcher = Dispatcher(
             store: store, ledger: ledger, book: self.book, senders: senders, links: links, clock: clock,
-            logger: logger, owner: "heraldd-\(getpid())-\(Int(clock.now() * 1000))")
+            logger: logger, owner: owner, keeper: keeper)
     }
 
     /// Writes identify/track calls durably, then plans the event campaigns they trigger and wakes the dispatchers.
@@ -96,12 +101,16 @@ public final class Daemon: Sendable {
 
     /// The scheduler and dispatch loops as services.
     func coreServices(tick: Duration = .seconds(5)) -> [any Service] {
-        var services: [any Service] = [
-            LoopService(name: "scheduler", idle: tick, wakeup: nil, logger: logger) { [scheduler, wakeup] in
+        var services: [any Service] = []
+        // First, so it stops last: the shards are given back after the dispatchers drained.
+        if let keeper { services.append(ShardKeeperService(keeper: keeper, wakeup: wakeup, logger: logger)) }
+        services.append(
+            LoopService(name: "scheduler", idle: tick, wakeup: nil, logger: logger) { [scheduler, wakeup, keeper] in
+                // With several daemons only the holder of shard 0 plans scheduled occurrences.
+                if let keeper, !keeper.isPlanner(now: scheduler.clock.seconds) { return false }
                 if try await scheduler.tick() > 0 { wakeup.signal() }
                 return false
-            }
-        ]
+            })
         for i in 0..<Self.dispatchWorkers {
             services.append(
                 LoopService(name: "dispatcher-\(i)", idle: .seconds(1), wakeup: i == 0 ? wakeup : nil, logger: logger) {
@@ -125,7 +134,11 @@ public final class Daemon: Sendable {
         Gauge(label: "herald_queue_pending").record(depth.pending)
         Gauge(label: "herald_queue_due").record(depth.due)
         Gauge(label: "herald_dispatch_rate").record(dispatcher.rate)
-        return String(format: "queue %d (%d due), %.1f msg/s", depth.pending, depth.due, dispatcher.rate)
+        var line = String(format: "queue %d (%d due), %.1f msg/s", depth.pending, depth.due, dispatcher.rate)
+        if let held = keeper?.current {
+            line += ", shards \(held.shards.count)/\(Shards.count) of \(held.members) daemon(s)\(held.isPlanner ? ", planner" : "")"
+        }
+        return line
     }
 }
 

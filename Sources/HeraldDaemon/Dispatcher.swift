@@ -54,6 +54,8 @@ public final class Dispatcher: Sendable {
     public let lease: Int64
     /// Retries with backoff and jitter.
     public let retry: RetryPolicy
+    /// The shards this dispatcher may claim (several daemons on PostgreSQL); nil: every shard.
+    let keeper: ShardKeeper?
     /// Waits this many seconds (a rate limit's pause); tests pass one that moves their clock instead.
     let sleep: @Sendable (Double) async throws -> Void
     private let stats = LockedState(Stats())
@@ -70,10 +72,11 @@ public final class Dispatcher: Sendable {
     public init(
         store: any HeraldAudience, ledger: any DispatchLedger, book: LiveBook, senders: ChannelSenders, links: MessageLinks,
         clock: DaemonClock, logger: Logger, owner: String, batchSize: Int = 256, lease: Int64 = 60,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = RetryPolicy(), keeper: ShardKeeper? = nil,
         sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .milliseconds(Int($0 * 1000) + 1)) }
     ) {
         self.sleep = sleep
+        self.keeper = keeper
         self.store = store
         self.ledger = ledger
         self.book = book
@@ -104,8 +107,14 @@ public final class Dispatcher: Sendable {
     @discardableResult
     public func dispatchOnce() async throws -> Int {
         let now = clock.seconds
+        var shards: [Int]?
+        if let keeper {
+            // Only the shards held, and nothing once the shard lease is about to end without a renewal.
+            shards = keeper.claimable(now: now)
+            guard shards?.isEmpty == false else { return 0 }
+        }
         let rows = try await ledger.claimDue(
-            now: now, limit: batchSize, owner: owner, lease: lease, perChannel: channelLimits())
+            now: now, limit: batchSize, owner: owner, lease: lease, perChannel: channelLimits(), shards: shards)
         guard !rows.isEmpty else { return 0 }
         let (decided, sends) = try await prepare(rows, now: now)
         try await ledger.complete(decided, owner: owner, at: clock.seconds)
