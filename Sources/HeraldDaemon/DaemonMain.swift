@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDelivery
+import HeraldPostgres
 import HeraldStore
 import Logging
 import Metrics
@@ -14,6 +15,10 @@ import ServiceLifecycle
 /// `heraldd [--config PATH]`: the process around `Daemon`. Exit codes follow the CLI's: 64 usage, 65 invalid
 /// config or campaigns, 69 a service unavailable (store, lock, secrets), 70 internal.
 public enum DaemonMain {
+    /// How long a daemon holds its shards of a PostgreSQL store without renewing, seconds: a killed daemon's
+    /// shards move to the others within this (plus one renewal round, a third of it).
+    public static let shardLease: Int64 = 15
+
     /// Runs heraldd with `arguments` (without the program name) until SIGTERM; returns the exit code.
     public static func run(arguments: [String], environment: [String: String]) async -> Int32 {
         LoggingSystem.bootstrap { label in
@@ -41,26 +46,40 @@ public enum DaemonMain {
             return 65
         case .success(let b): book = b
         }
-        guard case .sqlite(let dbPath) = book.config.store else {
-            logger.critical("\(path): only the sqlite store is available in this build")
-            return 69
-        }
-        let lock: InstanceLock
-        let store: SQLiteStore
-        let ledger: SQLiteLedger
-        do {
-            try FileManager.default.createDirectory(
-                atPath: (dbPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard let l = InstanceLock(path: dbPath + ".heraldd.lock") else {
-                logger.critical("another heraldd is running on \(dbPath) (one daemon per SQLite store)")
+        var lock: InstanceLock?
+        let store: any HeraldAudience
+        let ledger: any DispatchLedger
+        let storeLabel: String
+        // Several daemons share a PostgreSQL store through shard leases; one daemon owns a SQLite store.
+        var shardLease: Int64?
+        switch book.config.store {
+        case .sqlite(let dbPath):
+            storeLabel = dbPath
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: (dbPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                guard let l = InstanceLock(path: dbPath + ".heraldd.lock") else {
+                    logger.critical("another heraldd is running on \(dbPath) (one daemon per SQLite store)")
+                    return 69
+                }
+                lock = l
+                let sqlite = try SQLiteStore(path: dbPath, schema: book.config.attributes)
+                store = sqlite
+                ledger = try SQLiteLedger(pool: sqlite.pool)
+            } catch {
+                logger.critical("cannot open the store at \(dbPath): \(error)")
                 return 69
             }
-            lock = l
-            store = try SQLiteStore(path: dbPath, schema: book.config.attributes)
-            ledger = try SQLiteLedger(pool: store.pool)
-        } catch {
-            logger.critical("cannot open the store at \(dbPath): \(error)")
-            return 69
+        case .postgres(let url):
+            storeLabel = PostgresDatabase.redact(url)
+            do {
+                let database = try PostgresDatabase(url: url, logger: Logger(label: "herald.postgres"))
+                (store, ledger) = try await PostgresBackend.open(database, schema: book.config.attributes)
+                shardLease = Self.shardLease
+            } catch {
+                logger.critical("cannot open the store at \(storeLabel): \(error)")
+                return 69
+            }
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -80,7 +99,7 @@ public enum DaemonMain {
             daemon = try Daemon(
                 store: store, ledger: ledger, book: book, engine: engine,
                 links: .signed(by: secrets.signer, config: book.config), clock: .system,
-                environment: environment, logger: logger)
+                environment: environment, logger: logger, shardLease: shardLease)
             let released = try await ledger.releaseLeases(notOwnedBy: daemon.dispatcher.owner)
             if released > 0 { logger.warning("reclaiming \(released) sends left in flight by a previous run") }
             try await daemon.scheduler.recoverEventTriggers()
@@ -123,7 +142,7 @@ public enum DaemonMain {
         logger.info(
             "serving",
             metadata: [
-                "config": "\(path)", "store": "\(dbPath)", "users": "\(counts.users)",
+                "config": "\(path)", "store": "\(storeLabel)", "users": "\(counts.users)",
                 "campaigns": "\(book.active.count) active of \(book.campaigns.count)",
             ])
         do {
@@ -169,7 +188,9 @@ extension Secrets {
     /// The bearer token kept beside the SQLite store (`api-token`, mode 0600) when `api.token_file` is not
     /// set: created with 32 random bytes on first start, so a fresh install is never an open API.
     static func generatedToken(_ config: HeraldConfig) throws -> String? {
-        guard case .sqlite(let db) = config.store else { return nil }
+        guard case .sqlite(let db) = config.store else {
+            throw TokenRequired()
+        }
         let path = (db as NSString).deletingLastPathComponent + "/api-token"
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -179,6 +200,13 @@ extension Secrets {
         guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
         else { throw SecretFileError(path: path) }
         return token
+    }
+
+    /// With PostgreSQL, daemons on several machines must accept the same token: it cannot be generated locally.
+    struct TokenRequired: Error, CustomStringConvertible {
+        var description: String {
+            "api.token_file is required with a PostgreSQL store: every daemon must accept the same bearer token"
+        }
     }
 
     /// A secret file that could not be created.

@@ -60,6 +60,8 @@ public final class Dispatcher: Sendable {
     let sleep: @Sendable (Double) async throws -> Void
     private let stats = LockedState(Stats())
     private let campaignGates = LockedState([String: GateBox]())
+    /// Serializes claim → recheck → recording of the rows not sent, across this dispatcher's loops.
+    private let claimGate = AsyncGate()
 
     /// Sends per channel and status, for `STATUS=` and the logs.
     struct Stats {
@@ -113,12 +115,20 @@ public final class Dispatcher: Sendable {
             shards = keeper.claimable(now: now)
             guard shards?.isEmpty == false else { return 0 }
         }
-        let rows = try await ledger.claimDue(
-            now: now, limit: batchSize, owner: owner, lease: lease, perChannel: channelLimits(), shards: shards)
-        guard !rows.isEmpty else { return 0 }
-        let (decided, sends) = try await prepare(rows, now: now)
-        try await ledger.complete(decided, owner: owner, at: clock.seconds)
-        record(decided)
+        // Claim, recheck and record the rows not sent under one gate: the rows left `sending` are then exactly
+        // the ones going out, and the next loop's recheck counts them. Without it two loops holding one user's
+        // rows of two campaigns could each see the other's row in flight and both suppress it against a cap.
+        let claimed = try await claimGate.run { () -> (Int, [(LedgerEntry, Campaign, UserProfile)]) in
+            let rows = try await ledger.claimDue(
+                now: now, limit: batchSize, owner: owner, lease: lease, perChannel: channelLimits(), shards: shards)
+            guard !rows.isEmpty else { return (0, []) }
+            let (decided, sends) = try await prepare(rows, now: now)
+            try await ledger.complete(decided, owner: owner, at: clock.seconds)
+            record(decided)
+            return (rows.count, sends)
+        }
+        let (count, sends) = claimed
+        guard count > 0 else { return 0 }
         // Each send's outcome is written as soon as a few are in, not when the whole batch is done: what a
         // crash can repeat is only what the provider accepted since the last small write.
         let senders = self.senders.withLock { $0 }
@@ -143,7 +153,7 @@ public final class Dispatcher: Sendable {
             try await ledger.complete(buffer, owner: owner, at: clock.seconds)
             record(buffer)
         }
-        return rows.count
+        return count
     }
 
     /// How many rows of each rate-limited channel one claim may take: about two seconds of its provider's rate

@@ -38,7 +38,7 @@ import Testing
         p.executableURL = URL(fileURLWithPath: BuiltProducts.heraldd)
         p.arguments = ["--config", root + "/herald.yaml"]
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        FileManager.default.createFile(atPath: root + "/heraldd.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: root + "/heraldd.log", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: root + "/heraldd.log")
         try p.run()
         return p

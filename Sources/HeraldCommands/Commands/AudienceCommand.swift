@@ -51,7 +51,7 @@ struct AudienceCommand: AsyncParsableCommand {
             segments.append((found.audience.segment, false))
             if let exclude = found.audience.exclude { segments.append((exclude, true)) }
         }
-        let store = try context.openStore()
+        let store = try await context.openStore()
         let requirements = segments.reduce(SnapshotRequirements()) { $0.union($1.0.requirements) }
             .union(PopulationStats.requirements)
         let snapshot = try await store.snapshot(requirements)

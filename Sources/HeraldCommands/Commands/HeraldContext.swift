@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldPostgres
 import HeraldStore
 
 /// What most commands need: the loaded config, and from it the store and the campaigns.
@@ -25,21 +26,33 @@ struct HeraldContext {
         return HeraldContext(configPath: path, config: config)
     }
 
-    /// Opens the configured store (SQLite; PostgreSQL arrives with scale-out).
-    func openStore() throws -> SQLiteStore {
-        guard case .sqlite(let path) = config.store else {
-            Console.err("error: \(configPath): only the sqlite store is available in this build")
-            throw ReportedFailure(code: ExitStatus.unavailable)
-        }
-        do {
-            try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            return try SQLiteStore(path: path, schema: config.attributes)
-        } catch {
-            Console.err("error: cannot open the store at \(path): \(error)")
-            throw ReportedFailure(code: ExitStatus.unavailable)
+    /// Opens the configured store and its ledger: the SQLite file (without migrating the ledger: a store no daemon
+    /// has run on has an empty one), or the PostgreSQL database (migrated, as the daemons do).
+    func openBackend() async throws -> (store: any HeraldAudience, ledger: any DispatchLedger) {
+        switch config.store {
+        case .sqlite(let path):
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                let store = try SQLiteStore(path: path, schema: config.attributes)
+                return (store, try SQLiteLedger(pool: store.pool, migrate: false))
+            } catch {
+                Console.err("error: cannot open the store at \(path): \(error)")
+                throw ReportedFailure(code: ExitStatus.unavailable)
+            }
+        case .postgres(let url):
+            do {
+                let database = try PostgresDatabase(url: url)
+                return try await PostgresBackend.open(database, schema: config.attributes)
+            } catch {
+                Console.err("error: cannot open the store at \(PostgresDatabase.redact(url)): \(error)")
+                throw ReportedFailure(code: ExitStatus.unavailable)
+            }
         }
     }
+
+    /// Opens the configured store.
+    func openStore() async throws -> any HeraldAudience { try await openBackend().store }
 
     /// The campaigns of the configured folder, with their diagnostics.
     func campaigns() -> (campaigns: [Campaign], diagnostics: [Diagnostic]) {

@@ -14,7 +14,7 @@ enum ImportRunner {
             Console.err("error: \(file): no such readable file")
             throw ReportedFailure(code: ExitStatus.invalidInput)
         }
-        let store = try context.openStore()
+        let store = try await context.openStore()
         let importer = Importer(store: store, schema: context.config.attributes)
         let chosen = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .ndjson)
         let progress = ProgressLine(label: users ? "users " : "events")

@@ -55,9 +55,8 @@ struct LogsCommand: AsyncParsableCommand {
         let filter = LedgerFilter(
             campaign: campaign, user: user, status: try Self.status(status),
             since: try Self.since(since, now: now))
-        let store = try context.openStore()
-        // Read-only: the ledger's tables are the daemon's to create; until then there is nothing to show.
-        let ledger = try SQLiteLedger(pool: store.pool, migrate: false)
+        // SQLite: read-only, the ledger's tables are the daemon's to create; until then there is nothing to show.
+        let ledger = try await context.openBackend().ledger
         let page = try await Self.reading { try await ledger.window(filter, limit: limit == 0 ? nil : limit) }
         let printer = LogsPrinter(format: format, window: page.items)
         printer.printWindow(page.items)
@@ -104,7 +103,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     /// Notes on stderr that `campaign` is neither configured nor in the ledger (a typo, most likely), with the
     /// closest id that is; a configured campaign that has decided nothing yet is simply empty.
-    static func hintUnknown(_ campaign: String, ledger: SQLiteLedger, context: HeraldContext) async throws {
+    static func hintUnknown(_ campaign: String, ledger: any DispatchLedger, context: HeraldContext) async throws {
         let known = Set(try await reading { try await ledger.campaigns() })
             .union(context.campaigns().campaigns.map(\.id))
         guard !known.contains(campaign) else { return }

@@ -5,7 +5,7 @@ import HeraldStore
 /// until SIGINT or SIGTERM.
 struct LogsFollower: Sendable {
     /// The ledger, read-only.
-    let ledger: SQLiteLedger
+    let ledger: any DispatchLedger
     /// The same filter as the window (its `since` plays no part: every followed change is new).
     let filter: LedgerFilter
     /// Prints each change.

@@ -31,8 +31,7 @@ struct PlanningLoader {
 
     /// A pipeline for `campaign`'s occurrence with the audience, consent and ledger loaded in bulk; writes nothing.
     func pipeline(_ campaign: Campaign, occurrence: Occurrence, now: Int64) async throws -> DecisionPipeline {
-        let store = try context.openStore()
-        let ledger = try SQLiteLedger(pool: store.pool, migrate: false)
+        let (store, ledger) = try await context.openBackend()
         let inputs = try await PlanningSource.inputs(
             store: store, ledger: ledger, config: context.config, campaigns: [campaign], now: now)
         return DecisionPipeline(campaign: campaign, occurrence: occurrence, inputs: inputs)

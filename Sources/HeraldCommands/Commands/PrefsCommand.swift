@@ -21,7 +21,7 @@ struct PrefsShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try HeraldContext.load(options)
-        let store = try context.openStore()
+        let store = try await context.openStore()
         guard let profile = try await store.profile(id: user) else {
             Console.err("error: no user '\(user)' in the store")
             throw ReportedFailure(code: ExitStatus.invalidInput)
@@ -98,7 +98,7 @@ struct PrefsSetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try HeraldContext.load(options)
-        let store = try context.openStore()
+        let store = try await context.openStore()
         guard try await store.profile(id: user) != nil else {
             Console.err("error: no user '\(user)' in the store")
             throw ReportedFailure(code: ExitStatus.invalidInput)

@@ -24,7 +24,7 @@ struct SendTestCommand: AsyncParsableCommand {
             Console.err("error: no valid campaign '\(campaign)' in \(context.config.campaignsDirectory)")
             throw ReportedFailure(code: ExitStatus.invalidInput)
         }
-        let store = try context.openStore()
+        let store = try await context.openStore()
         guard let profile = try await store.profile(id: user) else {
             Console.err("error: no user '\(user)' in the store")
             throw ReportedFailure(code: ExitStatus.invalidInput)

@@ -39,8 +39,7 @@ struct StatsCommand: AsyncParsableCommand {
         let goals = Dictionary(
             configured.compactMap { c in c.conversion.map { (c.id, $0) } },
             uniquingKeysWith: { first, _ in first })
-        let store = try context.openStore()
-        let ledger = try SQLiteLedger(pool: store.pool, migrate: false)
+        let ledger = try await context.openBackend().ledger
         var funnels = try await LogsCommand.reading {
             try await ledger.funnels(campaign: campaign, goals: goals)
         }

@@ -22,7 +22,7 @@ struct UsersShowCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try HeraldContext.load(options)
         let now = try parseAt(at)
-        let store = try context.openStore()
+        let store = try await context.openStore()
         guard let facts = try await store.facts(id: user) else {
             Console.err("error: no user '\(user)' in the store")
             throw ReportedFailure(code: ExitStatus.invalidInput)
