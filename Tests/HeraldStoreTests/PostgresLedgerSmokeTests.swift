@@ -48,7 +48,7 @@ struct PostgresLedgerSmokeTests {
             try await body(PostgresLedger(database: database), database)
         } catch {
             database.close()
-            try? await drop(name, admin)
+            do { try await drop(name, admin) } catch { Issue.record("could not drop test database \(name): \(error)") }
             throw error
         }
         database.close()
@@ -57,8 +57,17 @@ struct PostgresLedgerSmokeTests {
 
     /// Drops database `name`, ending its connections.
     static func drop(_ name: String, _ admin: PostgresDatabase) async throws {
-        try await admin.connection { conn in
-            _ = try await conn.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: admin.logger)
+        // The closed pool's sessions may still be ending: try again for a few seconds.
+        for attempt in 1...10 {
+            do {
+                try await admin.connection { conn in
+                    _ = try await conn.query(
+                        "DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: admin.logger)
+                }
+                return
+            } catch where attempt < 10 {
+                try await Task.sleep(for: .milliseconds(300))
+            }
         }
     }
 
