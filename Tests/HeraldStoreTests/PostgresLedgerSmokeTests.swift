@@ -31,7 +31,7 @@ struct PostgresLedgerSmokeTests {
 
     /// Runs `body` with a ledger over a fresh, migrated database, dropped afterwards.
     static func withLedger(
-        _ body: (PostgresLedger, PostgresDatabase) async throws -> Void
+        migrate: Bool = true, _ body: (PostgresLedger, PostgresDatabase) async throws -> Void
     ) async throws {
         let url = try #require(ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_URL"])
         let admin = try PostgresDatabase(url: url, maxConnections: 1)
@@ -44,7 +44,9 @@ struct PostgresLedgerSmokeTests {
         components.path = "/" + name
         let database = try PostgresDatabase(url: try #require(components.string), maxConnections: 12)
         do {
-            try await database.migrate([("test-audience", audienceStandIn)] + PostgresLedger.migrations)
+            if migrate {
+                try await database.migrate([("test-audience", audienceStandIn)] + PostgresLedger.migrations)
+            }
             try await body(PostgresLedger(database: database), database)
         } catch {
             database.close()
@@ -209,6 +211,53 @@ struct PostgresLedgerSmokeTests {
             #expect(!a.isEmpty && !b.isEmpty)
             let (pending, due) = try await ledger.queueDepth(now: Self.t0)
             #expect(pending == 5000 && due == 5000)
+        }
+    }
+
+    /// A claimer passes over rows another transaction holds instead of waiting for it.
+    @Test func claimsDoNotWaitForLockedRows() async throws {
+        try await Self.withLedger { ledger, database in
+            _ = try await ledger.record((0..<10).map { Self.row("promo/o1/u\($0)/1", user: "u\($0)", at: Self.t0 - Int64($0)) })
+            let (locked, lockedNext) = AsyncStream<[Int64]>.makeStream()
+            let (release, releaseNext) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await database.transaction { conn in
+                    let ids = try await conn.query(
+                        "SELECT id FROM ledger ORDER BY scheduled_at LIMIT 4 FOR UPDATE", logger: database.logger
+                    ).collect().map { try $0.decode(Int64.self) }
+                    lockedNext.yield(ids)
+                    for await _ in release { break }
+                }
+            }
+            var held: [Int64] = []
+            for await ids in locked {
+                held = ids
+                break
+            }
+            let clock = ContinuousClock()
+            let started = clock.now
+            let got = try await ledger.claimDue(now: Self.t0, limit: 100, owner: "b", lease: 60)
+            #expect(clock.now - started < .seconds(2))
+            #expect(got.count == 6 && Set(got.compactMap(\.id)).isDisjoint(with: held))
+            releaseNext.yield()
+            try await holder.value
+            #expect(try await ledger.claimDue(now: Self.t0, limit: 100, owner: "a", lease: 60).count == 4)
+        }
+    }
+
+    /// An unmigrated database reads as an empty ledger; writes fail with the server's reason.
+    @Test func unmigratedDatabaseReadsEmptyAndWritesFailClearly() async throws {
+        try await Self.withLedger(migrate: false) { ledger, _ in
+            #expect(try await ledger.entries(campaign: nil, user: nil, limit: 10).isEmpty)
+            #expect(try await ledger.entry(key: "x") == nil)
+            #expect(try await ledger.window(LedgerFilter(), limit: 10).items.isEmpty)
+            #expect(try await ledger.funnels(campaign: nil, goals: [:]).isEmpty)
+            do {
+                _ = try await ledger.claimDue(now: Self.t0, limit: 1, owner: "a", lease: 60)
+                Issue.record("claimDue should fail without tables")
+            } catch let error as PostgresStoreError {
+                #expect(error.description.contains("claim due rows") && error.description.contains("ledger"))
+            }
         }
     }
 
