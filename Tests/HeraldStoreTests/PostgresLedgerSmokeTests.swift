@@ -261,6 +261,25 @@ struct PostgresLedgerSmokeTests {
         }
     }
 
+    /// Two daemons recording overlapping keys in opposite orders at once: each key is inserted once, by one
+    /// of them (a deadlock between them is retried).
+    @Test func concurrentRecordsOfTheSameKeysInsertEachOnce() async throws {
+        try await Self.withLedger { ledger, _ in
+            let rows = (0..<2000).map { Self.row("promo/o1/u\($0)/1", user: "u\($0)") }
+            let inserted = try await withThrowingTaskGroup(of: Int.self) { group in
+                for batch in [rows, rows.reversed()] {
+                    group.addTask { try await ledger.record(batch) }
+                }
+                var total = 0
+                for try await n in group { total += n }
+                return total
+            }
+            #expect(inserted == 2000)
+            #expect(try await ledger.entries(campaign: "promo", user: nil, limit: 5000).count == 2000)
+            #expect(try await ledger.history(key: "promo/o1/u7/1").count == 1)
+        }
+    }
+
     /// Claims restricted to shards take only rows of users in those shards.
     @Test func claimsHonourShards() async throws {
         try await Self.withLedger { ledger, _ in
