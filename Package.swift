@@ -106,7 +106,10 @@ let package = Package(
         // Tests against real servers on 127.0.0.1 (SMTP, Kannel, HTTP), started by the tests.
         .testTarget(
             name: "HeraldIntegrationTests",
-            dependencies: ["HeraldCore", "HeraldStore", "HeraldDelivery"],
+            dependencies: [
+                "HeraldCore", "HeraldStore", "HeraldPostgres", "HeraldDelivery",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: strict),
         // The daemon's parts in-process (scheduler, dispatcher, API, systemd notify) and heraldd as a process.
         .testTarget(

@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// Keeps this daemon's share of the shards when several daemons share one PostgreSQL store (DESIGN decision 6).
 ///
-/// Every `lease / 3` seconds it renews its membership and shard leases and rebalances (`DispatchLedger.balanceShards`):
+/// Every second it renews its membership and shard leases and rebalances (`DispatchLedger.balanceShards`):
 /// a daemon that joins takes free shards, the others give back what exceeds a fair share, and a daemon that
 /// stops renewing (killed, partitioned) loses its shards once its lease ends. The dispatcher claims only rows
 /// of the shards held, and stops claiming a little before the lease would end if it could not renew: one user's
@@ -34,6 +34,10 @@ public final class ShardKeeper: Sendable {
         self.lease = max(3, lease)
         self.logger = logger
     }
+
+    /// How often the keeper renews and rebalances: shards of a dead daemon are owned again at most `lease + round`
+    /// after it died.
+    public let round = Duration.seconds(1)
 
     /// Seconds before a lease ends at which the dispatcher stops claiming (the renewal is late).
     public var margin: Int64 { max(1, lease / 5) }
@@ -113,7 +117,8 @@ struct ShardKeeperService: Service, CustomStringConvertible {
                 } catch {
                     logger.error("shard lease renewal failed; retrying", metadata: ["error": "\(error)"])
                 }
-                await own.wait(timeout: .seconds(max(1, keeper.lease / 3)))
+                // Every second: a dead daemon's shards are taken at most a second after its lease ends.
+                await own.wait(timeout: keeper.round)
             }
         } onGracefulShutdown: {
             own.signal()
