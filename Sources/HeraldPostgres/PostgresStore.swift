@@ -54,8 +54,10 @@ public final class PostgresStore: HeraldAudience, Sendable {
     ///       (`ARRAY(SELECT jsonb_array_elements_text(value::jsonb))`).
     /// - `preferences.opted_out` is `boolean` (SQLite's 0/1).
     /// - `changes`: `seq` is not a counter but `xid * 4 + k`, where `xid` (also stored, `xid8`) is the writing
-    ///   transaction's id and `k` the change's index within it; see `changeSequence()`. Rows copied from
-    ///   SQLite keep their `seq` with `xid` '0' (they are history, older than any reader's cursor).
+    ///   transaction's id and `k` the change's index within it; see `changeSequence()`. A copy from SQLite
+    ///   must leave `changes` empty: it is a feed of recent writes, and SQLite's numbers (a counter) are not
+    ///   comparable with these (a copied large `seq` would stop `changeSequence()` growing for a while);
+    ///   readers start again from `changeSequence()`.
     ///
     /// One statement per migration (`PostgresDatabase.migrate` runs each as one prepared statement, which
     /// cannot hold several commands); the names are stable, `audience-v1.NN`.
