@@ -340,4 +340,34 @@ struct PostgresStoreSmokeTests {
             #expect(try await pg.counts().events == 14)
         }
     }
+
+    @Test func opposingConcurrentBatchesBothSucceed() async throws {
+        try await withBoth { pg, _, db in
+            // The same users and events in opposite orders from two pools: lock waits, and deadlocks the
+            // server breaks (the losing transaction runs again), but never an error.
+            let other = db.store()
+            let ids = (0..<300).map { "o\($0)" }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (k, store) in [pg, other].enumerated() {
+                    let order = k == 0 ? ids : ids.reversed()
+                    group.addTask {
+                        for round in 0..<4 {
+                            _ = try await store.upsertUsers(order.map { id in
+                                var u = UserUpsert(id: id)
+                                u.attributes = ["country": .string("r\(round)k\(k)"), "k\(k)": .number(Double(round))]
+                                return u
+                            })
+                            _ = try await store.insertEvents(order.map { id in
+                                EventRecord(userID: id, name: "e\(round % 2)", timestampMillis: Int64(round), messageID: "\(id)-\(round)")
+                            })
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let counts = try await pg.counts()
+            #expect(counts.users == 300)
+            #expect(counts.events == 1200)
+        }
+    }
 }
