@@ -24,6 +24,10 @@ public final class PostgresLedger: DispatchLedger, Sendable {
     /// The ledger's migrations (name, SQL), to run after the audience store's: `funnels` joins its `users`,
     /// `events` and `event_names` tables.
     ///
+    /// Due rows have two partial indexes: `ledger_due` (shard, scheduled_at) for one shard's queue, and
+    /// `ledger_due_time` (scheduled_at), which a claim over many shards reads in time order (the plain
+    /// `ledger_scheduled` would walk every sent row older than the queue).
+    ///
     /// Tables: `ledger` (one row per decision, `shard` = `Shards.of(user)`), `ledger_history` (append-only; `xid`
     /// is the writing transaction, which orders `changes(after:)`), `occurrences`, `segment_members`,
     /// `shard_leases` (one row per shard, pre-filled) and `daemon_members` (live daemons).
@@ -65,6 +69,7 @@ public final class PostgresLedger: DispatchLedger, Sendable {
             CREATE INDEX ledger_scheduled ON ledger(scheduled_at);
             CREATE INDEX ledger_campaign ON ledger(campaign);
             CREATE INDEX ledger_due ON ledger(shard, scheduled_at) WHERE status IN ('scheduled', 'failed');
+            CREATE INDEX ledger_due_time ON ledger(scheduled_at) WHERE status IN ('scheduled', 'failed');
             CREATE INDEX ledger_leased ON ledger(shard, lease_until) WHERE status = 'sending';
             CREATE INDEX ledger_provider_id ON ledger(provider_message_id) WHERE provider_message_id IS NOT NULL;
             CREATE INDEX ledger_updated ON ledger(updated_at);
