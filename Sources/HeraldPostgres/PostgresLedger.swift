@@ -154,7 +154,8 @@ public final class PostgresLedger: DispatchLedger, Sendable {
     /// Runs `body` in one transaction; errors say what was being done and the server's message. A transaction
     /// PostgreSQL aborted as a deadlock victim (two daemons inserting overlapping keys in different orders) or
     /// a serialization failure is run again, up to three times in all: every write here is one transaction.
-    func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T
+    {
         var attempt = 1
         while true {
             do {
@@ -330,7 +331,8 @@ public final class PostgresLedger: DispatchLedger, Sendable {
     public func entry(key: String) async throws -> LedgerEntry? {
         try await read("read entry", ifMissing: Optional<LedgerEntry>.none) { conn in
             try Self.entries(
-                try await self.rows("SELECT \(unescaped: Self.columns) FROM ledger WHERE idempotency_key = \(key)", conn)
+                try await self.rows(
+                    "SELECT \(unescaped: Self.columns) FROM ledger WHERE idempotency_key = \(key)", conn)
             ).first
         }
     }
@@ -352,7 +354,8 @@ public final class PostgresLedger: DispatchLedger, Sendable {
                 let (from, to, reason, at) = try row.decode((String?, String, String?, Int64).self)
                 guard let to = LedgerStatus(rawValue: to) else { return nil }
                 return LedgerTransition(
-                    idempotencyKey: key, from: from.flatMap(LedgerStatus.init(rawValue:)), to: to, reason: reason,
+                    idempotencyKey: key, from: from.flatMap(LedgerStatus.init(rawValue:)), to: to,
+                    reason: reason,
                     at: at)
             }
         }
@@ -376,7 +379,9 @@ public final class PostgresLedger: DispatchLedger, Sendable {
         var out: [String: [SendRecord]] = [:]
         for row in rows {
             let r = row.makeRandomAccess()
-            guard let channel = try r[2].decode(String?.self).flatMap(ChannelKind.init(rawValue:)) else { continue }
+            guard let channel = try r[2].decode(String?.self).flatMap(ChannelKind.init(rawValue:)) else {
+                continue
+            }
             out[try r[0].decode(String.self), default: []].append(
                 SendRecord(
                     at: try r[1].decode(Int64.self), channel: channel, topic: try r[3].decode(String?.self),
