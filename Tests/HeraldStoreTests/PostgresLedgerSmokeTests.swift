@@ -467,14 +467,14 @@ struct PostgresLedgerSmokeTests {
     // MARK: Following
 
     /// A change committed after a later-numbered one is still followed: nothing is skipped.
-    /// The next non-empty page after `cursor`, polling for up to 10 s: a change is followed once every
-    /// transaction older than it has ended, on the whole server (tests in other databases included).
+    /// The next non-empty page after `cursor`, polling for up to 60 s: a change is followed once every
+    /// writing transaction older than it has ended, on the whole server (tests in other databases included).
     static func nextPage(
         _ ledger: PostgresLedger, after cursor: Int64, _ filter: LedgerFilter = LedgerFilter(),
         limit: Int = 100
     ) async throws -> LedgerPage<LedgerChange> {
         var page = try await ledger.changes(after: cursor, filter, limit: limit)
-        for _ in 0..<200 where page.items.isEmpty {
+        for _ in 0..<1200 where page.items.isEmpty {
             try await Task.sleep(for: .milliseconds(50))
             page = try await ledger.changes(after: page.cursor, filter, limit: limit)
         }
