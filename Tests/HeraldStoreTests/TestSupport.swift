@@ -69,6 +69,13 @@ enum TestBackend: String, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
+/// A test fixture that could not be set up.
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
+}
+
 /// A fresh, empty store and ledger on one backend, and a temporary directory for input files. SQLite: one
 /// file in the directory. PostgreSQL: a database of its own (`t_<uuid>`), migrated as a daemon would, dropped
 /// by `Backend.with` when the test ends.
@@ -137,7 +144,7 @@ final class Backend: Sendable {
         switch kind {
         case .sqlite: return try makeStore(dir, schema: schema)
         case .postgres:
-            guard let postgres else { throw PostgresStoreError("no PostgreSQL database") }
+            guard let postgres else { throw FixtureError("no PostgreSQL database") }
             return PostgresFixture.store(try postgres.open(), schema: schema)
         }
     }
@@ -147,10 +154,10 @@ final class Backend: Sendable {
     func runSQL(_ sql: String) async throws {
         switch kind {
         case .sqlite:
-            guard let sqlite = store as? SQLiteStore else { throw PostgresStoreError("not a SQLite store") }
+            guard let sqlite = store as? SQLiteStore else { throw FixtureError("not a SQLite store") }
             try await sqlite.pool.write { try $0.execute(sql: sql) }
         case .postgres:
-            guard let postgres else { throw PostgresStoreError("no PostgreSQL database") }
+            guard let postgres else { throw FixtureError("no PostgreSQL database") }
             try await postgres.runSQL(sql)
         }
     }
@@ -160,7 +167,7 @@ final class Backend: Sendable {
     }
 }
 
-/// Differences of the PostgreSQL store from the contract (`Backend.swift`) that this suite found, reported to
+/// Differences of the PostgreSQL store from the contract (the HeraldStore docs) that this suite found, reported to
 /// the lead; `knownIssue(on:_:intermittent:_:)` records their failures as known issues, every assertion kept.
 enum PostgresBug {
     /// `LedgerChange.sequence` is documented as "the history row's id, which orders changes and is the follow
@@ -176,7 +183,8 @@ enum PostgresBug {
 }
 
 /// Runs `body`; on `backend`, its failures (and what it throws) are the known issue `bug` (reported, not yet
-/// fixed) instead of new failures; elsewhere they are failures as usual. `intermittent`: the issue shows only when other transactions overlap, so it may not show at all.
+/// fixed) instead of new failures; elsewhere they are failures as usual. `intermittent`: the issue shows only
+/// when other transactions overlap, so a run may not show it at all.
 func knownIssue(
     on backend: TestBackend, _ bug: Comment, intermittent: Bool = false, _ body: () async throws -> Void
 ) async throws {
@@ -208,14 +216,14 @@ final class PostgresFixture: Sendable {
     /// Creates an empty database on the server.
     static func create() async throws -> PostgresFixture {
         guard let serverURL = TestBackend.postgresURL else {
-            throw PostgresStoreError("HERALD_TEST_POSTGRES_URL is not set")
+            throw FixtureError("HERALD_TEST_POSTGRES_URL is not set")
         }
         guard var parts = URLComponents(string: serverURL) else {
-            throw PostgresStoreError("HERALD_TEST_POSTGRES_URL is not a URL: \(PostgresDatabase.redact(serverURL))")
+            throw FixtureError("HERALD_TEST_POSTGRES_URL is not a URL: \(PostgresDatabase.redact(serverURL))")
         }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         parts.path = "/" + name
-        guard let url = parts.string else { throw PostgresStoreError("cannot build the URL of database \(name)") }
+        guard let url = parts.string else { throw FixtureError("cannot build the URL of database \(name)") }
         try await onServer(serverURL) { try await $0.runSQL("CREATE DATABASE \(name)") }
         return PostgresFixture(serverURL: serverURL, name: name, url: url)
     }
