@@ -12,7 +12,8 @@ import PostgresNIO
 /// has ended, so the set of those rows can no longer change; any row committed later belongs to a transaction
 /// at or above that horizon, above the cursor. Rows are returned in (xid, id) order, a page never splits one
 /// transaction's rows (a larger transaction than `limit` comes whole), and the cursor is the last transaction
-/// read. A long-running writing transaction holds the follower back until it ends; nothing is skipped.
+/// read. A long-running writing transaction holds the follower back until it ends, in any database of the
+/// server (transaction ids are server-wide); nothing is skipped.
 /// `LedgerChange.sequence` stays the history row's id (printed as `history_id`).
 extension PostgresLedger {
     /// The newest `limit` rows matching `filter` (all when nil), oldest first, with the cursor `changes(after:)`

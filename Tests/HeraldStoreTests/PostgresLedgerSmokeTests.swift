@@ -117,7 +117,7 @@ struct PostgresLedgerSmokeTests {
             batch[2].reason = "opted_out:topic"
             var duplicate = batch[0]
             duplicate.status = .holdout
-            let keys = batch.map(\.idempotencyKey)
+            var keys = batch.map(\.idempotencyKey)
             for l in ledgers {
                 #expect(try await l.record(batch + [duplicate]) == 4)
                 #expect(try await l.record([duplicate]) == 0)
@@ -186,6 +186,31 @@ struct PostgresLedgerSmokeTests {
                         key: "nope", to: .sent, reason: nil, error: nil, providerMessageID: nil, at: 0))
             }
             try await same("tracked")
+
+            // Leases that expire are reclaimed by another owner (u2 was handed back until t0 + 30); a failure is
+            // retried later.
+            keys.append("promo/o1/u5/1")
+            for l in ledgers {
+                #expect(try await l.record([Self.row("promo/o1/u5/1", user: "u5", at: Self.t0 + 40)]) == 1)
+                #expect(try await l.claimDue(now: Self.t0 + 40, limit: 10, owner: "d1", lease: 10).count == 2)
+                let again = try await l.claimDue(now: Self.t0 + 51, limit: 10, owner: "d2", lease: 10)
+                #expect(Set(again.map(\.idempotencyKey)) == ["promo/o1/u2/1", "promo/o1/u5/1"])
+                let failed = DispatchOutcome(
+                    key: "promo/o1/u5/1", status: .failed, error: "421 try later", retryAt: Self.t0 + 300)
+                #expect(try await l.complete([failed], owner: "d2", at: Self.t0 + 52) == 1)
+            }
+            try await same("reclaimed")
+            for status in [LedgerStatus.failed, .sent, .cancelled] {
+                #expect(
+                    try await sqlite.entries(campaign: nil, user: nil, status: status, limit: 10).map(
+                        Self.plain)
+                        == pg.entries(campaign: nil, user: nil, status: status, limit: 10).map(Self.plain))
+            }
+            for filter in [LedgerFilter(), LedgerFilter(campaign: "promo", since: Self.t0 + 6)] {
+                #expect(
+                    try await sqlite.window(filter, limit: 3).items.map(Self.plain)
+                        == pg.window(filter, limit: 3).items.map(Self.plain))
+            }
             #expect(try await sqlite.campaigns() == pg.campaigns())
             #expect(
                 try await sqlite.funnels(campaign: nil, goals: [:]) == pg.funnels(campaign: nil, goals: [:]))
@@ -442,14 +467,14 @@ struct PostgresLedgerSmokeTests {
     // MARK: Following
 
     /// A change committed after a later-numbered one is still followed: nothing is skipped.
-    /// The next non-empty page after `cursor`, polling for up to 10 s: a change is followed once every
-    /// transaction older than it has ended, on the whole server (tests in other databases included).
+    /// The next non-empty page after `cursor`, polling for up to 60 s: a change is followed once every
+    /// writing transaction older than it has ended, on the whole server (tests in other databases included).
     static func nextPage(
         _ ledger: PostgresLedger, after cursor: Int64, _ filter: LedgerFilter = LedgerFilter(),
         limit: Int = 100
     ) async throws -> LedgerPage<LedgerChange> {
         var page = try await ledger.changes(after: cursor, filter, limit: limit)
-        for _ in 0..<200 where page.items.isEmpty {
+        for _ in 0..<1200 where page.items.isEmpty {
             try await Task.sleep(for: .milliseconds(50))
             page = try await ledger.changes(after: page.cursor, filter, limit: limit)
         }
