@@ -4,6 +4,8 @@ set -euo pipefail
 packages=(libsqlite3-dev libcurl4-openssl-dev pkg-config python3 ca-certificates curl)
 if [ "${1:-}" = "--test" ]; then
     packages+=(sqlite3)
+    # The server of the PostgreSQL store suite (scripts/postgres.sh starts a throwaway cluster of its own).
+    packages+=(postgresql)
     # Real servers for the delivery integration tests and benchmarks (never started by apt here).
     packages+=(kannel kannel-extras postfix nginx-light wrk openssl iproute2 python3-pip)
     # systemd-analyze and systemd-tmpfiles check the unit and tmpfiles snippet in systemd/.

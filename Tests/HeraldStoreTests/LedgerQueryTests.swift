@@ -6,6 +6,8 @@ import Testing
 @testable import HeraldStore
 
 /// The ledger's reads for `herald logs` and `herald stats`: filters, the follow cursor, the funnel and the lift.
+///
+/// Against every backend in `TestBackend.all` from one body each, except the test of SQLite's migrations.
 @Suite("Ledger queries")
 struct LedgerQueryTests {
     /// 2026-11-18T11:06:40Z, when the seeded rows are decided.
@@ -30,16 +32,14 @@ struct LedgerQueryTests {
     }
 
     /// Moves `key` to `status` at `at`.
-    static func move(_ ledger: SQLiteLedger, _ key: String, _ status: LedgerStatus, at: Int64) async throws {
+    static func move(_ ledger: any DispatchLedger, _ key: String, _ status: LedgerStatus, at: Int64) async throws {
         let moved = try await ledger.updateStatus(
             key: key, to: status, reason: nil, error: nil, providerMessageID: nil, at: at)
         #expect(moved)
     }
 
     /// Four rows over two campaigns; promo/u1 then moves to sending and sent (six history rows in all).
-    static func seeded(_ dir: TempDir) async throws -> (SQLiteStore, SQLiteLedger) {
-        let store = try makeStore(dir)
-        let ledger = try SQLiteLedger(pool: store.pool)
+    static func seed(_ ledger: any DispatchLedger) async throws {
         _ = try await ledger.record([
             row("promo/o1/u1/1", user: "u1", at: t0),
             row("promo/o1/u2/1", user: "u2", status: .suppressed, at: t0 + 10, reason: "opted_out:topic"),
@@ -48,92 +48,112 @@ struct LedgerQueryTests {
         ])
         try await move(ledger, "promo/o1/u1/1", .sending, at: t0 + 100)
         try await move(ledger, "promo/o1/u1/1", .sent, at: t0 + 101)
-        return (store, ledger)
     }
 
-    @Test func filtersCombineAndTheWindowIsTheNewestRowsOldestFirst() async throws {
-        let dir = try TempDir()
-        let (store, ledger) = try await Self.seeded(dir)
-        /// The keys of the window, in order.
-        func keys(_ f: LedgerFilter, limit: Int? = nil) async throws -> [String] {
-            try await ledger.window(f, limit: limit).items.map(\.idempotencyKey)
+    @Test(arguments: TestBackend.all)
+    func filtersCombineAndTheWindowIsTheNewestRowsOldestFirst(_ kind: TestBackend) async throws {
+        try await Backend.with(kind) { backend in
+            let ledger = backend.ledger
+            try await Self.seed(ledger)
+            /// The keys of the window, in order.
+            func keys(_ f: LedgerFilter, limit: Int? = nil) async throws -> [String] {
+                try await ledger.window(f, limit: limit).items.map(\.idempotencyKey)
+            }
+            #expect(
+                try await keys(LedgerFilter()) == [
+                    "promo/o1/u2/1", "news/o1/u1/1", "news/o1/u3/1", "promo/o1/u1/1",
+                ])
+            #expect(try await keys(LedgerFilter(), limit: 2) == ["news/o1/u3/1", "promo/o1/u1/1"])
+            #expect(try await keys(LedgerFilter(campaign: "promo")) == ["promo/o1/u2/1", "promo/o1/u1/1"])
+            #expect(try await keys(LedgerFilter(user: "u1")) == ["news/o1/u1/1", "promo/o1/u1/1"])
+            #expect(try await keys(LedgerFilter(status: .sent)) == ["promo/o1/u1/1"])
+            #expect(try await keys(LedgerFilter(status: .scheduled)) == ["news/o1/u1/1"])
+            // `since` is inclusive, on the time of the row's last change.
+            #expect(
+                try await keys(LedgerFilter(since: Self.t0 + 20)) == [
+                    "news/o1/u1/1", "news/o1/u3/1", "promo/o1/u1/1",
+                ])
+            #expect(
+                try await keys(LedgerFilter(campaign: "news", user: "u1", since: Self.t0 + 20)) == [
+                    "news/o1/u1/1"
+                ])
+            #expect(try await keys(LedgerFilter(campaign: "news", user: "u1", since: Self.t0 + 21)).isEmpty)
+            #expect(try await keys(LedgerFilter(campaign: "promo", status: .holdout)).isEmpty)
+            let sent = try #require(try await ledger.window(LedgerFilter(status: .sent), limit: nil).items.first)
+            #expect(sent.attempts == 1 && sent.updatedAt == Self.t0 + 101 && sent.address == "u1@example.com")
+            // The cursor is the newest history row, read with the window.
+            try await knownIssue(on: kind, PostgresBug.sequenceIsNotTheCursor) {
+                let history = try await ledger.changes(after: 0, LedgerFilter(), limit: 100).items
+                #expect(history.count == 6)
+                let newest = try #require(history.last?.sequence)
+                #expect(try await ledger.window(LedgerFilter(campaign: "none"), limit: nil).cursor == newest)
+                if let sqlite = backend.store as? SQLiteStore {
+                    // SQLite only: the sequence is the id of SQLite's history row.
+                    let maxID = try await sqlite.pool.read {
+                        try Int64.fetchOne($0, sql: "SELECT max(id) FROM ledger_history")
+                    }
+                    #expect(newest == maxID)
+                }
+            }
+            #expect(try await ledger.campaigns() == ["news", "promo"])
         }
-        #expect(
-            try await keys(LedgerFilter()) == [
-                "promo/o1/u2/1", "news/o1/u1/1", "news/o1/u3/1", "promo/o1/u1/1",
-            ])
-        #expect(try await keys(LedgerFilter(), limit: 2) == ["news/o1/u3/1", "promo/o1/u1/1"])
-        #expect(try await keys(LedgerFilter(campaign: "promo")) == ["promo/o1/u2/1", "promo/o1/u1/1"])
-        #expect(try await keys(LedgerFilter(user: "u1")) == ["news/o1/u1/1", "promo/o1/u1/1"])
-        #expect(try await keys(LedgerFilter(status: .sent)) == ["promo/o1/u1/1"])
-        #expect(try await keys(LedgerFilter(status: .scheduled)) == ["news/o1/u1/1"])
-        // `since` is inclusive, on the time of the row's last change.
-        #expect(
-            try await keys(LedgerFilter(since: Self.t0 + 20)) == [
-                "news/o1/u1/1", "news/o1/u3/1", "promo/o1/u1/1",
-            ])
-        #expect(
-            try await keys(LedgerFilter(campaign: "news", user: "u1", since: Self.t0 + 20)) == [
-                "news/o1/u1/1"
-            ])
-        #expect(try await keys(LedgerFilter(campaign: "news", user: "u1", since: Self.t0 + 21)).isEmpty)
-        #expect(try await keys(LedgerFilter(campaign: "promo", status: .holdout)).isEmpty)
-        let sent = try #require(try await ledger.window(LedgerFilter(status: .sent), limit: nil).items.first)
-        #expect(sent.attempts == 1 && sent.updatedAt == Self.t0 + 101 && sent.address == "u1@example.com")
-        // The cursor is the newest history row, read with the window.
-        let maxID = try await store.pool.read {
-            try Int64.fetchOne($0, sql: "SELECT max(id) FROM ledger_history")
-        }
-        #expect(try await ledger.window(LedgerFilter(campaign: "none"), limit: nil).cursor == maxID)
-        #expect(try await ledger.campaigns() == ["news", "promo"])
     }
 
-    @Test func theFollowCursorSeesEachLaterChangeOnceAndSkipsFilteredOnes() async throws {
-        let dir = try TempDir()
-        let (_, ledger) = try await Self.seeded(dir)
-        let promo = LedgerFilter(campaign: "promo")
-        let start = try await ledger.window(promo, limit: 10).cursor
-        let idle = try await ledger.changes(after: start, promo)
-        #expect(idle.items.isEmpty && idle.cursor == start)
+    @Test(arguments: TestBackend.all)
+    func theFollowCursorSeesEachLaterChangeOnceAndSkipsFilteredOnes(_ kind: TestBackend) async throws {
+        // PostgreSQL: the sequences are not the cursor (and, with other transactions open, changes show late).
+        try await Backend.with(kind) { backend in
+            try await knownIssue(on: kind, PostgresBug.sequenceIsNotTheCursor) {
+                let ledger = backend.ledger
+                try await Self.seed(ledger)
+                let promo = LedgerFilter(campaign: "promo")
+                let start = try await ledger.window(promo, limit: 10).cursor
+                let idle = try await ledger.changes(after: start, promo, limit: 1000)
+                #expect(idle.items.isEmpty && idle.cursor == start)
 
-        try await Self.move(ledger, "news/o1/u1/1", .sending, at: Self.t0 + 200)
-        try await Self.move(ledger, "promo/o1/u1/1", .delivered, at: Self.t0 + 201)
-        let page = try await ledger.changes(after: start, promo)
-        let change = try #require(page.items.first)
-        #expect(page.items.count == 1)
-        #expect(change.transition.from == .sent && change.transition.to == .delivered)
-        #expect(
-            change.transition.at == Self.t0 + 201 && change.entry.user == "u1" && change.sequence == start + 2
-        )
-        #expect(page.cursor == start + 2)
-        #expect(try await ledger.changes(after: page.cursor, promo).items.isEmpty)
+                try await Self.move(ledger, "news/o1/u1/1", .sending, at: Self.t0 + 200)
+                try await Self.move(ledger, "promo/o1/u1/1", .delivered, at: Self.t0 + 201)
+                let page = try await ledger.changes(after: start, promo, limit: 1000)
+                let change = try #require(page.items.first)
+                #expect(page.items.count == 1)
+                #expect(change.transition.from == .sent && change.transition.to == .delivered)
+                #expect(
+                    change.transition.at == Self.t0 + 201 && change.entry.user == "u1" && change.sequence == start + 2
+                )
+                #expect(page.cursor == start + 2)
+                #expect(try await ledger.changes(after: page.cursor, promo, limit: 1000).items.isEmpty)
 
-        // A new row arrives as its creation; the status filter is the status changed to.
-        _ = try await ledger.record([Self.row("promo/o2/u4/1", user: "u4", at: Self.t0 + 300)])
-        let created = try await ledger.changes(after: page.cursor, promo).items
-        #expect(created.map(\.transition.from) == [nil] && created.map(\.transition.to) == [.scheduled])
-        let sending = try await ledger.changes(after: start, LedgerFilter(status: .sending)).items
-        #expect(sending.map(\.entry.idempotencyKey) == ["news/o1/u1/1"])
+                // A new row arrives as its creation; the status filter is the status changed to.
+                _ = try await ledger.record([Self.row("promo/o2/u4/1", user: "u4", at: Self.t0 + 300)])
+                let created = try await ledger.changes(after: page.cursor, promo, limit: 1000).items
+                #expect(created.map(\.transition.from) == [nil] && created.map(\.transition.to) == [.scheduled])
+                let sending = try await ledger.changes(after: start, LedgerFilter(status: .sending), limit: 1000).items
+                #expect(sending.map(\.entry.idempotencyKey) == ["news/o1/u1/1"])
 
-        // A full page stops at its last change; the next page goes on from there.
-        let first = try await ledger.changes(after: start, LedgerFilter(), limit: 2)
-        #expect(first.items.map(\.sequence) == [start + 1, start + 2] && first.cursor == start + 2)
-        let rest = try await ledger.changes(after: first.cursor, LedgerFilter(), limit: 2)
-        #expect(rest.items.map(\.sequence) == [start + 3] && rest.cursor == start + 3)
+                // A full page stops at its last change; the next page goes on from there.
+                let first = try await ledger.changes(after: start, LedgerFilter(), limit: 2)
+                #expect(first.items.map(\.sequence) == [start + 1, start + 2] && first.cursor == start + 2)
+                let rest = try await ledger.changes(after: first.cursor, LedgerFilter(), limit: 2)
+                #expect(rest.items.map(\.sequence) == [start + 3] && rest.cursor == start + 3)
 
-        // Each change carries the attempts made by then, not the row's current count.
-        let story = try await ledger.changes(after: 0, LedgerFilter(campaign: "promo", user: "u1")).items
-        #expect(story.map(\.transition.to) == [.scheduled, .sending, .sent, .delivered])
-        #expect(story.map(\.attempts) == [0, 1, 1, 1])
-        _ = try await ledger.record([Self.row("promo/o1/u9/1", user: "u9", at: Self.t0 + 210)])
-        for (i, status) in [LedgerStatus.sending, .failed, .sending, .dead].enumerated() {
-            try await Self.move(ledger, "promo/o1/u9/1", status, at: Self.t0 + 211 + Int64(i))
+                // Each change carries the attempts made by then, not the row's current count.
+                let story = try await ledger.changes(
+                    after: 0, LedgerFilter(campaign: "promo", user: "u1"), limit: 1000
+                ).items
+                #expect(story.map(\.transition.to) == [.scheduled, .sending, .sent, .delivered])
+                #expect(story.map(\.attempts) == [0, 1, 1, 1])
+                _ = try await ledger.record([Self.row("promo/o1/u9/1", user: "u9", at: Self.t0 + 210)])
+                for (i, status) in [LedgerStatus.sending, .failed, .sending, .dead].enumerated() {
+                    try await Self.move(ledger, "promo/o1/u9/1", status, at: Self.t0 + 211 + Int64(i))
+                }
+                let retried = try await ledger.changes(after: rest.cursor, LedgerFilter(user: "u9"), limit: 1000).items
+                #expect(retried.map(\.attempts) == [0, 1, 1, 2, 2])
+                #expect(retried.allSatisfy { $0.entry.attempts == 2 })
+            }
         }
-        let retried = try await ledger.changes(after: rest.cursor, LedgerFilter(user: "u9")).items
-        #expect(retried.map(\.attempts) == [0, 1, 1, 2, 2])
-        #expect(retried.allSatisfy { $0.entry.attempts == 2 })
     }
 
+    /// SQLite only: a read-only `SQLiteLedger` while SQLite's ledger migrations are half applied.
     @Test func aStoreWithoutALedgerReadsEmptyUntilTheDaemonCreatesIt() async throws {
         let dir = try TempDir()
         let store = try makeStore(dir)
@@ -162,144 +182,145 @@ struct LedgerQueryTests {
         #expect(try await reader.changes(after: 0, LedgerFilter()).items.map(\.entry.user) == ["u0", "u1"])
     }
 
-    @Test func theFunnelCountsEveryStatusReasonAndTrackingTime() async throws {
-        let dir = try TempDir()
-        let store = try makeStore(dir)
-        let ledger = try SQLiteLedger(pool: store.pool)
-        let t = Self.t0
-        var rows: [LedgerEntry] = [
-            Self.row("p/1", user: "u1", status: .delivered, sentAt: t),
-            Self.row("p/2", user: "u2", status: .sent, sentAt: t),
-            Self.row("p/3", user: "u3", status: .bounced, sentAt: t),
-            Self.row("p/4", user: "u4", status: .failed),
-            Self.row("p/5", user: "u5", status: .dead),
-            Self.row("p/6", user: "u6", status: .suppressed, reason: "opted_out:topic"),
-            Self.row("p/7", user: "u7", status: .suppressed, reason: "opted_out:topic"),
-            Self.row("p/8", user: "u8", status: .suppressed, reason: "cap:any/7d"),
-            Self.row("p/9", user: "u9", status: .holdout),
-            Self.row("p/10", user: "u10", status: .expired, reason: "window_missed"),
-            Self.row("p/11", user: "u11", status: .cancelled, reason: "cancelled:purchase"),
-            Self.row("p/12", user: "u12", status: .scheduled),
-            Self.row("p/13", user: "u13", status: .sending),
-            // Accepted, then a delivery report said it failed: sent, and failed.
-            Self.row("p/14", user: "u14", status: .failed, sentAt: t),
-        ]
-        rows.append(Self.row("other/1", campaign: "other", user: "u1"))
-        _ = try await ledger.record(rows)
-        try await store.pool.write { db in
-            try db.execute(
-                sql: "UPDATE ledger SET opened_at = ? WHERE idempotency_key IN ('p/1', 'p/2')",
-                arguments: [t + 60])
-            try db.execute(
-                sql: "UPDATE ledger SET clicked_at = ? WHERE idempotency_key = 'p/1'", arguments: [t + 90])
+    @Test(arguments: TestBackend.all)
+    func theFunnelCountsEveryStatusReasonAndTrackingTime(_ kind: TestBackend) async throws {
+        try await Backend.with(kind) { backend in
+            let ledger = backend.ledger
+            let t = Self.t0
+            var rows: [LedgerEntry] = [
+                Self.row("p/1", user: "u1", status: .delivered, sentAt: t),
+                Self.row("p/2", user: "u2", status: .sent, sentAt: t),
+                Self.row("p/3", user: "u3", status: .bounced, sentAt: t),
+                Self.row("p/4", user: "u4", status: .failed),
+                Self.row("p/5", user: "u5", status: .dead),
+                Self.row("p/6", user: "u6", status: .suppressed, reason: "opted_out:topic"),
+                Self.row("p/7", user: "u7", status: .suppressed, reason: "opted_out:topic"),
+                Self.row("p/8", user: "u8", status: .suppressed, reason: "cap:any/7d"),
+                Self.row("p/9", user: "u9", status: .holdout),
+                Self.row("p/10", user: "u10", status: .expired, reason: "window_missed"),
+                Self.row("p/11", user: "u11", status: .cancelled, reason: "cancelled:purchase"),
+                Self.row("p/12", user: "u12", status: .scheduled),
+                Self.row("p/13", user: "u13", status: .sending),
+                // Accepted, then a delivery report said it failed: sent, and failed.
+                Self.row("p/14", user: "u14", status: .failed, sentAt: t),
+            ]
+            rows.append(Self.row("other/1", campaign: "other", user: "u1"))
+            _ = try await ledger.record(rows)
+            #expect(try await ledger.markOpened(key: "p/1", at: t + 60))
+            #expect(try await ledger.markOpened(key: "p/2", at: t + 60))
+            #expect(try await ledger.markClicked(key: "p/1", at: t + 90))
+            let all = try await ledger.funnels(campaign: nil, goals: [:])
+            #expect(all.map(\.campaign) == ["other", "promo"])
+            let f = try #require(try await ledger.funnels(campaign: "promo", goals: [:]).first)
+            #expect(f.decisions == 14 && f.sent == 4 && f.pending == 2)
+            #expect(
+                f.count(.delivered) == 1 && f.count(.bounced) == 1 && f.count(.failed) == 2 && f.count(.dead) == 1
+            )
+            #expect(f.count(.holdout) == 1 && f.count(.expired) == 1 && f.count(.cancelled) == 1)
+            #expect(f.count(.suppressed) == 3 && f.suppressedReasons == ["opted_out:topic": 2, "cap:any/7d": 1])
+            #expect(f.opened == 2 && f.clicked == 1)
+            #expect(f.converted == nil)
+            // A holdout makes an experiment: the holdout, then everyone else (no variants) as one arm.
+            #expect(
+                f.arms == [
+                    ExperimentArm(isHoldout: true, variant: nil, users: 1, converted: nil),
+                    ExperimentArm(isHoldout: false, variant: nil, users: 13, converted: nil),
+                ])
+            #expect(try await ledger.funnels(campaign: "other", goals: [:]).first?.arms == [])
         }
-        let all = try await ledger.funnels(campaign: nil, goals: [:])
-        #expect(all.map(\.campaign) == ["other", "promo"])
-        let f = try #require(try await ledger.funnels(campaign: "promo", goals: [:]).first)
-        #expect(f.decisions == 14 && f.sent == 4 && f.pending == 2)
-        #expect(
-            f.count(.delivered) == 1 && f.count(.bounced) == 1 && f.count(.failed) == 2 && f.count(.dead) == 1
-        )
-        #expect(f.count(.holdout) == 1 && f.count(.expired) == 1 && f.count(.cancelled) == 1)
-        #expect(f.count(.suppressed) == 3 && f.suppressedReasons == ["opted_out:topic": 2, "cap:any/7d": 1])
-        #expect(f.opened == 2 && f.clicked == 1)
-        #expect(f.converted == nil)
-        // A holdout makes an experiment: the holdout, then everyone else (no variants) as one arm.
-        #expect(
-            f.arms == [
-                ExperimentArm(isHoldout: true, variant: nil, users: 1, converted: nil),
-                ExperimentArm(isHoldout: false, variant: nil, users: 13, converted: nil),
-            ])
-        #expect(try await ledger.funnels(campaign: "other", goals: [:]).first?.arms == [])
     }
 
-    @Test func conversionsCountAtTheExactEdgesOfTheWindow() async throws {
-        let dir = try TempDir()
-        let store = try makeStore(dir)
-        let ledger = try SQLiteLedger(pool: store.pool)
-        let s = Self.t0
-        let hour: Int64 = 3600
-        let trigger = s - 2 * hour
-        _ = try await ledger.record([
-            Self.row("p/o1/e1", user: "e1", status: .delivered, variant: "a", sentAt: s, triggerAt: trigger),
-            Self.row("p/o1/e2", user: "e2", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
-            Self.row("p/o1/e3", user: "e3", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
-            Self.row("p/o1/e4", user: "e4", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
-            Self.row("p/o1/e5", user: "e5", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
-            // A later occurrence for e1, not converted: e1 is still one converted user of arm a.
-            Self.row(
-                "p/o2/e1", user: "e1", status: .sent, variant: "a", sentAt: s + 86_400, triggerAt: s + 86_000),
-            // Suppressed in arm a: counted in the arm (intent to treat) from its trigger, not in the funnel.
-            Self.row(
-                "p/o1/s1", user: "s1", status: .suppressed, reason: "opted_out:topic", variant: "a",
-                triggerAt: trigger),
-            Self.row("p/o1/h1", user: "h1", status: .holdout, triggerAt: trigger),
-            Self.row("p/o1/h2", user: "h2", status: .holdout, triggerAt: trigger),
-        ])
-        /// An event (a purchase unless named).
-        func purchase(_ user: String, _ ms: Int64, name: String = "purchase") -> EventRecord {
-            EventRecord(userID: user, name: name, timestampMillis: ms)
-        }
-        _ = try await store.insertEvents([
-            purchase("e1", s * 1000),  // at the send: counts
-            purchase("e2", (s + hour) * 1000 + 999),  // the last second of the window: counts
-            purchase("e3", (s + hour + 1) * 1000),  // one second later: does not
-            purchase("e4", s * 1000 - 1),  // just before the send: does not
-            purchase("e5", s * 1000 + 5, name: "view"),  // another event: does not
-            purchase("s1", (trigger + hour) * 1000),  // the end of the window from the trigger: counts
-            purchase("h1", trigger * 1000),  // the holdout from its trigger: counts
-            purchase("h2", s * 1000),  // after the holdout's window: does not
-        ])
-        let goal = Campaign.Conversion(event: "purchase", within: hour)
-        let f = try #require(try await ledger.funnels(campaign: "promo", goals: ["promo": goal]).first)
-        #expect(f.decisions == 9 && f.sent == 6)
-        #expect(f.converted == 2)
-        #expect(
-            f.arms == [
-                ExperimentArm(isHoldout: true, variant: nil, users: 2, converted: 1),
-                ExperimentArm(isHoldout: false, variant: "a", users: 6, converted: 3),
+    @Test(arguments: TestBackend.all)
+    func conversionsCountAtTheExactEdgesOfTheWindow(_ kind: TestBackend) async throws {
+        try await Backend.with(kind) { backend in
+            let store = backend.store
+            let ledger = backend.ledger
+            let s = Self.t0
+            let hour: Int64 = 3600
+            let trigger = s - 2 * hour
+            _ = try await ledger.record([
+                Self.row("p/o1/e1", user: "e1", status: .delivered, variant: "a", sentAt: s, triggerAt: trigger),
+                Self.row("p/o1/e2", user: "e2", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
+                Self.row("p/o1/e3", user: "e3", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
+                Self.row("p/o1/e4", user: "e4", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
+                Self.row("p/o1/e5", user: "e5", status: .sent, variant: "a", sentAt: s, triggerAt: trigger),
+                // A later occurrence for e1, not converted: e1 is still one converted user of arm a.
+                Self.row(
+                    "p/o2/e1", user: "e1", status: .sent, variant: "a", sentAt: s + 86_400, triggerAt: s + 86_000),
+                // Suppressed in arm a: counted in the arm (intent to treat) from its trigger, not in the funnel.
+                Self.row(
+                    "p/o1/s1", user: "s1", status: .suppressed, reason: "opted_out:topic", variant: "a",
+                    triggerAt: trigger),
+                Self.row("p/o1/h1", user: "h1", status: .holdout, triggerAt: trigger),
+                Self.row("p/o1/h2", user: "h2", status: .holdout, triggerAt: trigger),
             ])
-        // A goal whose event was never seen converts nobody (zero, not unknown).
-        let never = Campaign.Conversion(event: "signup", within: hour)
-        let g = try #require(try await ledger.funnels(campaign: "promo", goals: ["promo": never]).first)
-        #expect(g.converted == 0 && g.arms.map(\.converted) == [0, 0])
+            /// An event (a purchase unless named).
+            func purchase(_ user: String, _ ms: Int64, name: String = "purchase") -> EventRecord {
+                EventRecord(userID: user, name: name, timestampMillis: ms)
+            }
+            _ = try await store.insertEvents([
+                purchase("e1", s * 1000),  // at the send: counts
+                purchase("e2", (s + hour) * 1000 + 999),  // the last second of the window: counts
+                purchase("e3", (s + hour + 1) * 1000),  // one second later: does not
+                purchase("e4", s * 1000 - 1),  // just before the send: does not
+                purchase("e5", s * 1000 + 5, name: "view"),  // another event: does not
+                purchase("s1", (trigger + hour) * 1000),  // the end of the window from the trigger: counts
+                purchase("h1", trigger * 1000),  // the holdout from its trigger: counts
+                purchase("h2", s * 1000),  // after the holdout's window: does not
+            ])
+            let goal = Campaign.Conversion(event: "purchase", within: hour)
+            let f = try #require(try await ledger.funnels(campaign: "promo", goals: ["promo": goal]).first)
+            #expect(f.decisions == 9 && f.sent == 6)
+            #expect(f.converted == 2)
+            #expect(
+                f.arms == [
+                    ExperimentArm(isHoldout: true, variant: nil, users: 2, converted: 1),
+                    ExperimentArm(isHoldout: false, variant: "a", users: 6, converted: 3),
+                ])
+            // A goal whose event was never seen converts nobody (zero, not unknown).
+            let never = Campaign.Conversion(event: "signup", within: hour)
+            let g = try #require(try await ledger.funnels(campaign: "promo", goals: ["promo": never]).first)
+            #expect(g.converted == 0 && g.arms.map(\.converted) == [0, 0])
+        }
     }
 
-    @Test func theFunnelsLiftMatchesNewcombesPublishedExample() async throws {
-        // Newcombe (1998), Table II (a): 56/70 − 48/80 = 0.2000, method 10 interval 0.0524 to 0.3339.
-        let dir = try TempDir()
-        let store = try makeStore(dir)
-        let ledger = try SQLiteLedger(pool: store.pool)
-        let s = Self.t0
-        var rows: [LedgerEntry] = []
-        var events: [EventRecord] = []
-        for i in 0..<70 {
-            rows.append(
-                Self.row("p/a\(i)", user: "a\(i)", status: .delivered, variant: "a", sentAt: s, triggerAt: s))
-            if i < 56 {
-                events.append(
-                    EventRecord(userID: "a\(i)", name: "purchase", timestampMillis: (s + 60) * 1000))
+    // Newcombe (1998), Table II (a): 56/70 − 48/80 = 0.2000, method 10 interval 0.0524 to 0.3339.
+    @Test(arguments: TestBackend.all)
+    func theFunnelsLiftMatchesNewcombesPublishedExample(_ kind: TestBackend) async throws {
+        try await Backend.with(kind) { backend in
+            let store = backend.store
+            let ledger = backend.ledger
+            let s = Self.t0
+            var rows: [LedgerEntry] = []
+            var events: [EventRecord] = []
+            for i in 0..<70 {
+                rows.append(
+                    Self.row("p/a\(i)", user: "a\(i)", status: .delivered, variant: "a", sentAt: s, triggerAt: s))
+                if i < 56 {
+                    events.append(
+                        EventRecord(userID: "a\(i)", name: "purchase", timestampMillis: (s + 60) * 1000))
+                }
             }
-        }
-        for i in 0..<80 {
-            rows.append(Self.row("p/h\(i)", user: "h\(i)", status: .holdout, triggerAt: s))
-            if i < 48 {
-                events.append(
-                    EventRecord(userID: "h\(i)", name: "purchase", timestampMillis: (s + 60) * 1000))
+            for i in 0..<80 {
+                rows.append(Self.row("p/h\(i)", user: "h\(i)", status: .holdout, triggerAt: s))
+                if i < 48 {
+                    events.append(
+                        EventRecord(userID: "h\(i)", name: "purchase", timestampMillis: (s + 60) * 1000))
+                }
             }
+            _ = try await ledger.record(rows)
+            _ = try await store.insertEvents(events)
+            let goal = Campaign.Conversion(event: "purchase", within: 86_400)
+            let f = try #require(try await ledger.funnels(campaign: "promo", goals: ["promo": goal]).first)
+            let holdout = try #require(f.arms.first { $0.isHoldout })
+            let a = try #require(f.arms.first { $0.variant == "a" })
+            #expect(holdout.users == 80 && holdout.converted == 48 && a.users == 70 && a.converted == 56)
+            let converted = try #require(a.converted)
+            let lift = try #require(
+                ProportionDifference.newcombe(converted, of: a.users, minus: 48, of: holdout.users))
+            #expect(abs(lift.difference - 0.2) < 1e-9)
+            #expect(abs(lift.low - 0.0524) < 5e-5 && abs(lift.high - 0.3339) < 5e-5)
         }
-        _ = try await ledger.record(rows)
-        _ = try await store.insertEvents(events)
-        let goal = Campaign.Conversion(event: "purchase", within: 86_400)
-        let f = try #require(try await ledger.funnels(campaign: "promo", goals: ["promo": goal]).first)
-        let holdout = try #require(f.arms.first { $0.isHoldout })
-        let a = try #require(f.arms.first { $0.variant == "a" })
-        #expect(holdout.users == 80 && holdout.converted == 48 && a.users == 70 && a.converted == 56)
-        let converted = try #require(a.converted)
-        let lift = try #require(
-            ProportionDifference.newcombe(converted, of: a.users, minus: 48, of: holdout.users))
-        #expect(abs(lift.difference - 0.2) < 1e-9)
-        #expect(abs(lift.low - 0.0524) < 5e-5 && abs(lift.high - 0.3339) < 5e-5)
     }
 
     /// (x₁, n₁, x₂, n₂, low, high), hand-computed from the Wilson bounds (Newcombe 1998, method 10).
