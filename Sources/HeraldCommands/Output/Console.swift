@@ -8,19 +8,39 @@ enum Console {
     /// True when standard output is a terminal.
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
 
-    /// One line to standard output.
+    /// One line to standard output. When the reader has gone (`herald logs | head`), exits quietly with 0,
+    /// as `cat` would, instead of failing on the broken pipe.
     static func out(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        write(1, line + "\n")
     }
 
     /// One line to standard error.
     static func err(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        write(2, line + "\n")
     }
 
     /// Raw text to standard error, no newline (progress redraws).
     static func errRaw(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        write(2, text)
+    }
+
+    /// Writes every byte of `text` to `fd`, retrying short writes and EINTR; a closed pipe ends the process.
+    private static func write(_ fd: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n > 0 {
+                    offset += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    // EPIPE (SIGPIPE is ignored by the runtime) or another write error: nobody is reading.
+                    exit(0)
+                }
+            }
+        }
     }
 }
 
