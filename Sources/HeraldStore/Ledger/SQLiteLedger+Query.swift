@@ -33,6 +33,14 @@ public struct LedgerChange: Sendable, Hashable {
     public var attempts: Int
     /// The row as it is now (it may have moved on since this change).
     public var entry: LedgerEntry
+
+    /// A change (public so that ledgers in other modules can return it).
+    public init(sequence: Int64, transition: LedgerTransition, attempts: Int, entry: LedgerEntry) {
+        self.sequence = sequence
+        self.transition = transition
+        self.attempts = attempts
+        self.entry = entry
+    }
 }
 
 /// Ledger rows or changes, and the history id up to which they account for the ledger.
@@ -41,6 +49,12 @@ public struct LedgerPage<Item: Sendable & Hashable>: Sendable, Hashable {
     public var items: [Item]
     /// Pass to `changes(after:_:limit:)` to get what happened after this page.
     public var cursor: Int64
+
+    /// A page (public so that ledgers in other modules can return it).
+    public init(items: [Item], cursor: Int64) {
+        self.items = items
+        self.cursor = cursor
+    }
 }
 
 extension SQLiteLedger {

@@ -1,8 +1,11 @@
 import HeraldCore
 
 /// Builds one `AttributeColumn` of a declared type, converting stored values where it is lossless.
-struct AttributeColumnBuilder {
-    let type: AttributeType
+///
+/// Public so that every store (SQLite, PostgreSQL) converts stored values into snapshot columns the same way.
+public struct AttributeColumnBuilder {
+    /// The declared type of the column.
+    public let type: AttributeType
     private var numbers: [Double] = []
     private var bools: [Int8] = []
     private var times: [Int64] = []
@@ -12,7 +15,7 @@ struct AttributeColumnBuilder {
     private var index: [String: Int32] = [:]
 
     /// An all-null column of `count` rows.
-    init(type: AttributeType, count: Int) {
+    public init(type: AttributeType, count: Int) {
         self.type = type
         switch type {
         case .number: numbers = Array(repeating: .nan, count: count)
@@ -33,7 +36,7 @@ struct AttributeColumnBuilder {
     }
 
     /// Stores row `row`'s value (null or a mismatched type leaves the row null).
-    mutating func set(row: Int, _ v: Value) {
+    public mutating func set(row: Int, _ v: Value) {
         switch (type, v) {
         case (.number, .number(let d)): numbers[row] = d
         case (.bool, .bool(let b)): bools[row] = b ? 1 : 0
@@ -68,7 +71,7 @@ struct AttributeColumnBuilder {
     }
 
     /// The finished column.
-    func finish() -> AttributeColumn {
+    public func finish() -> AttributeColumn {
         switch type {
         case .number: return .number(numbers)
         case .bool: return .bool(bools)

@@ -11,6 +11,17 @@ public struct DispatchFacts: Sendable {
     public var suppressions: [String: [String]]
     /// Event times (epoch seconds) by user id, then event name, for the names asked for.
     public var events: [String: [String: [Int64]]]
+
+    /// Facts (public so that every store, SQLite or PostgreSQL, can build them).
+    public init(
+        profiles: [String: UserProfile], consent: [String: ConsentState], suppressions: [String: [String]],
+        events: [String: [String: [Int64]]]
+    ) {
+        self.profiles = profiles
+        self.consent = consent
+        self.suppressions = suppressions
+        self.events = events
+    }
 }
 
 extension SQLiteStore {
