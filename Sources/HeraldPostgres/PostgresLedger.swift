@@ -30,7 +30,10 @@ public final class PostgresLedger: DispatchLedger, Sendable {
     public static let migrations: [(name: String, sql: String)] = [
         (
             "ledger-v1",
+            // One statement (a DO block): PostgresDatabase runs migrations over the extended protocol, which
+            // takes a single command.
             """
+            DO $migration$ BEGIN
             CREATE TABLE ledger (
               id bigserial PRIMARY KEY,
               idempotency_key text NOT NULL UNIQUE,
@@ -103,6 +106,7 @@ public final class PostgresLedger: DispatchLedger, Sendable {
               owner text PRIMARY KEY,
               until bigint NOT NULL,
               started_at bigint NOT NULL);
+            END $migration$
             """
         )
     ]

@@ -37,7 +37,12 @@ private final class SmokeDatabase: Sendable {
         c.path = "/" + name
         guard let url = c.string else { throw PostgresStoreError("cannot build the test database URL") }
         database = try PostgresDatabase(url: url, maxConnections: 8)
-        try await database.migrate(PostgresStore.migrations)
+        do {
+            try await database.migrate(PostgresStore.migrations)
+        } catch {
+            await drop()
+            throw error
+        }
     }
 
     func store(schema: AttributeSchema = testSchema) -> PostgresStore {
@@ -46,8 +51,12 @@ private final class SmokeDatabase: Sendable {
 
     func drop() async {
         database.close()
-        _ = try? await admin.connection { conn in
-            try await conn.runScript("DROP DATABASE IF EXISTS \(self.name) WITH (FORCE)")
+        do {
+            try await admin.connection { conn in
+                try await conn.runScript("DROP DATABASE IF EXISTS \(self.name) WITH (FORCE)")
+            }
+        } catch {
+            print("PostgresStoreSmokeTests: could not drop \(name): \(String(reflecting: error))")
         }
         admin.close()
     }
