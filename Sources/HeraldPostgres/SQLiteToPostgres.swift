@@ -16,6 +16,8 @@ public struct StoreMigrationError: Error, CustomStringConvertible, Sendable {
         case schema
         /// A source value cannot be written to its target column.
         case value
+        /// The target server could not be reached in time.
+        case unreachable
     }
 
     /// What kind of failure.
@@ -65,8 +67,9 @@ public struct SQLiteToPostgres: Sendable {
     let logger: Logger
 
     /// A copier from `source` to `target`.
-    public init(source: any DatabaseReader, target: PostgresDatabase, logger: Logger = Logger(label: "herald.migrate"))
-    {
+    public init(
+        source: any DatabaseReader, target: PostgresDatabase, logger: Logger = Logger(label: "herald.migrate")
+    ) {
         self.source = source
         self.target = target
         self.logger = logger
@@ -86,6 +89,32 @@ public struct SQLiteToPostgres: Sendable {
     /// The target schema: the store's migrations, then the ledger's.
     public static var targetMigrations: [(name: String, sql: String)] {
         PostgresStore.migrations + PostgresLedger.migrations
+    }
+
+    /// Fails with `.unreachable` unless `target` answers a query within `timeout` (the pool itself retries a
+    /// refused or failed connection for a long time, silently).
+    public static func checkReachable(_ target: PostgresDatabase, timeout: Duration = .seconds(10))
+        async throws
+    {
+        let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await target.connection { c in _ = try await c.query("SELECT 1", logger: target.logger) }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard answered else {
+            throw StoreMigrationError(
+                .unreachable,
+                "no connection to \(target.displayURL) within \(timeout.components.seconds) s: is PostgreSQL running "
+                    + "there, and does it accept this user and database?")
+        }
     }
 
     /// An error from PostgreSQL as one line: its server message, or what failed on the way (never credentials:
@@ -111,7 +140,8 @@ public struct SQLiteToPostgres: Sendable {
                 if s.rows > 0 {
                     throw StoreMigrationError(
                         .schema,
-                        "the target has no table \(s.name) for the source's \(s.rows) rows (is its schema migrated?)")
+                        "the target has no table \(s.name) for the source's \(s.rows) rows (is its schema migrated?)"
+                    )
                 }
                 continue
             }
@@ -125,7 +155,9 @@ public struct SQLiteToPostgres: Sendable {
     static func parentsFirst(_ plans: [TablePlan], edges: [(child: String, parent: String)]) -> [TablePlan] {
         let names = Set(plans.map(\.table))
         var parents: [String: Set<String>] = [:]
-        for e in edges where names.contains(e.parent) && e.child != e.parent { parents[e.child, default: []].insert(e.parent) }
+        for e in edges where names.contains(e.parent) && e.child != e.parent {
+            parents[e.child, default: []].insert(e.parent)
+        }
         var done = Set<String>()
         var out: [TablePlan] = []
         var pending = plans
@@ -152,13 +184,16 @@ public struct SQLiteToPostgres: Sendable {
             let key = info.filter { ($0["pk"] as Int) > 0 }.sorted { ($0["pk"] as Int) < ($1["pk"] as Int) }
                 .map { $0["name"] as String }
             let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(quoted(name))") ?? 0
-            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = ?", arguments: [name])
+            let sequence = try Int64.fetchOne(
+                db, sql: "SELECT seq FROM sqlite_sequence WHERE name = ?", arguments: [name])
             return SourceTable(name: name, columns: columns, key: key, rows: rows, sequence: sequence)
         }
     }
 
     /// The target's columns by table (current schema).
-    static func targetSchema(_ conn: PostgresConnection, logger: Logger) async throws -> [String: [TargetColumn]] {
+    static func targetSchema(_ conn: PostgresConnection, logger: Logger) async throws -> [String:
+        [TargetColumn]]
+    {
         let rows = try await conn.query(
             """
             SELECT table_name::text, column_name::text, data_type::text, is_nullable::text = 'YES',
@@ -172,14 +207,17 @@ public struct SQLiteToPostgres: Sendable {
         {
             out[table, default: []].append(
                 TargetColumn(
-                    name: column, type: type, family: ValueFamily(type), nullable: nullable, hasDefault: hasDefault,
+                    name: column, type: type, family: ValueFamily(type), nullable: nullable,
+                    hasDefault: hasDefault,
                     generated: generated))
         }
         return out
     }
 
     /// The target's foreign keys as (child table, parent table).
-    static func foreignKeys(_ conn: PostgresConnection, logger: Logger) async throws -> [(child: String, parent: String)] {
+    static func foreignKeys(_ conn: PostgresConnection, logger: Logger) async throws -> [(
+        child: String, parent: String
+    )] {
         let rows = try await conn.query(
             """
             SELECT c.relname::text, p.relname::text FROM pg_constraint k
@@ -200,18 +238,31 @@ public struct SQLiteToPostgres: Sendable {
     public func copy(
         _ plans: [TablePlan], progress: (String, Int) -> Void = { _, _ in }
     ) async throws -> [String: Int] {
+        do {
+            return try await copyInTransaction(plans, progress: progress)
+        } catch let e as PostgresTransactionError {
+            throw e.closureError ?? e
+        }
+    }
+
+    /// `copy`'s transaction.
+    private func copyInTransaction(_ plans: [TablePlan], progress: (String, Int) -> Void) async throws
+        -> [String: Int]
+    {
         try await target.transaction { conn in
             var occupied: [String] = []
             for p in plans {
                 let rows = try await conn.query(
-                    PostgresQuery(unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(quoted(p.table)))"), logger: logger)
+                    PostgresQuery(unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(quoted(p.table)))"),
+                    logger: logger)
                 for try await found in rows.decode(Bool.self) where found { occupied.append(p.table) }
             }
             guard occupied.isEmpty else {
                 throw StoreMigrationError(
                     .targetNotEmpty,
                     "the target already holds Herald data (in \(occupied.joined(separator: ", "))); "
-                        + "migrate into an empty database: createdb a new one (or DROP and CREATE it) and run again")
+                        + "migrate into an empty database: createdb a new one (or DROP and CREATE it) and run again"
+                )
             }
             var copied: [String: Int] = [:]
             var before = 0
@@ -233,12 +284,14 @@ public struct SQLiteToPostgres: Sendable {
         let source = self.source
         let size = batchSize
         do {
-            try await conn.copyFrom(table: p.table, columns: p.columns.map(\.name), logger: logger) { writer in
+            try await conn.copyFrom(table: p.table, columns: p.columns.map(\.name), logger: logger) {
+                writer in
                 var batch = try await Self.readBatch(p, from: source, after: nil, limit: size)
                 while batch.rows > 0 {
                     let last = batch.lastKey
                     let full = batch.rows == size
-                    async let next = full ? Self.readBatch(p, from: source, after: last, limit: size) : Batch.empty
+                    async let next =
+                        full ? Self.readBatch(p, from: source, after: last, limit: size) : Batch.empty
                     try await writer.write(batch.copyText)
                     total += batch.rows
                     progress(p.table, before + total)
@@ -249,7 +302,8 @@ public struct SQLiteToPostgres: Sendable {
             throw e
         } catch let e as PSQLError {
             throw StoreMigrationError(
-                .value, "copying \(p.table): \(e.serverInfo?[.message] ?? String(reflecting: e))"
+                .value,
+                "copying \(p.table): \(e.serverInfo?[.message] ?? String(reflecting: e))"
                     + (e.serverInfo?[.locationContext].map { " (\($0))" } ?? ""))
         }
         return total
@@ -264,7 +318,8 @@ public struct SQLiteToPostgres: Sendable {
             var sequence: String?
             for try await s in found.decode(String?.self) { sequence = s }
             guard let sequence else { continue }
-            let floor = c.sourceColumn.flatMap { p.key == [p.sourceColumns[$0]] ? p.sourceSequence : nil } ?? 0
+            let floor =
+                c.sourceColumn.flatMap { p.key == [p.sourceColumns[$0]] ? p.sourceSequence : nil } ?? 0
             try await conn.query(
                 PostgresQuery(
                     unsafeSQL: """
@@ -299,7 +354,8 @@ public struct SQLiteToPostgres: Sendable {
             var rows = 0
             var lastKey: [DatabaseValue]?
             let cursor = try Row.fetchCursor(
-                db, sql: p.selectSQL(after: after != nil), arguments: StatementArguments((after ?? []) + [limit.databaseValue]))
+                db, sql: p.selectSQL(after: after != nil),
+                arguments: StatementArguments((after ?? []) + [limit.databaseValue]))
             var values = [String?](repeating: nil, count: p.columns.count)
             while let row = try cursor.next() {
                 for (i, c) in p.columns.enumerated() { values[i] = try p.value(c, row) }
@@ -348,7 +404,8 @@ public struct SQLiteToPostgres: Sendable {
             let (rows, sum) = try await s
             out.append(
                 MigratedTable(
-                    table: p.table, sourceRows: rows, targetRows: t.rows, sourceChecksum: sum, targetChecksum: t.sum))
+                    table: p.table, sourceRows: rows, targetRows: t.rows, sourceChecksum: sum,
+                    targetChecksum: t.sum))
         }
         return out
     }
@@ -383,20 +440,24 @@ public struct SQLiteToPostgres: Sendable {
     /// The target side of `verify`: rows and checksum of `p` read back from PostgreSQL, text values ordered
     /// byte-wise (`COLLATE "C"`) as SQLite orders them.
     func targetChecksum(_ p: TablePlan) async throws -> (rows: Int, sum: String) {
+        // Columns are qualified so that ORDER BY sorts the stored values, not the selected text.
         let select = p.columns.map {
-            $0.family == .textArray ? "array_to_json(\(quoted($0.name)))::text" : "\(quoted($0.name))::text"
+            $0.family == .textArray
+                ? "array_to_json(t.\(quoted($0.name)))::text" : "t.\(quoted($0.name))::text"
         }.joined(separator: ", ")
         let order = p.key.map { k in
             let c = p.columns.first { $0.name == k }
-            return quoted(k) + (c?.family == .text ? " COLLATE \"C\"" : "")
+            return "t." + quoted(k) + (c?.family == .text ? " COLLATE \"C\"" : "")
         }.joined(separator: ", ")
         return try await target.connection { conn in
             let rows = try await conn.query(
-                PostgresQuery(unsafeSQL: "SELECT \(select) FROM \(quoted(p.table)) ORDER BY \(order)"), logger: logger)
+                PostgresQuery(unsafeSQL: "SELECT \(select) FROM \(quoted(p.table)) AS t ORDER BY \(order)"),
+                logger: logger)
             var digest = RowDigest(columns: p.columns.map(\.family))
             for try await row in rows {
                 for (i, cell) in row.enumerated() {
-                    digest.add(cell.bytes.map { p.columns[i].family.canonical(targetText: String(buffer: $0)) })
+                    digest.add(
+                        cell.bytes.map { p.columns[i].family.canonical(targetText: String(buffer: $0)) })
                 }
                 digest.endRow()
                 if digest.pending.count > 1 << 20 {
@@ -466,7 +527,8 @@ public enum ValueFamily: Sendable, Equatable {
 
     /// JSON text with sorted keys and numbers as doubles (as `jsonb` normalises), or nil when not JSON.
     static func canonicalJSON(_ text: String) -> String? {
-        guard let v = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) else {
+        guard let v = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)
+        else {
             return nil
         }
         var out = ""
@@ -489,7 +551,9 @@ public enum ValueFamily: Sendable, Equatable {
                 out += "]"
             case let s as String: out += s.debugDescription
             case let n as NSNumber:
-                out += String(cString: n.objCType) == "c" ? (n.boolValue ? "true" : "false") : format(n.doubleValue)
+                out +=
+                    String(cString: n.objCType) == "c"
+                    ? (n.boolValue ? "true" : "false") : format(n.doubleValue)
             default: out += "null"
             }
         }
@@ -531,7 +595,9 @@ public struct TablePlan: Sendable {
     /// history older than any reader's cursor (as `PostgresStore.migrations` documents); `ledger_history.xid`
     /// likewise, rather than the copy's one transaction id, which would make the whole copied history one
     /// transaction that `PostgresLedger.changes(after:)` returns as a single page.
-    static let fixedValues: [String: [String: String]] = ["changes": ["xid": "0"], "ledger_history": ["xid": "0"]]
+    static let fixedValues: [String: [String: String]] = [
+        "changes": ["xid": "0"], "ledger_history": ["xid": "0"],
+    ]
 
     /// The table (same name on both sides).
     public let table: String
@@ -568,7 +634,8 @@ public struct TablePlan: Sendable {
         }
         for missing in source.columns where !targetNames.contains(missing) && missing != split?.value {
             throw StoreMigrationError(
-                .schema, "table \(source.name): the target has no column \(missing) (its values would be lost)")
+                .schema,
+                "table \(source.name): the target has no column \(missing) (its values would be lost)")
         }
         for t in target where !t.generated {
             if let split, let codes = split.columns[t.name] {
@@ -577,11 +644,14 @@ public struct TablePlan: Sendable {
                         name: t.name, family: t.family, sourceColumn: index(split.value), shardOf: nil,
                         split: (index(split.type), codes)))
             } else if let fixed = Self.fixedValues[source.name]?[t.name] {
-                columns.append(Column(name: t.name, family: t.family, sourceColumn: nil, shardOf: nil, fixed: fixed))
+                columns.append(
+                    Column(name: t.name, family: t.family, sourceColumn: nil, shardOf: nil, fixed: fixed))
             } else if source.columns.contains(t.name) {
-                columns.append(Column(name: t.name, family: t.family, sourceColumn: index(t.name), shardOf: nil))
+                columns.append(
+                    Column(name: t.name, family: t.family, sourceColumn: index(t.name), shardOf: nil))
             } else if t.name == "shard", source.columns.contains("user") {
-                columns.append(Column(name: t.name, family: t.family, sourceColumn: nil, shardOf: index("user")))
+                columns.append(
+                    Column(name: t.name, family: t.family, sourceColumn: nil, shardOf: index("user")))
             } else if t.hasDefault || t.nullable {
                 defaulted.append(t.name)
             } else {
@@ -619,7 +689,8 @@ public struct TablePlan: Sendable {
         if let fixed = c.fixed { return fixed }
         guard let i = c.sourceColumn else { return nil }
         func bad(_ why: String) -> StoreMigrationError {
-            let at = zip(key, keyIndexes).map { "\($0.0)=\(row[$0.1] as DatabaseValue)" }.joined(separator: ", ")
+            let at = zip(key, keyIndexes).map { "\($0.0)=\(row[$0.1] as DatabaseValue)" }.joined(
+                separator: ", ")
             return StoreMigrationError(.value, "table \(table), column \(c.name), row (\(at)): \(why)")
         }
         if let split = c.split {
@@ -633,7 +704,9 @@ public struct TablePlan: Sendable {
             }
             if forChecksum { return json }
             let quotedItems = items.map {
-                "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+                "\""
+                    + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+                        of: "\"", with: "\\\"") + "\""
             }
             return try text("{" + quotedItems.joined(separator: ",") + "}", bad)
         }
@@ -661,7 +734,9 @@ public struct TablePlan: Sendable {
             }
         case (.blob(let data), .bytes): return "\\x" + data.map { String(format: "%02x", $0) }.joined()
         case (.blob(let data), _):
-            guard let s = String(data: data, encoding: .utf8) else { throw bad("a blob that is not UTF-8 text") }
+            guard let s = String(data: data, encoding: .utf8) else {
+                throw bad("a blob that is not UTF-8 text")
+            }
             return try text(s, bad)
         case (.int64(let n), _): return String(n)
         case (.double(let d), _): return ValueFamily.format(d)
@@ -699,7 +774,9 @@ struct RowDigest {
             pending.append(0)
             return
         }
-        if families[column] == .json || families[column] == .textArray { v = ValueFamily.canonicalJSON(v) ?? v }
+        if families[column] == .json || families[column] == .textArray {
+            v = ValueFamily.canonicalJSON(v) ?? v
+        }
         pending.append(1)
         let bytes = Array(v.utf8)
         withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { pending.append(contentsOf: $0) }

@@ -2,9 +2,10 @@ import Foundation
 import HeraldCore
 import HeraldPostgres
 import HeraldStore
+import Testing
+
 import struct Logging.Logger
 import struct PostgresNIO.PostgresQuery
-import Testing
 
 /// `herald store migrate` against the built binary. The tests that copy need a PostgreSQL server:
 /// `HERALD_TEST_POSTGRES_URL` (e.g. `postgres://herald@127.0.0.1:55432/herald`); each makes its own database.
@@ -15,7 +16,9 @@ struct StoreMigrateTests {
     /// A project whose store holds the sample audience (`herald sample` + imports, as an operator would).
     static func project(users: Int = 200) throws -> CLIHarness {
         let h = try CLIHarness.make()
-        let sample = try h.run(["sample", "--users", "\(users)", "--now", "2026-11-01T00:00:00Z", "--out", "var/sample"])
+        let sample = try h.run([
+            "sample", "--users", "\(users)", "--now", "2026-11-01T00:00:00Z", "--out", "var/sample",
+        ])
         #expect(sample.status == 0, "\(sample.stderr)")
         for (kind, file) in [("users", "users"), ("events", "events")] {
             let r = try h.run([kind, "import", "var/sample/\(file).ndjson"])
@@ -31,7 +34,8 @@ struct StoreMigrateTests {
         defer { admin.close() }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await admin.connection { c in
-            _ = try await c.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
+            _ = try await c.query(
+                PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
         }
         var parts = try #require(URLComponents(string: base))
         parts.path = "/" + name
@@ -40,7 +44,8 @@ struct StoreMigrateTests {
         do { try await body(url) } catch { failure = error }
         _ = try? await admin.connection { c in
             try await c.query(
-                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Logger(label: "test"))
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"),
+                logger: Logger(label: "test"))
         }
         if let failure { throw failure }
     }
@@ -71,7 +76,9 @@ struct StoreMigrateTests {
     func missingSource() throws {
         let h = try CLIHarness.make()
         defer { h.remove() }
-        let r = try h.run(["store", "migrate", "--to", "postgres://herald@127.0.0.1:1/x", "--from", "var/none.db"])
+        let r = try h.run([
+            "store", "migrate", "--to", "postgres://herald@127.0.0.1:1/x", "--from", "var/none.db",
+        ])
         #expect(r.status == 65)
         #expect(r.stderr.contains("no SQLite store at var/none.db"), "\(r.stderr)")
     }
@@ -86,7 +93,8 @@ struct StoreMigrateTests {
             "store", "migrate", "--to", "postgres://herald:s3cret@127.0.0.1:1/herald?sslmode=disable",
         ])
         #expect(unreachable.status == 69)
-        #expect(unreachable.stderr.contains("postgres://herald:***@127.0.0.1:1/herald"), "\(unreachable.stderr)")
+        #expect(
+            unreachable.stderr.contains("postgres://herald:***@127.0.0.1:1/herald"), "\(unreachable.stderr)")
         #expect(!(unreachable.stdout + unreachable.stderr).contains("s3cret"))
         let malformed = try h.run(["store", "migrate", "--to", "mysql://herald:s3cret@127.0.0.1/herald"])
         #expect(malformed.status == 64)

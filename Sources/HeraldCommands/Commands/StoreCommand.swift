@@ -3,6 +3,7 @@ import Foundation
 import HeraldCore
 import HeraldPostgres
 import HeraldStore
+import Logging
 
 /// `herald store …`: the store as a whole.
 struct StoreCommand: AsyncParsableCommand {
@@ -16,7 +17,8 @@ struct StoreCommand: AsyncParsableCommand {
 struct StoreMigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Copy the SQLite store (audience and ledger) into an empty PostgreSQL database, then verify it.",
+        abstract:
+            "Copy the SQLite store (audience and ledger) into an empty PostgreSQL database, then verify it.",
         discussion: """
             Stop heraldd first. The target database must exist and hold no Herald data; its schema is created
             when missing. Everything is copied in one transaction (a failure leaves the target empty), then every
@@ -46,13 +48,18 @@ struct StoreMigrateCommand: AsyncParsableCommand {
         }
         // Held until the copy is verified, so heraldd cannot start on the source meanwhile.
         guard let lock = SourceLock(path: path + ".heraldd.lock") else {
-            Console.err("error: heraldd is running on \(path): stop it first (e.g. systemctl stop heraldd), then run again")
+            Console.err(
+                "error: heraldd is running on \(path): stop it first (e.g. systemctl stop heraldd), then run again"
+            )
             throw ReportedFailure(code: ExitStatus.unavailable)
         }
         defer { withExtendedLifetime(lock) {} }
         let target: PostgresDatabase
         do {
-            target = try PostgresDatabase(url: to, maxConnections: 4)
+            // The pool logs every failed connection attempt; the error below says it once.
+            var logger = Logger(label: "herald.migrate")
+            logger.logLevel = .error
+            target = try PostgresDatabase(url: to, maxConnections: 4, logger: logger)
         } catch {
             Console.err("error: --to: \(error)")
             throw ReportedFailure(code: ExitStatus.usage)
@@ -69,6 +76,7 @@ struct StoreMigrateCommand: AsyncParsableCommand {
         let progress = ProgressLine(label: "copying")
         let results: [MigratedTable]
         do {
+            try await SQLiteToPostgres.checkReachable(target)
             try await target.migrate(SQLiteToPostgres.targetMigrations)
             let plans = try await copier.plan()
             let expected = max(1, plans.reduce(0) { $0 + $1.sourceRows })
@@ -80,7 +88,8 @@ struct StoreMigrateCommand: AsyncParsableCommand {
         } catch let e as StoreMigrationError {
             progress.finish()
             Console.err("error: \(e.description)")
-            throw ReportedFailure(code: ExitStatus.invalidInput)
+            throw ReportedFailure(
+                code: e.kind == .unreachable ? ExitStatus.unavailable : ExitStatus.invalidInput)
         } catch {
             progress.finish()
             Console.err("error: \(target.displayURL): \(SQLiteToPostgres.describe(error))")
@@ -125,7 +134,8 @@ struct StoreMigrateCommand: AsyncParsableCommand {
         }
         guard failed.isEmpty else {
             Console.err(
-                "error: verification failed for \(failed.map(\.table).joined(separator: ", ")): the target differs from the source")
+                "error: verification failed for \(failed.map(\.table).joined(separator: ", ")): the target differs from the source"
+            )
             throw ReportedFailure(code: ExitStatus.internalError)
         }
         if format == .table {
@@ -138,7 +148,8 @@ struct StoreMigrateCommand: AsyncParsableCommand {
         if let from { return from }
         let context = try HeraldContext.load(options)
         guard case .sqlite(let path) = context.config.store else {
-            Console.err("error: \(context.configPath) has no store.sqlite: pass --from PATH to the SQLite store")
+            Console.err(
+                "error: \(context.configPath) has no store.sqlite: pass --from PATH to the SQLite store")
             throw ReportedFailure(code: ExitStatus.usage)
         }
         return path
