@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HeraldCore
 import HeraldPostgres
 import Testing
@@ -151,7 +152,7 @@ struct SQLiteToPostgresMigrateTests {
     )
     func migratesAndVerifies() async throws {
         let dir = try TempDir()
-        let (store, _) = try await makeMigrationSource(dir)
+        let (store, ledger) = try await makeMigrationSource(dir)
         try await withScratchDatabase { url in
             let target = try PostgresDatabase(url: url, maxConnections: 4)
             defer { target.close() }
@@ -171,6 +172,8 @@ struct SQLiteToPostgresMigrateTests {
             let order = plans.map(\.table)
             #expect(order.firstIndex(of: "users")! < order.firstIndex(of: "events")!)
             #expect(order.firstIndex(of: "ledger")! < order.firstIndex(of: "ledger_history")!)
+
+            try await expectSameReadBack(store, ledger, target)
 
             // Derived shard, and sequences past the copied ids.
             try await target.connection { c in
@@ -273,4 +276,90 @@ struct SQLiteToPostgresMigrateTests {
         }
         #expect(Date().timeIntervalSince(started) < 10)
     }
+}
+
+/// Reads the migrated data back through `PostgresStore` and `PostgresLedger` and expects what the SQLite store
+/// and ledger return; then writes through both PostgreSQL APIs (new ids must not collide with copied ones).
+func expectSameReadBack(_ store: SQLiteStore, _ ledger: SQLiteLedger, _ target: PostgresDatabase) async throws
+{
+    let pg = PostgresStore(database: target, schema: migrateSchema, clock: { 1_700_000_000 })
+    let pgLedger = PostgresLedger(database: target)
+    let ids = try await store.pool.read { db in
+        try String.fetchAll(db, sql: "SELECT id FROM users ORDER BY pk")
+    }
+    for id in ids {
+        #expect(try await pg.profile(id: id) == store.profile(id: id), "profile \(id)")
+        #expect(
+            readBackText(try await pg.facts(id: id)) == readBackText(try await store.facts(id: id)),
+            "facts \(id)")
+        #expect(try await pg.preferences(userID: id) == store.preferences(userID: id), "preferences \(id)")
+    }
+    let requirements = SnapshotRequirements(
+        events: ["purchase", "page view", "signed_up", "cart_abandoned"],
+        eventNumbers: ["purchase": ["amount"]])
+    #expect(
+        readBackText(try await pg.snapshot(requirements))
+            == readBackText(try await store.snapshot(requirements)))
+    let addresses = ["odd@example.com", "plain", "nobody"]
+    #expect(try await pg.isSuppressed(addresses) == store.isSuppressed(addresses))
+    #expect(try await pg.changes(since: 0, limit: 100_000) == store.changes(since: 0, limit: 100_000))
+
+    let expected = try await ledger.entries(campaign: nil, user: nil, limit: 10_000)
+    let got = try await pgLedger.entries(campaign: nil, user: nil, limit: 10_000)
+    #expect(
+        got.sorted { $0.idempotencyKey < $1.idempotencyKey }
+            == expected.sorted { $0.idempotencyKey < $1.idempotencyKey })
+    for e in expected {
+        #expect(try await pgLedger.history(key: e.idempotencyKey) == ledger.history(key: e.idempotencyKey))
+    }
+    for (campaign, occurrence) in [("welcome", "2023-11-14"), ("digest", "w46")] {
+        #expect(
+            try await pgLedger.occurrence(campaign: campaign, id: occurrence)
+                == ledger.occurrence(campaign: campaign, id: occurrence))
+        #expect(try await pgLedger.members(campaign: campaign) == ledger.members(campaign: campaign))
+    }
+
+    // New rows get fresh ids after the copied ones.
+    var late = UserUpsert(id: "after-migration")
+    late.attributes = ["vip": .bool(true)]
+    #expect(try await pg.upsertUsers([late]).inserted == 1)
+    _ = try await pg.insertEvents([
+        EventRecord(userID: "after-migration", name: "brand new", timestampMillis: 1)
+    ])
+    let fresh = LedgerEntry(
+        idempotencyKey: "after:1", campaign: "after", user: "after-migration", status: .scheduled,
+        createdAt: 1)
+    #expect(try await pgLedger.record([fresh]) == 1)
+    #expect(try await pgLedger.history(key: "after:1").count == 1)
+}
+
+/// A deterministic text of facts, attributes sorted (dictionary order differs between stores).
+func readBackText(_ f: UserFacts?) -> String {
+    guard let f else { return "nil" }
+    let events = f.events.keys.sorted().map { name in
+        let e = f.events[name] ?? EventSeries()
+        return "\(name): \(e.timestamps) \(e.numbers.keys.sorted().map { "\($0)=\(e.numbers[$0] ?? [])" })"
+    }
+    var profile = f.profile
+    let attributes = profile.attributes.keys.sorted().map {
+        "\($0)=\(String(describing: profile.attributes[$0]))"
+    }
+    profile.attributes = [:]
+    return "\(profile) \(attributes) \(events) \(f.allEventTimes) \(String(describing: f.engagement))"
+}
+
+/// A deterministic text of a snapshot (ids, columns, attributes and events by sorted name).
+func readBackText(_ s: AudienceSnapshot) -> String {
+    func column(_ c: EventColumn) -> String {
+        "\(c.offsets) \(c.timestamps) \(c.numbers.keys.sorted().map { "\($0)=\(c.numbers[$0] ?? [])" })"
+    }
+    var out = [
+        "\(s.ids)", "\(s.email)", "\(s.phone)", "\(s.locale)", "\(s.timezone)", "\(s.timezoneNames)",
+        "\(s.createdAt)", "\(s.lastSeenImported)", "\(s.birthday)", "\(s.engagement)", column(s.allEvents),
+    ]
+    for name in s.attributes.keys.sorted() {
+        out.append("\(name): \(String(describing: s.attributes[name]))")
+    }
+    for name in s.events.keys.sorted() { out.append("\(name): \(s.events[name].map(column) ?? "-")") }
+    return out.joined(separator: "\n")
 }
