@@ -83,7 +83,14 @@ public struct SQLiteToPostgres: Sendable {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(10)
-        self.init(source: try DatabaseQueue(path: sourcePath, configuration: config), target: target)
+        // A pool reads several tables at once (WAL stores, as Herald writes them); a queue otherwise.
+        let reader: any DatabaseReader
+        do {
+            reader = try DatabasePool(path: sourcePath, configuration: config)
+        } catch {
+            reader = try DatabaseQueue(path: sourcePath, configuration: config)
+        }
+        self.init(source: reader, target: target)
     }
 
     /// The target schema: the store's migrations, then the ledger's.
@@ -397,17 +404,29 @@ public struct SQLiteToPostgres: Sendable {
 
     /// Counts and checksums every planned table on both sides (after the copy committed).
     public func verify(_ plans: [TablePlan]) async throws -> [MigratedTable] {
-        var out: [MigratedTable] = []
-        for p in plans {
-            async let s = sourceChecksum(p)
-            let t = try await targetChecksum(p)
-            let (rows, sum) = try await s
-            out.append(
-                MigratedTable(
-                    table: p.table, sourceRows: rows, targetRows: t.rows, sourceChecksum: sum,
-                    targetChecksum: t.sum))
+        // A few tables at a time, each read on both sides at once.
+        try await withThrowingTaskGroup(of: (Int, MigratedTable).self) { group in
+            var results = [MigratedTable?](repeating: nil, count: plans.count)
+            var next = 0
+            while next < plans.count || !group.isEmpty {
+                while next < plans.count && next - results.count(where: { $0 != nil }) < 3 {
+                    let i = next
+                    group.addTask { (i, try await self.verify(plans[i])) }
+                    next += 1
+                }
+                if let (i, r) = try await group.next() { results[i] = r }
+            }
+            return results.compactMap { $0 }
         }
-        return out
+    }
+
+    /// Counts and checksums one table on both sides.
+    func verify(_ p: TablePlan) async throws -> MigratedTable {
+        async let s = sourceChecksum(p)
+        let t = try await targetChecksum(p)
+        let (rows, sum) = try await s
+        return MigratedTable(
+            table: p.table, sourceRows: rows, targetRows: t.rows, sourceChecksum: sum, targetChecksum: t.sum)
     }
 
     /// The source side of `verify`: rows and checksum of `p` read from SQLite.

@@ -75,6 +75,7 @@ struct StoreMigrateCommand: AsyncParsableCommand {
         let started = Date()
         let progress = ProgressLine(label: "copying")
         let results: [MigratedTable]
+        var copySeconds = 0.0
         do {
             try await SQLiteToPostgres.checkReachable(target)
             try await target.migrate(SQLiteToPostgres.targetMigrations)
@@ -84,6 +85,7 @@ struct StoreMigrateCommand: AsyncParsableCommand {
                 progress.update(done: Int64(rows), total: Int64(expected), rows: rows)
             }
             progress.finish()
+            copySeconds = Date().timeIntervalSince(started)
             results = try await copier.verify(plans)
         } catch let e as StoreMigrationError {
             progress.finish()
@@ -114,6 +116,7 @@ struct StoreMigrateCommand: AsyncParsableCommand {
             summary.add("to", target.displayURL)
             summary.add("rows", rows)
             summary.add("seconds", seconds)
+            summary.add("copy_seconds", copySeconds)
             summary.add("ok", failed.isEmpty)
             Console.out(summary.text)
         } else {
@@ -130,7 +133,8 @@ struct StoreMigrateCommand: AsyncParsableCommand {
             table.render().forEach(Console.out)
             Console.out(
                 "\(rows) rows from \(path) to \(target.displayURL) in \(String(format: "%.1f", seconds)) s "
-                    + "(\(Int(Double(rows) / seconds)) rows/s)")
+                    + "(\(Int(Double(rows) / seconds)) rows/s; copy \(String(format: "%.1f", copySeconds)) s, "
+                    + "verification \(String(format: "%.1f", seconds - copySeconds)) s)")
         }
         guard failed.isEmpty else {
             Console.err(
