@@ -160,7 +160,8 @@ extension PostgresLedger {
     public func nextDue() async throws -> Int64? {
         try await read("read next due") { conn in
             try await self.scalar(
-                Int64.self, "SELECT min(scheduled_at) FROM ledger WHERE status IN ('scheduled', 'failed')", conn)
+                Int64.self, "SELECT min(scheduled_at) FROM ledger WHERE status IN ('scheduled', 'failed')",
+                conn)
         }
     }
 
@@ -199,7 +200,8 @@ extension PostgresLedger {
             let (c, o, start, status, decisions, detail) = try row.decode(
                 (String, String, Int64, String, Int, String?).self)
             return OccurrenceRecord(
-                campaign: c, occurrence: o, start: start, status: status, decisions: decisions, detail: detail)
+                campaign: c, occurrence: o, start: start, status: status, decisions: decisions, detail: detail
+            )
         }
     }
 
@@ -208,7 +210,8 @@ extension PostgresLedger {
         try await read("read occurrences") { conn in
             Set(
                 try await self.rows(
-                    "SELECT occurrence FROM occurrences WHERE campaign = \(campaign) AND start >= \(since)", conn
+                    "SELECT occurrence FROM occurrences WHERE campaign = \(campaign) AND start >= \(since)",
+                    conn
                 ).map { try $0.decode(String.self) })
         }
     }
@@ -231,14 +234,15 @@ extension PostgresLedger {
         _ record: OccurrenceRecord, entries: [LedgerEntry], entered: [String], left: [String], at now: Int64
     ) async throws -> (inserted: Int, fresh: Bool) {
         try await write("record occurrence") { conn in
-            let fresh = try await self.rows(
-                """
-                INSERT INTO occurrences(campaign, occurrence, start, status, decisions, detail, created_at, updated_at)
-                VALUES (\(record.campaign), \(record.occurrence), \(record.start), \(record.status),
-                  \(Int64(entries.count)), \(record.detail)::text, \(now), \(now))
-                ON CONFLICT (campaign, occurrence) DO NOTHING RETURNING 1
-                """, conn
-            ).count > 0
+            let fresh =
+                try await self.rows(
+                    """
+                    INSERT INTO occurrences(campaign, occurrence, start, status, decisions, detail, created_at, updated_at)
+                    VALUES (\(record.campaign), \(record.occurrence), \(record.start), \(record.status),
+                      \(Int64(entries.count)), \(record.detail)::text, \(now), \(now))
+                    ON CONFLICT (campaign, occurrence) DO NOTHING RETURNING 1
+                    """, conn
+                ).count > 0
             guard fresh else { return (0, false) }
             let inserted = try await self.insert(entries, conn)
             if !entered.isEmpty {

@@ -12,7 +12,8 @@ import PostgresNIO
 /// has ended, so the set of those rows can no longer change; any row committed later belongs to a transaction
 /// at or above that horizon, above the cursor. Rows are returned in (xid, id) order, a page never splits one
 /// transaction's rows (a larger transaction than `limit` comes whole), and the cursor is the last transaction
-/// read. A long-running writing transaction holds the follower back until it ends; nothing is skipped.
+/// read. A long-running writing transaction holds the follower back until it ends, in any database of the
+/// server (transaction ids are server-wide); nothing is skipped.
 /// `LedgerChange.sequence` stays the history row's id (printed as `history_id`).
 extension PostgresLedger {
     /// The newest `limit` rows matching `filter` (all when nil), oldest first, with the cursor `changes(after:)`
@@ -20,20 +21,21 @@ extension PostgresLedger {
     /// missed (a change both in the window and committed near it may be followed again).
     public func window(_ filter: LedgerFilter, limit: Int?) async throws -> LedgerPage<LedgerEntry> {
         try await snapshot("read the ledger window", ifMissing: LedgerPage(items: [], cursor: 0)) { conn in
-                let horizon = try await self.scalar(
+            let horizon =
+                try await self.scalar(
                     Int64.self, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1", conn) ?? 0
-                let rows = try await self.rows(
-                    """
-                    SELECT * FROM (
-                      SELECT \(unescaped: Self.columns) FROM ledger
-                      WHERE (\(filter.campaign)::text IS NULL OR campaign = \(filter.campaign)::text)
-                        AND (\(filter.user)::text IS NULL OR "user" = \(filter.user)::text)
-                        AND (\(filter.status?.rawValue)::text IS NULL OR status = \(filter.status?.rawValue)::text)
-                        AND (\(filter.since)::bigint IS NULL OR updated_at >= \(filter.since)::bigint)
-                      ORDER BY updated_at DESC, id DESC LIMIT \(limit.map { Int64(max(0, $0)) })::bigint) w
-                    ORDER BY updated_at, id
-                    """, conn)
-                return LedgerPage(items: try Self.entries(rows), cursor: max(0, horizon))
+            let rows = try await self.rows(
+                """
+                SELECT * FROM (
+                  SELECT \(unescaped: Self.columns) FROM ledger
+                  WHERE (\(filter.campaign)::text IS NULL OR campaign = \(filter.campaign)::text)
+                    AND (\(filter.user)::text IS NULL OR "user" = \(filter.user)::text)
+                    AND (\(filter.status?.rawValue)::text IS NULL OR status = \(filter.status?.rawValue)::text)
+                    AND (\(filter.since)::bigint IS NULL OR updated_at >= \(filter.since)::bigint)
+                  ORDER BY updated_at DESC, id DESC LIMIT \(limit.map { Int64(max(0, $0)) })::bigint) w
+                ORDER BY updated_at, id
+                """, conn)
+            return LedgerPage(items: try Self.entries(rows), cursor: max(0, horizon))
         }
     }
 
@@ -44,7 +46,8 @@ extension PostgresLedger {
     {
         do {
             return try await database.transaction { conn in
-                try await conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
+                try await conn.query(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
                 return try await body(conn)
             }
         } catch let error as PostgresTransactionError
@@ -63,7 +66,8 @@ extension PostgresLedger {
     {
         let limit = max(1, limit)
         let cursor = max(0, cursor)
-        return try await snapshot("follow the ledger", ifMissing: LedgerPage(items: [], cursor: cursor)) { conn in
+        return try await snapshot("follow the ledger", ifMissing: LedgerPage(items: [], cursor: cursor)) {
+            conn in
             let n = Self.columnCount
             var rows = try await self.rows(
                 """
@@ -87,13 +91,16 @@ extension PostgresLedger {
                 } else {
                     next =
                         try await self.scalar(
-                            Int64.self, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1", conn)
+                            Int64.self, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1",
+                            conn)
                         ?? cursor
                 }
             } else if let last = rows.last {
                 // A full page: end it at a transaction boundary.
                 let lastXid = try last.makeRandomAccess()[n + 6].decode(Int64.self)
-                let whole = try rows.allSatisfy { try $0.makeRandomAccess()[n + 6].decode(Int64.self) == lastXid }
+                let whole = try rows.allSatisfy {
+                    try $0.makeRandomAccess()[n + 6].decode(Int64.self) == lastXid
+                }
                 if whole {
                     // One transaction fills the page: take all of its matching rows.
                     rows = try await self.rows(
@@ -147,7 +154,9 @@ extension PostgresLedger {
     /// (the audience's `events`, `event_names`, `users`) from its base time to `within` after it, both ends
     /// included, to the second; the base is `sent_at` for sent rows, else the trigger (else the scheduled, else
     /// the decision time).
-    public func funnels(campaign: String?, goals: [String: Campaign.Conversion]) async throws -> [CampaignFunnel] {
+    public func funnels(campaign: String?, goals: [String: Campaign.Conversion]) async throws
+        -> [CampaignFunnel]
+    {
         try await read("read funnels", ifMissing: []) { conn in
             var funnels: [String: CampaignFunnel] = [:]
             let rows = try await self.rows(
@@ -176,12 +185,15 @@ extension PostgresLedger {
     }
 
     /// Fills in the arms and the converted count of `funnel` from one pass over its rows.
-    func addConversions(_ funnel: inout CampaignFunnel, goal: Campaign.Conversion?, _ conn: PostgresConnection)
+    func addConversions(
+        _ funnel: inout CampaignFunnel, goal: Campaign.Conversion?, _ conn: PostgresConnection
+    )
         async throws
     {
         var nameID: Int64?
         if let goal {
-            nameID = try await scalar(Int64.self, "SELECT id::bigint FROM event_names WHERE name = \(goal.event)", conn)
+            nameID = try await scalar(
+                Int64.self, "SELECT id::bigint FROM event_names WHERE name = \(goal.event)", conn)
         }
         let within = Int64(goal?.within ?? 0)
         let rows = try await self.rows(
@@ -205,7 +217,8 @@ extension PostgresLedger {
         if goal != nil { funnel.converted = arms.reduce(0) { $0 + Int($1.4) } }
         guard arms.contains(where: { $0.0 || $0.1 != nil }) else { return }
         funnel.arms = arms.map {
-            ExperimentArm(isHoldout: $0.0, variant: $0.1, users: Int($0.2), converted: goal == nil ? nil : Int($0.3))
+            ExperimentArm(
+                isHoldout: $0.0, variant: $0.1, users: Int($0.2), converted: goal == nil ? nil : Int($0.3))
         }
     }
 }

@@ -58,7 +58,8 @@ extension PostgresLedger {
     public func releaseShards(owner: String) async throws {
         try await write("release shards") { conn in
             try await conn.query(
-                "UPDATE shard_leases SET owner = NULL, lease_until = NULL WHERE owner = \(owner)", logger: self.logger)
+                "UPDATE shard_leases SET owner = NULL, lease_until = NULL WHERE owner = \(owner)",
+                logger: self.logger)
             try await conn.query("DELETE FROM daemon_members WHERE owner = \(owner)", logger: self.logger)
         }
     }

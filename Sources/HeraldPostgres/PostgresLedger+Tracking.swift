@@ -53,7 +53,8 @@ extension PostgresLedger {
             let (id, status) = try row.decode((Int64, String).self)
             guard let from = LedgerStatus(rawValue: status) else { return false }
             let reportable: Set<LedgerStatus> = [.sending, .sent, .delivered, .failed, .bounced]
-            guard reportable.contains(from), from != outcome.status, !(from == .delivered && outcome == .failed)
+            guard reportable.contains(from), from != outcome.status,
+                !(from == .delivered && outcome == .failed)
             else { return false }
             let to = outcome.status.rawValue
             try await conn.query(

@@ -24,6 +24,10 @@ public final class PostgresLedger: DispatchLedger, Sendable {
     /// The ledger's migrations (name, SQL), to run after the audience store's: `funnels` joins its `users`,
     /// `events` and `event_names` tables.
     ///
+    /// Due rows have two partial indexes: `ledger_due` (shard, scheduled_at) for one shard's queue, and
+    /// `ledger_due_time` (scheduled_at), which a claim over many shards reads in time order (the plain
+    /// `ledger_scheduled` would walk every sent row older than the queue).
+    ///
     /// Tables: `ledger` (one row per decision, `shard` = `Shards.of(user)`), `ledger_history` (append-only; `xid`
     /// is the writing transaction, which orders `changes(after:)`), `occurrences`, `segment_members`,
     /// `shard_leases` (one row per shard, pre-filled) and `daemon_members` (live daemons).
@@ -65,6 +69,7 @@ public final class PostgresLedger: DispatchLedger, Sendable {
             CREATE INDEX ledger_scheduled ON ledger(scheduled_at);
             CREATE INDEX ledger_campaign ON ledger(campaign);
             CREATE INDEX ledger_due ON ledger(shard, scheduled_at) WHERE status IN ('scheduled', 'failed');
+            CREATE INDEX ledger_due_time ON ledger(scheduled_at) WHERE status IN ('scheduled', 'failed');
             CREATE INDEX ledger_leased ON ledger(shard, lease_until) WHERE status = 'sending';
             CREATE INDEX ledger_provider_id ON ledger(provider_message_id) WHERE provider_message_id IS NOT NULL;
             CREATE INDEX ledger_updated ON ledger(updated_at);
@@ -146,9 +151,27 @@ public final class PostgresLedger: DispatchLedger, Sendable {
         }
     }
 
-    /// Runs `body` in one transaction; errors say what was being done and the server's message.
-    func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do { return try await database.transaction(body) } catch { throw Self.describe(error, what) }
+    /// Runs `body` in one transaction; errors say what was being done and the server's message. A transaction
+    /// PostgreSQL aborted as a deadlock victim (two daemons inserting overlapping keys in different orders) or
+    /// a serialization failure is run again, up to three times in all: every write here is one transaction.
+    func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T
+    {
+        var attempt = 1
+        while true {
+            do {
+                return try await database.transaction(body)
+            } catch let error as PostgresTransactionError where attempt < 3 && Self.isRetryable(error) {
+                attempt += 1
+            } catch {
+                throw Self.describe(error, what)
+            }
+        }
+    }
+
+    /// True for a deadlock (40P01) or a serialization failure (40001) in the transaction's body.
+    static func isRetryable(_ error: PostgresTransactionError) -> Bool {
+        let state = ((error.closureError ?? error.commitError) as? PSQLError)?.serverInfo?[.sqlState]
+        return state == "40P01" || state == "40001"
     }
 
     /// `error` as a `PostgresStoreError` naming the operation and the server's message (postgres-nio's own
@@ -308,7 +331,8 @@ public final class PostgresLedger: DispatchLedger, Sendable {
     public func entry(key: String) async throws -> LedgerEntry? {
         try await read("read entry", ifMissing: Optional<LedgerEntry>.none) { conn in
             try Self.entries(
-                try await self.rows("SELECT \(unescaped: Self.columns) FROM ledger WHERE idempotency_key = \(key)", conn)
+                try await self.rows(
+                    "SELECT \(unescaped: Self.columns) FROM ledger WHERE idempotency_key = \(key)", conn)
             ).first
         }
     }
@@ -330,7 +354,8 @@ public final class PostgresLedger: DispatchLedger, Sendable {
                 let (from, to, reason, at) = try row.decode((String?, String, String?, Int64).self)
                 guard let to = LedgerStatus(rawValue: to) else { return nil }
                 return LedgerTransition(
-                    idempotencyKey: key, from: from.flatMap(LedgerStatus.init(rawValue:)), to: to, reason: reason,
+                    idempotencyKey: key, from: from.flatMap(LedgerStatus.init(rawValue:)), to: to,
+                    reason: reason,
                     at: at)
             }
         }
@@ -354,7 +379,9 @@ public final class PostgresLedger: DispatchLedger, Sendable {
         var out: [String: [SendRecord]] = [:]
         for row in rows {
             let r = row.makeRandomAccess()
-            guard let channel = try r[2].decode(String?.self).flatMap(ChannelKind.init(rawValue:)) else { continue }
+            guard let channel = try r[2].decode(String?.self).flatMap(ChannelKind.init(rawValue:)) else {
+                continue
+            }
             out[try r[0].decode(String.self), default: []].append(
                 SendRecord(
                     at: try r[1].decode(Int64.self), channel: channel, topic: try r[3].decode(String?.self),

@@ -54,8 +54,10 @@ public final class PostgresStore: HeraldAudience, Sendable {
     ///       (`ARRAY(SELECT jsonb_array_elements_text(value::jsonb))`).
     /// - `preferences.opted_out` is `boolean` (SQLite's 0/1).
     /// - `changes`: `seq` is not a counter but `xid * 4 + k`, where `xid` (also stored, `xid8`) is the writing
-    ///   transaction's id and `k` the change's index within it; see `changeSequence()`. Rows copied from
-    ///   SQLite keep their `seq` with `xid` '0' (they are history, older than any reader's cursor).
+    ///   transaction's id and `k` the change's index within it; see `changeSequence()`. A copy from SQLite
+    ///   must leave `changes` empty: it is a feed of recent writes, and SQLite's numbers (a counter) are not
+    ///   comparable with these (a copied large `seq` would stop `changeSequence()` growing for a while);
+    ///   readers start again from `changeSequence()`.
     ///
     /// One statement per migration (`PostgresDatabase.migrate` runs each as one prepared statement, which
     /// cannot hold several commands); the names are stable, `audience-v1.NN`.
@@ -274,6 +276,7 @@ public final class PostgresStore: HeraldAudience, Sendable {
     /// not countable yet, this waits for up to half a second (so a caller sees its own writes counted unless
     /// another write transaction stays open that long).
     public func changeSequence() async throws -> Int64 {
+        var target: Int64?
         var waited = 0
         while true {
             let (final, visible) = try await read("changeSequence") { conn in
@@ -286,16 +289,24 @@ public final class PostgresStore: HeraldAudience, Sendable {
                 ).decode((Int64, Int64).self).allRows()
                 return rows.first ?? (0, 0)
             }
-            if final >= visible || waited >= 50 { return final }
+            // Waits only for the changes visible at the first look (not for a stream of later ones).
+            let wanted = target ?? visible
+            target = wanted
+            if final >= wanted || waited >= Self.finalityPolls { return final }
             waited += 1
             try await Task.sleep(nanoseconds: 10_000_000)
         }
     }
 
+    /// How many times (10 ms apart) `changeSequence()` and `changes(since:)` look again for visible changes to
+    /// become countable.
+    static let finalityPolls = 50
+
     /// The writes committed after `since`, oldest first (at most `limit`); only those `changeSequence()`
     /// counts (see there), so a change committed later always has a larger number than `since`.
     public func changes(since: Int64, limit: Int = 1000) async throws -> [StoreChange] {
         let limit = Int64(max(0, limit))
+        var target = Int64.max
         var waited = 0
         while true {
             let (rows, pending) = try await read("changes(since:)") { conn in
@@ -309,20 +320,22 @@ public final class PostgresStore: HeraldAudience, Sendable {
                 ).decode((Int64, String, String?, Int64, Int64).self) {
                     out.append(StoreChange(sequence: seq, kind: kind, userID: user, rows: Int(count), at: at))
                 }
-                var pending = false
+                // The largest visible change not countable yet (among those the first look saw).
+                var pending: Int64? = nil
                 if Int64(out.count) < limit {
                     for try await n in try await conn.query(
                         """
-                        SELECT count(*) FROM changes
-                        WHERE seq > \(since) AND xid >= pg_snapshot_xmin(pg_current_snapshot())
+                        SELECT max(seq) FROM changes
+                        WHERE seq > \(since) AND seq <= \(target) AND xid >= pg_snapshot_xmin(pg_current_snapshot())
                         """, logger: logger
-                    ).decode(Int64.self) {
-                        pending = n > 0
+                    ).decode(Int64?.self) {
+                        pending = n
                     }
                 }
                 return (out, pending)
             }
-            if !pending || waited >= 50 { return rows }
+            guard let pending, waited < Self.finalityPolls else { return rows }
+            if target == Int64.max { target = pending }
             waited += 1
             try await Task.sleep(nanoseconds: 10_000_000)
         }

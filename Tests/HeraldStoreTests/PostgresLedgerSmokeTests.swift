@@ -4,6 +4,7 @@ import PostgresNIO
 import Testing
 
 import class HeraldPostgres.PostgresDatabase
+
 @testable import HeraldPostgres
 @testable import HeraldStore
 
@@ -31,7 +32,7 @@ struct PostgresLedgerSmokeTests {
 
     /// Runs `body` with a ledger over a fresh, migrated database, dropped afterwards.
     static func withLedger(
-        _ body: (PostgresLedger, PostgresDatabase) async throws -> Void
+        migrate: Bool = true, _ body: (PostgresLedger, PostgresDatabase) async throws -> Void
     ) async throws {
         let url = try #require(ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_URL"])
         let admin = try PostgresDatabase(url: url, maxConnections: 1)
@@ -44,11 +45,15 @@ struct PostgresLedgerSmokeTests {
         components.path = "/" + name
         let database = try PostgresDatabase(url: try #require(components.string), maxConnections: 12)
         do {
-            try await database.migrate([("test-audience", audienceStandIn)] + PostgresLedger.migrations)
+            if migrate {
+                try await database.migrate([("test-audience", audienceStandIn)] + PostgresLedger.migrations)
+            }
             try await body(PostgresLedger(database: database), database)
         } catch {
             database.close()
-            do { try await drop(name, admin) } catch { Issue.record("could not drop test database \(name): \(error)") }
+            do { try await drop(name, admin) } catch {
+                Issue.record("could not drop test database \(name): \(error)")
+            }
             throw error
         }
         database.close()
@@ -65,7 +70,7 @@ struct PostgresLedgerSmokeTests {
                         "DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: admin.logger)
                 }
                 return
-            } catch where attempt < 10 {
+            } catch  where attempt < 10 {
                 try await Task.sleep(for: .milliseconds(300))
             }
         }
@@ -77,7 +82,8 @@ struct PostgresLedgerSmokeTests {
         at: Int64 = t0, campaign: String = "promo"
     ) -> LedgerEntry {
         var e = LedgerEntry(
-            idempotencyKey: key, campaign: campaign, user: user, status: status, channel: channel, scheduledAt: at,
+            idempotencyKey: key, campaign: campaign, user: user, status: status, channel: channel,
+            scheduledAt: at,
             createdAt: at - 60, topic: "promotions")
         e.address = "\(user)@example.com"
         e.occurrence = "o1"
@@ -111,7 +117,7 @@ struct PostgresLedgerSmokeTests {
             batch[2].reason = "opted_out:topic"
             var duplicate = batch[0]
             duplicate.status = .holdout
-            let keys = batch.map(\.idempotencyKey)
+            var keys = batch.map(\.idempotencyKey)
             for l in ledgers {
                 #expect(try await l.record(batch + [duplicate]) == 4)
                 #expect(try await l.record([duplicate]) == 0)
@@ -121,7 +127,9 @@ struct PostgresLedgerSmokeTests {
                     let a = Self.plain(try await sqlite.entry(key: key))
                     let b = Self.plain(try await pg.entry(key: key))
                     #expect(a == b, "\(step): \(key)")
-                    #expect(try await sqlite.history(key: key) == pg.history(key: key), "\(step): history of \(key)")
+                    #expect(
+                        try await sqlite.history(key: key) == pg.history(key: key),
+                        "\(step): history of \(key)")
                 }
                 #expect(try await sqlite.sendHistory(since: 0) == pg.sendHistory(since: 0), "\(step)")
                 let (p1, d1) = try await sqlite.queueDepth(now: Self.t0 + 1)
@@ -129,7 +137,8 @@ struct PostgresLedgerSmokeTests {
                 #expect(p1 == p2 && d1 == d2, "\(step)")
                 #expect(try await sqlite.nextDue() == pg.nextDue(), "\(step)")
                 #expect(
-                    try await sqlite.sentHistory(users: ["u1", "u2", "u4"], since: 0, excluding: ["promo/o1/u4/1"])
+                    try await sqlite.sentHistory(
+                        users: ["u1", "u2", "u4"], since: 0, excluding: ["promo/o1/u4/1"])
                         == pg.sentHistory(users: ["u1", "u2", "u4"], since: 0, excluding: ["promo/o1/u4/1"]),
                     "\(step)")
                 #expect(
@@ -149,7 +158,9 @@ struct PostgresLedgerSmokeTests {
             for l in ledgers {
                 let outcomes = [
                     DispatchOutcome(key: "promo/o1/u1/1", status: .sent, providerMessageID: "<m1@x>"),
-                    DispatchOutcome(key: "promo/o1/u2/1", status: .scheduled, reason: "circuit open", retryAt: Self.t0 + 30),
+                    DispatchOutcome(
+                        key: "promo/o1/u2/1", status: .scheduled, reason: "circuit open",
+                        retryAt: Self.t0 + 30),
                 ]
                 #expect(try await l.complete(outcomes, owner: "intruder", at: Self.t0 + 6) == 0)
                 #expect(try await l.complete(outcomes, owner: "d1", at: Self.t0 + 6) == 2)
@@ -157,8 +168,12 @@ struct PostgresLedgerSmokeTests {
             try await same("completed")
 
             for l in ledgers {
-                #expect(try await l.recordDelivery(key: "promo/o1/u1/1", outcome: .delivered, error: nil, at: Self.t0 + 9))
-                #expect(try await !l.recordDelivery(key: "promo/o1/u1/1", outcome: .failed, error: "late", at: Self.t0 + 10))
+                #expect(
+                    try await l.recordDelivery(
+                        key: "promo/o1/u1/1", outcome: .delivered, error: nil, at: Self.t0 + 9))
+                #expect(
+                    try await !l.recordDelivery(
+                        key: "promo/o1/u1/1", outcome: .failed, error: "late", at: Self.t0 + 10))
                 #expect(try await l.markClicked(key: "promo/o1/u1/1", at: Self.t0 + 20))
                 #expect(try await !l.markOpened(key: "promo/o1/u1/1", at: Self.t0 + 21))
                 #expect(try await l.key(providerMessageID: "<m1@x>") == "promo/o1/u1/1")
@@ -171,8 +186,34 @@ struct PostgresLedgerSmokeTests {
                         key: "nope", to: .sent, reason: nil, error: nil, providerMessageID: nil, at: 0))
             }
             try await same("tracked")
+
+            // Leases that expire are reclaimed by another owner (u2 was handed back until t0 + 30); a failure is
+            // retried later.
+            keys.append("promo/o1/u5/1")
+            for l in ledgers {
+                #expect(try await l.record([Self.row("promo/o1/u5/1", user: "u5", at: Self.t0 + 40)]) == 1)
+                #expect(try await l.claimDue(now: Self.t0 + 40, limit: 10, owner: "d1", lease: 10).count == 2)
+                let again = try await l.claimDue(now: Self.t0 + 51, limit: 10, owner: "d2", lease: 10)
+                #expect(Set(again.map(\.idempotencyKey)) == ["promo/o1/u2/1", "promo/o1/u5/1"])
+                let failed = DispatchOutcome(
+                    key: "promo/o1/u5/1", status: .failed, error: "421 try later", retryAt: Self.t0 + 300)
+                #expect(try await l.complete([failed], owner: "d2", at: Self.t0 + 52) == 1)
+            }
+            try await same("reclaimed")
+            for status in [LedgerStatus.failed, .sent, .cancelled] {
+                #expect(
+                    try await sqlite.entries(campaign: nil, user: nil, status: status, limit: 10).map(
+                        Self.plain)
+                        == pg.entries(campaign: nil, user: nil, status: status, limit: 10).map(Self.plain))
+            }
+            for filter in [LedgerFilter(), LedgerFilter(campaign: "promo", since: Self.t0 + 6)] {
+                #expect(
+                    try await sqlite.window(filter, limit: 3).items.map(Self.plain)
+                        == pg.window(filter, limit: 3).items.map(Self.plain))
+            }
             #expect(try await sqlite.campaigns() == pg.campaigns())
-            #expect(try await sqlite.funnels(campaign: nil, goals: [:]) == pg.funnels(campaign: nil, goals: [:]))
+            #expect(
+                try await sqlite.funnels(campaign: nil, goals: [:]) == pg.funnels(campaign: nil, goals: [:]))
         }
     }
 
@@ -181,7 +222,9 @@ struct PostgresLedgerSmokeTests {
     /// Two daemons claiming at once get disjoint rows that together are all the due rows.
     @Test func concurrentClaimersGetDisjointRows() async throws {
         try await Self.withLedger { ledger, _ in
-            let rows = (0..<5000).map { Self.row("promo/o1/u\($0)/1", user: "u\($0)", at: Self.t0 - Int64($0 % 50)) }
+            let rows = (0..<5000).map {
+                Self.row("promo/o1/u\($0)/1", user: "u\($0)", at: Self.t0 - Int64($0 % 50))
+            }
             #expect(try await ledger.record(rows) == 5000)
             let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
                 for owner in ["a", "b"] {
@@ -189,7 +232,8 @@ struct PostgresLedgerSmokeTests {
                         var mine: [String] = []
                         while true {
                             let got = try await ledger.claimDue(
-                                now: Self.t0, limit: 97, owner: owner, lease: 300, perChannel: [:], shards: nil)
+                                now: Self.t0, limit: 97, owner: owner, lease: 300, perChannel: [:],
+                                shards: nil)
                             if got.isEmpty { break }
                             #expect(got.allSatisfy { $0.status == .sending && $0.attempts == 1 })
                             mine += got.map(\.idempotencyKey)
@@ -212,6 +256,74 @@ struct PostgresLedgerSmokeTests {
         }
     }
 
+    /// A claimer passes over rows another transaction holds instead of waiting for it.
+    @Test func claimsDoNotWaitForLockedRows() async throws {
+        try await Self.withLedger { ledger, database in
+            _ = try await ledger.record(
+                (0..<10).map { Self.row("promo/o1/u\($0)/1", user: "u\($0)", at: Self.t0 - Int64($0)) })
+            let (locked, lockedNext) = AsyncStream<[Int64]>.makeStream()
+            let (release, releaseNext) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await database.transaction { conn in
+                    let ids = try await conn.query(
+                        "SELECT id FROM ledger ORDER BY scheduled_at LIMIT 4 FOR UPDATE",
+                        logger: database.logger
+                    ).collect().map { try $0.decode(Int64.self) }
+                    lockedNext.yield(ids)
+                    for await _ in release { break }
+                }
+            }
+            var held: [Int64] = []
+            for await ids in locked {
+                held = ids
+                break
+            }
+            let clock = ContinuousClock()
+            let started = clock.now
+            let got = try await ledger.claimDue(now: Self.t0, limit: 100, owner: "b", lease: 60)
+            #expect(clock.now - started < .seconds(2))
+            #expect(got.count == 6 && Set(got.compactMap(\.id)).isDisjoint(with: held))
+            releaseNext.yield()
+            try await holder.value
+            #expect(try await ledger.claimDue(now: Self.t0, limit: 100, owner: "a", lease: 60).count == 4)
+        }
+    }
+
+    /// An unmigrated database reads as an empty ledger; writes fail with the server's reason.
+    @Test func unmigratedDatabaseReadsEmptyAndWritesFailClearly() async throws {
+        try await Self.withLedger(migrate: false) { ledger, _ in
+            #expect(try await ledger.entries(campaign: nil, user: nil, limit: 10).isEmpty)
+            #expect(try await ledger.entry(key: "x") == nil)
+            #expect(try await ledger.window(LedgerFilter(), limit: 10).items.isEmpty)
+            #expect(try await ledger.funnels(campaign: nil, goals: [:]).isEmpty)
+            do {
+                _ = try await ledger.claimDue(now: Self.t0, limit: 1, owner: "a", lease: 60)
+                Issue.record("claimDue should fail without tables")
+            } catch let error as PostgresStoreError {
+                #expect(error.description.contains("claim due rows") && error.description.contains("ledger"))
+            }
+        }
+    }
+
+    /// Two daemons recording overlapping keys in opposite orders at once: each key is inserted once, by one
+    /// of them (a deadlock between them is retried).
+    @Test func concurrentRecordsOfTheSameKeysInsertEachOnce() async throws {
+        try await Self.withLedger { ledger, _ in
+            let rows = (0..<2000).map { Self.row("promo/o1/u\($0)/1", user: "u\($0)") }
+            let inserted = try await withThrowingTaskGroup(of: Int.self) { group in
+                for batch in [rows, rows.reversed()] {
+                    group.addTask { try await ledger.record(batch) }
+                }
+                var total = 0
+                for try await n in group { total += n }
+                return total
+            }
+            #expect(inserted == 2000)
+            #expect(try await ledger.entries(campaign: "promo", user: nil, limit: 5000).count == 2000)
+            #expect(try await ledger.history(key: "promo/o1/u7/1").count == 1)
+        }
+    }
+
     /// Claims restricted to shards take only rows of users in those shards.
     @Test func claimsHonourShards() async throws {
         try await Self.withLedger { ledger, _ in
@@ -222,7 +334,10 @@ struct PostgresLedgerSmokeTests {
                 now: Self.t0, limit: 1000, owner: "a", lease: 60, perChannel: [:], shards: shards)
             #expect(got.count == rows.filter { shards.contains(Shards.of($0.user)) }.count)
             #expect(got.allSatisfy { shards.contains(Shards.of($0.user)) })
-            #expect(try await ledger.claimDue(now: Self.t0, limit: 10, owner: "a", lease: 60, perChannel: [:], shards: []).isEmpty)
+            #expect(
+                try await ledger.claimDue(
+                    now: Self.t0, limit: 10, owner: "a", lease: 60, perChannel: [:], shards: []
+                ).isEmpty)
         }
     }
 
@@ -268,7 +383,8 @@ struct PostgresLedgerSmokeTests {
     /// Two daemons recording the same occurrence at once: one inserts, the other inserts nothing.
     @Test func recordOccurrenceOnceUnderConcurrency() async throws {
         try await Self.withLedger { ledger, _ in
-            let record = OccurrenceRecord(campaign: "promo", occurrence: "o1", start: Self.t0, status: "planned")
+            let record = OccurrenceRecord(
+                campaign: "promo", occurrence: "o1", start: Self.t0, status: "planned")
             let rows = (0..<200).map { Self.row("promo/o1/u\($0)/1", user: "u\($0)") }
             let results = try await withThrowingTaskGroup(of: (inserted: Int, fresh: Bool).self) { group in
                 for _ in 0..<2 {
@@ -316,7 +432,9 @@ struct PostgresLedgerSmokeTests {
             // Concurrent balancing keeps the cover disjoint.
             let concurrent = try await withThrowingTaskGroup(of: (String, ShardLease).self) { group in
                 for o in owners {
-                    group.addTask { [now] in (o, try await ledger.balanceShards(owner: o, now: now, lease: 30)) }
+                    group.addTask { [now] in
+                        (o, try await ledger.balanceShards(owner: o, now: now, lease: 30))
+                    }
                 }
                 var out: [String: ShardLease] = [:]
                 for try await (o, l) in group { out[o] = l }
@@ -331,7 +449,9 @@ struct PostgresLedgerSmokeTests {
             #expect(held["a"]!.shards.count + held["b"]!.shards.count < Shards.count)
             now += 31
             for _ in 0..<3 {
-                for o in ["a", "b"] { held[o] = try await ledger.balanceShards(owner: o, now: now, lease: 30) }
+                for o in ["a", "b"] {
+                    held[o] = try await ledger.balanceShards(owner: o, now: now, lease: 30)
+                }
                 now += 10
             }
             check(["a", "b"], counts: 32...32)
@@ -347,13 +467,14 @@ struct PostgresLedgerSmokeTests {
     // MARK: Following
 
     /// A change committed after a later-numbered one is still followed: nothing is skipped.
-    /// The next non-empty page after `cursor`, polling for up to 10 s: a change is followed once every
-    /// transaction older than it has ended, on the whole server (tests in other databases included).
+    /// The next non-empty page after `cursor`, polling for up to 60 s: a change is followed once every
+    /// writing transaction older than it has ended, on the whole server (tests in other databases included).
     static func nextPage(
-        _ ledger: PostgresLedger, after cursor: Int64, _ filter: LedgerFilter = LedgerFilter(), limit: Int = 100
+        _ ledger: PostgresLedger, after cursor: Int64, _ filter: LedgerFilter = LedgerFilter(),
+        limit: Int = 100
     ) async throws -> LedgerPage<LedgerChange> {
         var page = try await ledger.changes(after: cursor, filter, limit: limit)
-        for _ in 0..<200 where page.items.isEmpty {
+        for _ in 0..<1200 where page.items.isEmpty {
             try await Task.sleep(for: .milliseconds(50))
             page = try await ledger.changes(after: page.cursor, filter, limit: limit)
         }
@@ -385,7 +506,8 @@ struct PostgresLedgerSmokeTests {
             try await Task.sleep(for: .milliseconds(200))
             page = try await ledger.changes(after: page.cursor, LedgerFilter(), limit: 100)
             #expect(
-                page.items.allSatisfy { $0.entry.user == "u0" }, "held back while an older transaction is open")
+                page.items.allSatisfy { $0.entry.user == "u0" },
+                "held back while an older transaction is open")
             releaseNext.yield()
             try await slow.value
             var users: [String] = []
@@ -403,7 +525,8 @@ struct PostgresLedgerSmokeTests {
             page = try await Self.nextPage(ledger, after: page.cursor, limit: 3)
             #expect(page.items.map(\.entry.idempotencyKey) == ["promo/o3/u1/1"])
             let claimed = try await ledger.claimDue(now: Self.t0, limit: 1, owner: "a", lease: 60)
-            page = try await Self.nextPage(ledger, after: page.cursor, LedgerFilter(status: .sending), limit: 10)
+            page = try await Self.nextPage(
+                ledger, after: page.cursor, LedgerFilter(status: .sending), limit: 10)
             #expect(page.items.map(\.entry.idempotencyKey) == claimed.map(\.idempotencyKey))
             #expect(page.items.first?.attempts == 1)
         }
@@ -422,7 +545,8 @@ struct PostgresLedgerSmokeTests {
             #expect(try await ledger.complete(done, owner: "a", at: Self.t0 + 10) == 3)
             try await database.transaction { conn in
                 let logger = database.logger
-                try await conn.query("INSERT INTO users(id) VALUES ('u0'), ('u1'), ('u2'), ('u3')", logger: logger)
+                try await conn.query(
+                    "INSERT INTO users(id) VALUES ('u0'), ('u1'), ('u2'), ('u3')", logger: logger)
                 try await conn.query("INSERT INTO event_names(name) VALUES ('purchase')", logger: logger)
                 try await conn.query(
                     """
