@@ -797,9 +797,8 @@ struct RowDigest {
             v = ValueFamily.canonicalJSON(v) ?? v
         }
         pending.append(1)
-        let bytes = Array(v.utf8)
-        withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { pending.append(contentsOf: $0) }
-        pending.append(contentsOf: bytes)
+        withUnsafeBytes(of: UInt32(v.utf8.count).bigEndian) { pending.append(contentsOf: $0) }
+        pending.append(contentsOf: v.utf8)
     }
 
     /// Ends the current row.
