@@ -120,7 +120,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HeraldCommandsTests",
-            dependencies: ["HeraldCommands", "HeraldCore", "HeraldStore"],
+            dependencies: [
+                "HeraldCommands", "HeraldCore", "HeraldStore", "HeraldPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: strict),
     ]
 )

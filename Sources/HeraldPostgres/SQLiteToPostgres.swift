@@ -177,13 +177,15 @@ public struct SQLiteToPostgres: Sendable {
         return out
     }
 
-    /// The source's tables (Herald's, not SQLite's or GRDB's own), in creation order.
+    /// The source's tables (Herald's, not SQLite's or GRDB's own), in creation order. The change feed
+    /// (`changes`) is not moved: it only tells processes running on the live store what changed, and
+    /// PostgreSQL numbers its entries by transaction id, which SQLite's sequence numbers would collide with.
     static func sourceSchema(_ db: Database) throws -> [SourceTable] {
         let names = try String.fetchAll(
             db,
             sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-                  AND name != 'grdb_migrations' ORDER BY rowid
+                  AND name NOT IN ('grdb_migrations', 'changes') ORDER BY rowid
                 """)
         return try names.map { name in
             let info = try Row.fetchAll(db, sql: "PRAGMA table_info(\(quoted(name)))")
@@ -610,12 +612,11 @@ public struct TablePlan: Sendable {
         )
     ]
 
-    /// Target columns given a fixed value in copied rows instead of their default. `changes.xid` is '0' for
-    /// history older than any reader's cursor (as `PostgresStore.migrations` documents); `ledger_history.xid`
-    /// likewise, rather than the copy's one transaction id, which would make the whole copied history one
-    /// transaction that `PostgresLedger.changes(after:)` returns as a single page.
+    /// Target columns given a fixed value in copied rows instead of their default. `ledger_history.xid` is '0'
+    /// (history older than any reader's cursor), rather than the copy's one transaction id, which would make the
+    /// whole copied history one transaction that `PostgresLedger.changes(after:)` returns as a single page.
     static let fixedValues: [String: [String: String]] = [
-        "changes": ["xid": "0"], "ledger_history": ["xid": "0"],
+        "ledger_history": ["xid": "0"],
     ]
 
     /// The table (same name on both sides).

@@ -61,7 +61,7 @@ struct StoreMigrateTests {
             let first = try h.run(["store", "migrate", "--to", url])
             #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
             #expect(first.stdout.contains("verified"))
-            for table in ["users", "events", "user_attributes", "event_numbers", "changes"] {
+            for table in ["users", "events", "user_attributes", "event_numbers"] {
                 let line = first.stdout.split(separator: "\n").first { $0.hasPrefix(table + " ") }
                 #expect(line?.hasSuffix("ok") == true, "\(table): \(first.stdout)")
             }

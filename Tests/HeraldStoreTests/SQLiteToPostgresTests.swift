@@ -138,7 +138,7 @@ func makeMigrationSource(_ dir: TempDir, sampleUsers: Int = 300) async throws ->
 let filledTables = [
     "users", "attribute_names", "user_attributes", "event_names", "property_keys", "events",
     "event_message_ids",
-    "event_numbers", "preferences", "suppressions", "changes", "ledger", "ledger_history", "occurrences",
+    "event_numbers", "preferences", "suppressions", "ledger", "ledger_history", "occurrences",
     "segment_members",
 ]
 
@@ -302,7 +302,9 @@ func expectSameReadBack(_ store: SQLiteStore, _ ledger: SQLiteLedger, _ target: 
             == readBackText(try await store.snapshot(requirements)))
     let addresses = ["odd@example.com", "plain", "nobody"]
     #expect(try await pg.isSuppressed(addresses) == store.isSuppressed(addresses))
-    #expect(try await pg.changes(since: 0, limit: 100_000) == store.changes(since: 0, limit: 100_000))
+    // The change feed is not moved (it serves processes on the live store): the new store's starts empty.
+    #expect(try await pg.changes(since: 0, limit: 100_000).isEmpty)
+    #expect(try await !store.changes(since: 0, limit: 100_000).isEmpty)
 
     let expected = try await ledger.entries(campaign: nil, user: nil, limit: 10_000)
     let got = try await pgLedger.entries(campaign: nil, user: nil, limit: 10_000)
