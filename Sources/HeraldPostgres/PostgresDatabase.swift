@@ -22,7 +22,8 @@ public final class PostgresDatabase: Sendable {
     private let runner: Task<Void, Never>
 
     /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`).
-    /// Nothing is sent until the first query.
+    /// Nothing is sent until the first query. The pool is running when this returns (its run task starts
+    /// immediately, on the calling thread, up to its first suspension), so a first query never finds it idle.
     public init(url: String, maxConnections: Int = 20, logger: Logger = Logger(label: "herald.postgres")) throws {
         guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql",
             let host = c.host, !host.isEmpty
@@ -49,10 +50,49 @@ public final class PostgresDatabase: Sendable {
         self.client = client
         self.logger = logger
         displayURL = Self.redact(url)
-        runner = Task { await client.run() }
+        // `Task.immediate` runs `client.run()` synchronously up to its first suspension, and `run()` marks the
+        // client running before it suspends: a query right after `init` leases from a running pool.
+        runner = Task.immediate { await client.run() }
     }
 
     deinit { runner.cancel() }
+
+    /// The longest `settle()` waits.
+    public static let settleTimeout: Duration = .seconds(5)
+
+    /// Waits until every write transaction that had started when this was called (in any database of the
+    /// server: transaction ids are cluster-wide) has ended, polling every 5 ms for up to `timeout`; returns
+    /// whether it did. The change feeds (`PostgresStore.changes(since:)`, `PostgresLedger.changes(after:)`)
+    /// count a change once every transaction older than it has ended; reading after this makes a caller see
+    /// its own committed writes, unless another write transaction stays open longer than `timeout` (then the
+    /// feed shows them later: nothing is skipped).
+    @discardableResult
+    public func settle(timeout: Duration = PostgresDatabase.settleTimeout) async throws -> Bool {
+        try await connection { conn in
+            // Outside any transaction, so that each statement takes a fresh snapshot.
+            let horizon = try await Self.snapshotBound("xmax", conn, logger)
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: timeout)
+            while true {
+                if try await Self.snapshotBound("xmin", conn, logger) >= horizon { return true }
+                if clock.now >= deadline { return false }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    /// `pg_snapshot_xmin` or `pg_snapshot_xmax` of a fresh snapshot.
+    private static func snapshotBound(_ bound: String, _ conn: PostgresConnection, _ logger: Logger)
+        async throws -> Int64
+    {
+        let sql = "SELECT pg_snapshot_\(bound)(pg_current_snapshot())::text::bigint"
+        for try await value in try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            .decode(Int64.self)
+        {
+            return value
+        }
+        throw PostgresStoreError("no snapshot bound from the server")
+    }
 
     /// Stops the pool (its connections close).
     public func close() { runner.cancel() }
@@ -74,9 +114,13 @@ public final class PostgresDatabase: Sendable {
         try await client.withConnection { connection in try await body(connection) }
     }
 
-    /// Applies `migrations` (name, SQL) not yet recorded in `herald_migrations`, in order, each in its own
+    /// Applies `migrations` (name, SQL) not yet recorded in `herald_migrations`, in order, all in one
     /// transaction. A transaction-scoped advisory lock serializes daemons starting together, so each
     /// migration runs once.
+    ///
+    /// One statement per migration step: PostgresNIO sends every query over the extended protocol, which
+    /// takes a single command (several statements separated by `;` are refused). A step that must do several
+    /// things is several steps, or one `DO` block.
     public func migrate(_ migrations: [(name: String, sql: String)]) async throws {
         try await transaction { db in
             try await db.query("SELECT pg_advisory_xact_lock(7358120)", logger: logger)
@@ -92,17 +136,10 @@ public final class PostgresDatabase: Sendable {
                 applied.insert(name)
             }
             for m in migrations where !applied.contains(m.name) {
-                // Several statements in one simple query: PostgreSQL runs them in this transaction.
-                try await db.runScript(m.sql)
+                // One statement (see above), in this transaction.
+                try await db.query(PostgresQuery(unsafeSQL: m.sql), logger: logger)
                 try await db.query("INSERT INTO herald_migrations(name) VALUES (\(m.name))", logger: logger)
             }
         }
-    }
-}
-
-extension PostgresConnection {
-    /// Runs SQL text that may hold several statements (the simple-query protocol; no parameters).
-    func runScript(_ sql: String) async throws {
-        _ = try await self.simpleQuery(sql).get()
     }
 }

@@ -13,14 +13,20 @@ import PostgresNIO
 /// at or above that horizon, above the cursor. Rows are returned in (xid, id) order, a page never splits one
 /// transaction's rows (a larger transaction than `limit` comes whole), and the cursor is the last transaction
 /// read. A long-running writing transaction holds the follower back until it ends, in any database of the
-/// server (transaction ids are server-wide); nothing is skipped.
-/// `LedgerChange.sequence` stays the history row's id (printed as `history_id`).
+/// server (transaction ids are server-wide); nothing is skipped. So a change is visible once every write
+/// transaction that started before it has ended. To read its own writes, `window` and `changes(after:)` first
+/// wait (bounded, see `PostgresDatabase.settle`) until every transaction that had started when they were called
+/// has ended.
+///
+/// The cursor is opaque to callers (`DispatchLedger`): only ever passed back to `changes(after:)`.
+/// `LedgerChange.sequence` stays the history row's id (printed as `history_id`), for display.
 extension PostgresLedger {
     /// The newest `limit` rows matching `filter` (all when nil), oldest first, with the cursor `changes(after:)`
     /// continues from: read in one snapshot, the cursor is that snapshot's horizon, so no later change is
     /// missed (a change both in the window and committed near it may be followed again).
     public func window(_ filter: LedgerFilter, limit: Int?) async throws -> LedgerPage<LedgerEntry> {
-        try await snapshot("read the ledger window", ifMissing: LedgerPage(items: [], cursor: 0)) { conn in
+        try await settle("read the ledger window")
+        return try await snapshot("read the ledger window", ifMissing: LedgerPage(items: [], cursor: 0)) { conn in
             let horizon =
                 try await self.scalar(
                     Int64.self, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1", conn) ?? 0
@@ -36,6 +42,16 @@ extension PostgresLedger {
                 ORDER BY updated_at, id
                 """, conn)
             return LedgerPage(items: try Self.entries(rows), cursor: max(0, horizon))
+        }
+    }
+
+    /// Waits until the write transactions already started have ended (`PostgresDatabase.settle`), so that a
+    /// read made next sees the caller's own committed writes as settled.
+    func settle(_ what: String) async throws {
+        do {
+            try await database.settle()
+        } catch {
+            throw Self.describe(error, what)
         }
     }
 
@@ -66,6 +82,7 @@ extension PostgresLedger {
     {
         let limit = max(1, limit)
         let cursor = max(0, cursor)
+        try await settle("follow the ledger")
         return try await snapshot("follow the ledger", ifMissing: LedgerPage(items: [], cursor: cursor)) {
             conn in
             let n = Self.columnCount

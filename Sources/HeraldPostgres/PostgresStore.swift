@@ -271,73 +271,51 @@ public final class PostgresStore: HeraldAudience, Sendable {
     /// is below the current snapshot's `xmin` count: every transaction that could still commit a change has a
     /// transaction id at or above `xmin`, so its change will get a larger number than any returned here. So the
     /// number only grows, and `changes(since:)` never skips a change committed later with a smaller number
-    /// (a bigserial would: concurrent transactions commit out of order). A committed change becomes countable
-    /// once every transaction older than it has ended, anywhere in the cluster; when some visible change is
-    /// not countable yet, this waits for up to half a second (so a caller sees its own writes counted unless
-    /// another write transaction stays open that long).
+    /// (a bigserial would: concurrent transactions commit out of order).
+    ///
+    /// A change is visible once every write transaction that started before it has ended (anywhere in the
+    /// cluster: transaction ids are server-wide). To read its own writes, a call first waits (bounded, see
+    /// `PostgresDatabase.settle`) until every transaction that had started when it was called has ended.
     public func changeSequence() async throws -> Int64 {
-        var target: Int64?
-        var waited = 0
-        while true {
-            let (final, visible) = try await read("changeSequence") { conn in
-                let rows = try await conn.query(
-                    """
-                    SELECT coalesce(max(seq) FILTER (WHERE xid < pg_snapshot_xmin(pg_current_snapshot())), 0),
-                           coalesce(max(seq), 0)
-                    FROM changes
-                    """, logger: logger
-                ).decode((Int64, Int64).self).allRows()
-                return rows.first ?? (0, 0)
-            }
-            // Waits only for the changes visible at the first look (not for a stream of later ones).
-            let wanted = target ?? visible
-            target = wanted
-            if final >= wanted || waited >= Self.finalityPolls { return final }
-            waited += 1
-            try await Task.sleep(nanoseconds: 10_000_000)
+        try await settle("changeSequence")
+        return try await read("changeSequence") { conn in
+            let rows = try await conn.query(
+                """
+                SELECT coalesce(max(seq), 0) FROM changes WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
+                """, logger: logger
+            ).decode(Int64.self).allRows()
+            return rows.first ?? 0
         }
     }
 
-    /// How many times (10 ms apart) `changeSequence()` and `changes(since:)` look again for visible changes to
-    /// become countable.
-    static let finalityPolls = 50
-
     /// The writes committed after `since`, oldest first (at most `limit`); only those `changeSequence()`
-    /// counts (see there), so a change committed later always has a larger number than `since`.
+    /// counts (see there, also for when a change becomes visible), so a change committed later always has a
+    /// larger number than `since`.
     public func changes(since: Int64, limit: Int = 1000) async throws -> [StoreChange] {
         let limit = Int64(max(0, limit))
-        var target = Int64.max
-        var waited = 0
-        while true {
-            let (rows, pending) = try await read("changes(since:)") { conn in
-                var out: [StoreChange] = []
-                for try await (seq, kind, user, count, at) in try await conn.query(
-                    """
-                    SELECT seq, kind, user_id, rows, at FROM changes
-                    WHERE seq > \(since) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-                    ORDER BY seq LIMIT \(limit)
-                    """, logger: logger
-                ).decode((Int64, String, String?, Int64, Int64).self) {
-                    out.append(StoreChange(sequence: seq, kind: kind, userID: user, rows: Int(count), at: at))
-                }
-                // The largest visible change not countable yet (among those the first look saw).
-                var pending: Int64? = nil
-                if Int64(out.count) < limit {
-                    for try await n in try await conn.query(
-                        """
-                        SELECT max(seq) FROM changes
-                        WHERE seq > \(since) AND seq <= \(target) AND xid >= pg_snapshot_xmin(pg_current_snapshot())
-                        """, logger: logger
-                    ).decode(Int64?.self) {
-                        pending = n
-                    }
-                }
-                return (out, pending)
+        try await settle("changes(since:)")
+        return try await read("changes(since:)") { conn in
+            var out: [StoreChange] = []
+            for try await (seq, kind, user, count, at) in try await conn.query(
+                """
+                SELECT seq, kind, user_id, rows, at FROM changes
+                WHERE seq > \(since) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY seq LIMIT \(limit)
+                """, logger: logger
+            ).decode((Int64, String, String?, Int64, Int64).self) {
+                out.append(StoreChange(sequence: seq, kind: kind, userID: user, rows: Int(count), at: at))
             }
-            guard let pending, waited < Self.finalityPolls else { return rows }
-            if target == Int64.max { target = pending }
-            waited += 1
-            try await Task.sleep(nanoseconds: 10_000_000)
+            return out
+        }
+    }
+
+    /// Waits until the write transactions already started have ended (`PostgresDatabase.settle`), so that a
+    /// read made next counts the caller's own committed writes.
+    func settle(_ what: String) async throws {
+        do {
+            try await database.settle()
+        } catch {
+            throw Self.wrap(error, what)
         }
     }
 

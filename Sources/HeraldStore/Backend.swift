@@ -105,9 +105,15 @@ public protocol DispatchLedger: LedgerStore {
     func entries(campaign: String?, user: String?, status: LedgerStatus?, limit: Int) async throws -> [LedgerEntry]
 
     /// The newest `limit` rows matching `filter`, oldest first, with the cursor `changes(after:)` continues from.
+    /// The cursor is opaque: its only use is to be passed back to `changes(after:)` of the same ledger (it is not
+    /// a `LedgerChange.sequence`, and cursors of different backends are not comparable). Following from it
+    /// returns every change committed after the window was read, each once.
     func window(_ filter: LedgerFilter, limit: Int?) async throws -> LedgerPage<LedgerEntry>
-    /// Status changes after `cursor` whose row matches `filter`, oldest first; never skips a change committed
-    /// later with a smaller sequence number.
+    /// Status changes after `cursor` whose row matches `filter`, oldest first (in commit order); never skips a
+    /// change committed later with a smaller sequence number. `cursor` is opaque: 0 (the start of the history)
+    /// or the `cursor` of an earlier `window` or `changes` page of this ledger; the page's own `cursor` is where
+    /// the next call continues. A change is visible once every write transaction that started before it has
+    /// ended (a caller sees its own committed writes, after a bounded wait on a busy server).
     func changes(after cursor: Int64, _ filter: LedgerFilter, limit: Int) async throws -> LedgerPage<LedgerChange>
     /// The campaign ids that have ledger rows, sorted.
     func campaigns() async throws -> [String]

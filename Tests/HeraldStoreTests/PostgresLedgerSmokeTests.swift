@@ -256,11 +256,36 @@ struct PostgresLedgerSmokeTests {
         }
     }
 
-    /// A claimer passes over rows another transaction holds instead of waiting for it.
+    /// A claimer passes over rows another transaction holds instead of waiting for it. Checked without a clock:
+    /// the claimer's connections have a `lock_timeout`, so a claim that waited for a held row lock would fail
+    /// with "canceling statement due to lock timeout" instead of returning.
     @Test func claimsDoNotWaitForLockedRows() async throws {
         try await Self.withLedger { ledger, database in
             _ = try await ledger.record(
                 (0..<10).map { Self.row("promo/o1/u\($0)/1", user: "u\($0)", at: Self.t0 - Int64($0)) })
+            // A second pool on the same database whose sessions give up on a row lock after 100 ms (a database
+            // default, so every connection the pool opens from now on has it).
+            let name = try #require(
+                try await database.connection { conn in
+                    try await conn.query("SELECT current_database()", logger: database.logger)
+                        .collect().map { try $0.decode(String.self) }.first
+                })
+            try await database.connection { conn in
+                _ = try await conn.query(
+                    "ALTER DATABASE \(unescaped: name) SET lock_timeout = '100ms'", logger: database.logger)
+            }
+            let url = try #require(ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_URL"])
+            var components = try #require(URLComponents(string: url))
+            components.path = "/" + name
+            let impatientDatabase = try PostgresDatabase(url: try #require(components.string), maxConnections: 1)
+            defer { impatientDatabase.close() }
+            let timeout = try await impatientDatabase.connection { conn in
+                try await conn.query("SHOW lock_timeout", logger: database.logger)
+                    .collect().map { try $0.decode(String.self) }.first
+            }
+            #expect(timeout == "100ms")
+            let impatient = PostgresLedger(database: impatientDatabase)
+
             let (locked, lockedNext) = AsyncStream<[Int64]>.makeStream()
             let (release, releaseNext) = AsyncStream<Void>.makeStream()
             let holder = Task {
@@ -278,10 +303,19 @@ struct PostgresLedgerSmokeTests {
                 held = ids
                 break
             }
-            let clock = ContinuousClock()
-            let started = clock.now
-            let got = try await ledger.claimDue(now: Self.t0, limit: 100, owner: "b", lease: 60)
-            #expect(clock.now - started < .seconds(2))
+            #expect(held.count == 4)
+            // The timeout is in force: waiting for a held row fails on the impatient pool.
+            let waited = await #expect(throws: (any Error).self) {
+                try await impatientDatabase.transaction { conn in
+                    _ = try await conn.query(
+                        "SELECT id FROM ledger WHERE id = \(held[0]) FOR UPDATE", logger: database.logger
+                    ).collect()
+                }
+            }
+            let state = ((waited as? PostgresTransactionError)?.closureError as? PSQLError)?.serverInfo?[.sqlState]
+            #expect(state == "55P03", "expected a lock timeout, got \(String(reflecting: waited))")
+            // SKIP LOCKED: the claim returns at once with the six free rows and none of the held ones.
+            let got = try await impatient.claimDue(now: Self.t0, limit: 100, owner: "b", lease: 60)
             #expect(got.count == 6 && Set(got.compactMap(\.id)).isDisjoint(with: held))
             releaseNext.yield()
             try await holder.value
@@ -466,7 +500,6 @@ struct PostgresLedgerSmokeTests {
 
     // MARK: Following
 
-    /// A change committed after a later-numbered one is still followed: nothing is skipped.
     /// The next non-empty page after `cursor`, polling for up to 60 s: a change is followed once every
     /// writing transaction older than it has ended, on the whole server (tests in other databases included).
     static func nextPage(
@@ -502,8 +535,9 @@ struct PostgresLedgerSmokeTests {
                 }
             }
             for await _ in opened { break }
+            // `fast` is committed when `record` returns; the follower must still hold it back (it waits for the
+            // open transaction up to `PostgresDatabase.settleTimeout`, then reads without it).
             _ = try await ledger.record([Self.row("promo/o1/fast/1", user: "fast")])
-            try await Task.sleep(for: .milliseconds(200))
             page = try await ledger.changes(after: page.cursor, LedgerFilter(), limit: 100)
             #expect(
                 page.items.allSatisfy { $0.entry.user == "u0" },

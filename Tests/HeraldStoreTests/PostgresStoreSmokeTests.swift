@@ -31,9 +31,7 @@ private final class SmokeDatabase: Sendable {
         self.name = name
         let admin = try PostgresDatabase(url: adminURL, maxConnections: 1)
         self.admin = admin
-        try await admin.connection { conn in
-            try await conn.runScript("CREATE DATABASE \(name)")
-        }
+        try await admin.runSQL("CREATE DATABASE \(name)")
         c.path = "/" + name
         guard let url = c.string else { throw PostgresStoreError("cannot build the test database URL") }
         database = try PostgresDatabase(url: url, maxConnections: 8)
@@ -52,9 +50,7 @@ private final class SmokeDatabase: Sendable {
     func drop() async {
         database.close()
         do {
-            try await admin.connection { conn in
-                try await conn.runScript("DROP DATABASE IF EXISTS \(self.name) WITH (FORCE)")
-            }
+            try await admin.runSQL("DROP DATABASE IF EXISTS \(self.name) WITH (FORCE)")
         } catch {
             print("PostgresStoreSmokeTests: could not drop \(name): \(String(reflecting: error))")
         }
@@ -290,8 +286,8 @@ struct PostgresStoreSmokeTests {
 
     @Test func changeFeedGrowsAndNeverSkipsConcurrentWrites() async throws {
         try await withBoth { pg, _, db in
-            // A committed change is counted once every older write transaction in the cluster has ended (usually
-            // at once; the store waits up to half a second): on a busy shared server, poll.
+            // A committed change is counted once every older write transaction in the cluster has ended (the
+            // store waits for that up to `PostgresDatabase.settleTimeout`): on a busy shared server, poll.
             let s0 = try await pg.changeSequence()
             _ = try await pg.upsertUsers([UserUpsert(id: "u1")])
             let s1 = try await eventually { try await pg.changeSequence() } until: { $0 > s0 }

@@ -172,18 +172,22 @@ import Testing
     func changeSequenceGrowsWithEveryWrite(_ kind: TestBackend) async throws {
         try await Backend.with(kind) { backend in
             let store = backend.store
-            try await knownIssue(on: kind, PostgresBug.clusterWideHorizon, intermittent: true) {
-                let s0 = try await store.changeSequence()
-                _ = try await store.upsertUsers([UserUpsert(id: "u1")])
-                let s1 = try await store.changeSequence()
-                try await store.setPreference(userID: "u1", scope: .global, optedOut: true, at: 1)
-                let s2 = try await store.changeSequence()
-                #expect(s0 < s1 && s1 < s2)
-                let other = try backend.reopen()
-                _ = try await other.insertEvents([EventRecord(userID: "u1", name: "x", timestampMillis: 1)])
-                #expect(try await store.changeSequence() > s2)
-                #expect(try await store.changes(since: s2, limit: 10).map(\.kind) == ["events"])
+            let s0 = try await store.changeSequence()
+            _ = try await store.upsertUsers([UserUpsert(id: "u1")])
+            let s1 = try await feed(kind, "the user upsert") { try await store.changeSequence() } until: { $0 > s0 }
+            try await store.setPreference(userID: "u1", scope: .global, optedOut: true, at: 1)
+            let s2 = try await feed(kind, "the preference") { try await store.changeSequence() } until: { $0 > s1 }
+            #expect(s0 < s1 && s1 < s2)
+            let other = try backend.reopen()
+            _ = try await other.insertEvents([EventRecord(userID: "u1", name: "x", timestampMillis: 1)])
+            let s3 = try await feed(kind, "the other store's events") { try await store.changeSequence() } until: {
+                $0 > s2
             }
+            #expect(s3 > s2)
+            let after = try await feed(kind, "the other store's events") {
+                try await store.changes(since: s2, limit: 10)
+            } until: { !$0.isEmpty }
+            #expect(after.map(\.kind) == ["events"])
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import struct PostgresNIO.PostgresQuery
 import Testing
 
 @testable import HeraldPostgres
@@ -167,32 +168,35 @@ final class Backend: Sendable {
     }
 }
 
-/// Differences of the PostgreSQL store from the contract (the HeraldStore docs) that this suite found, reported to
-/// the lead; `knownIssue(on:_:intermittent:_:)` records their failures as known issues, every assertion kept.
-enum PostgresBug {
-    /// `LedgerChange.sequence` is documented as "the history row's id, which orders changes and is the follow
-    /// cursor"; `PostgresLedger` returns the history row's id as the sequence but a transaction id as the
-    /// cursor (`LedgerPage.cursor` of `window` and `changes`), so neither follows from the other.
-    static let sequenceIsNotTheCursor: Comment =
-        "PostgresLedger: LedgerChange.sequence (history id) and LedgerPage.cursor (transaction id) differ"
-    /// Both change feeds count a committed change only once every older transaction in the whole cluster has
-    /// ended (`pg_snapshot_xmin(pg_current_snapshot())`): a write transaction open in any other database on
-    /// the server (here: the tests running in parallel) holds back what a caller sees of its own writes.
-    static let clusterWideHorizon: Comment =
-        "PostgresStore/PostgresLedger: change feeds wait for transactions in every database of the cluster"
-}
+/// How long a test waits, on PostgreSQL, for its own committed writes to show in a change feed.
+let feedDeadline: Duration = .seconds(20)
 
-/// Runs `body`; on `backend`, its failures (and what it throws) are the known issue `bug` (reported, not yet
-/// fixed) instead of new failures; elsewhere they are failures as usual. `intermittent`: the issue shows only
-/// when other transactions overlap, so a run may not show it at all.
-func knownIssue(
-    on backend: TestBackend, _ bug: Comment, intermittent: Bool = false, _ body: () async throws -> Void
-) async throws {
-    try await withKnownIssue(bug, isIntermittent: intermittent) {
-        try await body()
-    } when: {
-        backend == .postgres
+/// Reads a change feed until `done` holds of what it returns, and returns that.
+///
+/// SQLite: a write is in the feeds when it returns, so `read` runs once. PostgreSQL: a committed change shows
+/// once every write transaction that started before it has ended, in any database of the server (the tests
+/// running in parallel hold some open); the feeds wait for that themselves, but only up to
+/// `PostgresDatabase.settleTimeout`, so this polls (every 10 ms) for up to `feedDeadline`. When `done` never
+/// holds, it records a failure naming `what` and returns the last value read (for the caller's own checks).
+func feed<T>(
+    _ kind: TestBackend, _ what: String, sourceLocation: Testing.SourceLocation = #_sourceLocation,
+    _ read: () async throws -> T, until done: (T) -> Bool
+) async throws -> T {
+    var value = try await read()
+    guard kind == .postgres else { return value }
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: feedDeadline)
+    while !done(value) {
+        guard clock.now < deadline else {
+            Issue.record(
+                "\(what): not in the change feed \(feedDeadline) after it was committed (last read: \(value))",
+                sourceLocation: sourceLocation)
+            return value
+        }
+        try await Task.sleep(for: .milliseconds(10))
+        value = try await read()
     }
+    return value
 }
 
 /// One throwaway PostgreSQL database for one test: created through a connection to
@@ -259,7 +263,7 @@ final class PostgresFixture: Sendable {
 extension PostgresDatabase {
     /// Runs one SQL statement on one connection, outside a transaction (CREATE and DROP DATABASE refuse one).
     func runSQL(_ sql: String) async throws {
-        try await connection { try await $0.runScript(sql) }
+        try await connection { _ = try await $0.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
     }
 }
 

@@ -25,7 +25,8 @@ public struct LedgerFilter: Sendable, Hashable {
 
 /// One status change joined to its ledger row, as `herald logs --follow` prints it.
 public struct LedgerChange: Sendable, Hashable {
-    /// The history row's id, which orders changes and is the follow cursor.
+    /// The history row's id, for display (`history_id`); it is not the follow cursor (see `LedgerPage.cursor`),
+    /// and on a backend with concurrent writers it need not grow in commit order.
     public var sequence: Int64
     /// The change.
     public var transition: LedgerTransition
@@ -43,11 +44,13 @@ public struct LedgerChange: Sendable, Hashable {
     }
 }
 
-/// Ledger rows or changes, and the history id up to which they account for the ledger.
+/// Ledger rows or changes, and the opaque cursor up to which they account for the ledger.
 public struct LedgerPage<Item: Sendable & Hashable>: Sendable, Hashable {
     /// The rows or changes, oldest first.
     public var items: [Item]
-    /// Pass to `changes(after:_:limit:)` to get what happened after this page.
+    /// Pass to `changes(after:_:limit:)` to get what happened after this page. Opaque: only ever pass it back to
+    /// the ledger that returned it; do not compare it with `LedgerChange.sequence` or do arithmetic on it
+    /// (SQLite: a history id; PostgreSQL: a transaction id).
     public var cursor: Int64
 
     /// A page (public so that ledgers in other modules can return it).
