@@ -102,6 +102,8 @@ public enum DaemonMain {
                 environment: environment, logger: logger, shardLease: shardLease)
             let released = try await ledger.releaseLeases(notOwnedBy: daemon.dispatcher.owner)
             if released > 0 { logger.warning("reclaiming \(released) sends left in flight by a previous run") }
+            // Hold shards before the first scheduling round, so the planner plans at once instead of a tick later.
+            try await daemon.keeper?.renew()
             try await daemon.scheduler.recoverEventTriggers()
         } catch {
             logger.critical("cannot start: \(error)")
