@@ -7,6 +7,7 @@
 #      occurrence's record (snapshot from PostgreSQL, the decision pipeline, every decision written).
 #
 # Usage: Benchmarks/ScaleOut/run.sh [USERS] [PLAN_SIZES]    e.g. 100000 "100000 1000000 5000000"
+#        (USERS 0: planning only)
 # Needs postgresql, nginx and wrk (scripts/install-deps.sh --test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -104,6 +105,7 @@ echo "wrk -t2 -c64 -d5s against the nginx: $WRK req/s"
 
 DAEMONS=()
 for n in 1 2 3; do
+    [ "$USERS" -gt 0 ] || break
     rate_import=$(fresh bench_d$n "$USERS")
     for i in $(seq 1 "$n"); do
         config "$i" "bench_d$n"

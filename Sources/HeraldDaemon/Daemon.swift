@@ -50,7 +50,7 @@ public final class Daemon: Sendable {
         let senders = try ChannelSenders(
             config: book.config.channels, baseDirectory: book.config.baseDirectory, engine: engine)
         // Unique across hosts and runs: the owner of row and shard leases.
-        let owner = "heraldd-\(ProcessInfo.processInfo.hostName)-\(getpid())-\(Int(clock.now() * 1000))"
+        let owner = "heraldd-\(Self.hostName())-\(getpid())-\(Int(clock.now() * 1000))"
         keeper = shardLease.map { ShardKeeper(ledger: ledger, owner: owner, clock: clock, lease: $0, logger: logger) }
         dispatcher = Dispatcher(
             store: store, ledger: ledger, book: self.book, senders: senders, links: links, clock: clock,
@@ -68,6 +68,13 @@ public final class Daemon: Sendable {
         // twice. An event stored just before a crash, whose planning never ran, is planned at the next start.
         if try await scheduler.handle(events: new.map { events[$0] }) > 0 { wakeup.signal() }
         return result
+    }
+
+    /// This machine's name as `gethostname` gives it (no name-service lookup, which can stall a start).
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "host" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// True while serving (not draining).

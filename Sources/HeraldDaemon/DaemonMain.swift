@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// config or campaigns, 69 a service unavailable (store, lock, secrets), 70 internal.
 public enum DaemonMain {
     /// How long a daemon holds its shards of a PostgreSQL store without renewing, seconds: a killed daemon's
-    /// shards move to the others within this (plus one renewal round, a third of it).
+    /// shards move to the others within this after its last renewal, plus the keepers' one-second round.
     public static let shardLease: Int64 = 15
 
     /// Runs heraldd with `arguments` (without the program name) until SIGTERM; returns the exit code.

@@ -249,9 +249,23 @@ public final class PostgresLedger: DispatchLedger, Sendable {
         return try await write("record") { conn in try await self.insert(entries, conn) }
     }
 
+    /// Rows bound in one INSERT: some 25 MB of parameters, far under the protocol's 1 GB message limit (the
+    /// 100,000-user scale-out test writes its occurrence in two slices).
+    static let insertSlice = 50_000
+
     /// Inserts rows whose key is new with their first history entries, inside the caller's transaction: one
-    /// statement for the whole batch. Within the batch the first row with a key wins, as with SQLite.
+    /// statement per slice of `insertSlice` rows. Within the batch the first row with a key wins, as with SQLite.
     func insert(_ entries: [LedgerEntry], _ conn: PostgresConnection) async throws -> Int {
+        // PostgreSQL refuses a protocol message over 1 GB ("invalid message length"): a multi-million-row
+        // occurrence is written in slices, all in the caller's transaction.
+        guard entries.count <= Self.insertSlice else {
+            var inserted = 0
+            for start in stride(from: 0, to: entries.count, by: Self.insertSlice) {
+                inserted += try await insert(
+                    Array(entries[start..<min(entries.count, start + Self.insertSlice)]), conn)
+            }
+            return inserted
+        }
         guard !entries.isEmpty else { return 0 }
         let keys = entries.map(\.idempotencyKey)
         let campaigns = entries.map(\.campaign)

@@ -41,7 +41,9 @@ struct ScaleOutTests {
             return true
         }
         let took = try #require(reowned)
-        #expect(took <= Double(lease + 2), "shards re-owned \(took) s after the kill (lease \(lease) s)")
+        // The victim's lease ends at most `lease` after the kill (it renewed within the last second); a survivor
+        // takes its shards at its next one-second round. 4 s of slack for a loaded CI machine.
+        #expect(took <= Double(lease + 4), "shards re-owned \(took) s after the kill (lease \(lease) s)")
 
         try await cluster.waitFor("every send", survivors, timeout: 300) { try await cluster.sent() == total }
         survivors.forEach { $0.stop() }
