@@ -46,18 +46,7 @@ extension PostgresStore {
                 s.ids.append(id)
                 s.email.append(email)
                 s.phone.append(phone)
-                if let z = timezone {
-                    if let code = zones[z] {
-                        s.timezone.append(code)
-                    } else {
-                        let code = Int32(s.timezoneNames.count)
-                        zones[z] = code
-                        s.timezoneNames.append(z)
-                        s.timezone.append(code)
-                    }
-                } else {
-                    s.timezone.append(-1)
-                }
+                s.appendTimezone(timezone, codes: &zones)
                 s.locale.append(locale)
                 s.createdAt.append(createdAt ?? AudienceSnapshot.nullTime)
                 s.birthday.append(

@@ -158,12 +158,8 @@ public final class PostgresStore: HeraldAudience, Sendable {
     /// `+digits` for a number as gateways report it, or nil (the same rules as `SQLiteStore.e164`).
     public static func e164(_ number: String) -> String? { SQLiteStore.e164(number) }
 
-    /// The stored forms a gateway's sender number may match: as given, and its `+digits` form (as SQLite's).
-    static func phoneForms(_ number: String) -> [String] {
-        guard !number.isEmpty else { return [] }
-        guard let e164 = e164(number) else { return [number] }
-        return Array(Set([number, e164])).sorted()
-    }
+    /// The stored forms a gateway's sender number may match (SQLite's rules).
+    static func phoneForms(_ number: String) -> [String] { SQLiteStore.phoneForms(number) }
 
     // MARK: - Transactions and errors
 

@@ -37,6 +37,17 @@ public struct AudienceSnapshot: Sendable {
     public var count: Int { ids.count }
 
     /// An empty snapshot.
+    /// Appends a row's time zone: `name`'s code in `timezoneNames` (added the first time; `codes` remembers
+    /// them while the snapshot is built), or -1 when missing.
+    public mutating func appendTimezone(_ name: String?, codes: inout [String: Int32]) {
+        guard let name else { return timezone.append(-1) }
+        if let code = codes[name] { return timezone.append(code) }
+        let code = Int32(timezoneNames.count)
+        codes[name] = code
+        timezoneNames.append(name)
+        timezone.append(code)
+    }
+
     public init() {
         ids = []
         email = []

@@ -17,8 +17,8 @@ extension SQLiteStore {
         }
     }
 
-    /// The stored forms a gateway's sender number may match: as given, and its `+digits` form.
-    static func phoneForms(_ number: String) -> [String] {
+    /// The stored forms a gateway's sender number may match: as given, and its `+digits` form (both stores).
+    public static func phoneForms(_ number: String) -> [String] {
         guard !number.isEmpty else { return [] }
         guard let e164 = e164(number) else { return [number] }
         return Array(Set([number, e164])).sorted()

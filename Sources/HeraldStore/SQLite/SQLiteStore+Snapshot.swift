@@ -133,18 +133,7 @@ extension SQLiteStore {
             s.ids.append(r.text(1) ?? "")
             s.email.append(r.text(2))
             s.phone.append(r.text(3))
-            if let z = r.text(4) {
-                if let code = zones[z] {
-                    s.timezone.append(code)
-                } else {
-                    let code = Int32(s.timezoneNames.count)
-                    zones[z] = code
-                    s.timezoneNames.append(z)
-                    s.timezone.append(code)
-                }
-            } else {
-                s.timezone.append(-1)
-            }
+            s.appendTimezone(r.text(4), codes: &zones)
             s.locale.append(r.text(5))
             s.createdAt.append(time(6))
             s.birthday.append(
