@@ -23,36 +23,44 @@ public enum MIMEBuilder {
             throw DeliveryError(.invalidRequest, "the email has neither a text nor an HTML body", isRetryable: false)
         }
         let domain = message.from.address.split(separator: "@").last.map(String.init) ?? "localhost"
-        var lines: [String] = []
-        lines += fold("From", mailbox(message.from))
-        lines += fold("To", mailbox(message.to))
-        lines += fold("Subject", phrase(message.subject, quoteIfNeeded: false))
-        lines.append("Date: " + rfc5322Date(message.date))
-        lines.append("Message-ID: " + messageID(key: message.idempotencyKey, domain: domain))
-        lines.append("MIME-Version: 1.0")
+        var out: [UInt8] = []
+        out.reserveCapacity(1024 + 2 * ((message.text?.utf8.count ?? 0) + (message.html?.utf8.count ?? 0)))
+        func line(_ text: String) {
+            out += text.utf8
+            out += crlf
+        }
+        func folded(_ name: String, _ value: String) { for l in fold(name, value) { line(l) } }
+        folded("From", mailbox(message.from))
+        folded("To", mailbox(message.to))
+        folded("Subject", phrase(message.subject, quoteIfNeeded: false))
+        line("Date: " + rfc5322Date(message.date))
+        line("Message-ID: " + messageID(key: message.idempotencyKey, domain: domain))
+        line("MIME-Version: 1.0")
         if let url = message.unsubscribeURL {
             var targets = ["<\(url)>"]
             if let mailto = message.unsubscribeMailto { targets.append("<\(mailto.hasPrefix("mailto:") ? mailto : "mailto:" + mailto)>") }
-            lines += fold("List-Unsubscribe", targets.joined(separator: ", "))
-            if url.hasPrefix("https://") { lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click") }
+            folded("List-Unsubscribe", targets.joined(separator: ", "))
+            if url.hasPrefix("https://") { line("List-Unsubscribe-Post: List-Unsubscribe=One-Click") }
         }
         let parts = [message.text.map { ("text/plain", $0) }, message.html.map { ("text/html", $0) }].compactMap { $0 }
         if parts.count == 1 {
-            lines += part(type: parts[0].0, body: parts[0].1)
+            part(type: parts[0].0, body: parts[0].1, into: &out)
         } else {
             let boundary = "=_herald_" + hex(SHA256.hash(data: Array(("boundary:" + message.idempotencyKey).utf8))).prefix(24)
-            lines.append("Content-Type: multipart/alternative;")
-            lines.append(" boundary=\"\(boundary)\"")
-            lines.append("")
-            lines.append("This is a MIME message with text and HTML versions.")
+            line("Content-Type: multipart/alternative;")
+            line(" boundary=\"\(boundary)\"")
+            line("")
+            line("This is a MIME message with text and HTML versions.")
             for (type, body) in parts {
-                lines.append("--" + boundary)
-                lines += part(type: type, body: body)
+                line("--" + boundary)
+                part(type: type, body: body, into: &out)
             }
-            lines.append("--" + boundary + "--")
+            line("--" + boundary + "--")
         }
-        return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
+        return out
     }
+
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
 
     /// `<sha256-hex(key)@domain>`: the same key always gives the same Message-ID.
     public static func messageID(key: String, domain: String) -> String {
@@ -96,27 +104,32 @@ public enum MIMEBuilder {
         return out
     }
 
-    /// The headers and encoded body of one text part.
-    static func part(type: String, body: String) -> [String] {
+    /// The headers and encoded body of one text part, each line ended by CRLF.
+    static func part(type: String, body: String, into out: inout [UInt8]) {
         let bytes = Self.unixNewlines(body)
-        let normalized = String(decoding: bytes, as: UTF8.self)
-        let nonASCII = bytes.filter { $0 >= 0x80 }.count
+        let nonASCII = bytes.reduce(0) { $0 + ($1 >= 0x80 ? 1 : 0) }
         // Mostly non-Latin text is shorter in base64; Latin text stays readable in quoted-printable.
         let useBase64 = nonASCII * 3 > bytes.count
-        var lines = ["Content-Type: \(type); charset=UTF-8",
-                     "Content-Transfer-Encoding: " + (useBase64 ? "base64" : "quoted-printable"), ""]
+        out += "Content-Type: \(type); charset=UTF-8\r\n".utf8
+        out += "Content-Transfer-Encoding: \(useBase64 ? "base64" : "quoted-printable")\r\n\r\n".utf8
         if useBase64 {
-            let encoded = Data(Array(normalized.replacingOccurrences(of: "\n", with: "\r\n").utf8)).base64EncodedString()
-            var index = encoded.startIndex
-            while index < encoded.endIndex {
-                let end = encoded.index(index, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
-                lines.append(String(encoded[index..<end]))
+            var withCRLF: [UInt8] = []
+            withCRLF.reserveCapacity(bytes.count + bytes.count / 32)
+            for byte in bytes {
+                if byte == 0x0A { withCRLF.append(0x0D) }
+                withCRLF.append(byte)
+            }
+            let encoded = Array(Data(withCRLF).base64EncodedString().utf8)
+            var index = 0
+            while index < encoded.count {
+                let end = min(index + 76, encoded.count)
+                out += encoded[index..<end]
+                out += crlf
                 index = end
             }
         } else {
-            lines += QuotedPrintable.encode(normalized)
+            QuotedPrintable.encode(bytes, into: &out)
         }
-        return lines
     }
 
     /// A mailbox header value: `"Name" <addr>`, `=?UTF-8?B?…?= <addr>` or `addr`.
@@ -142,20 +155,37 @@ public enum MIMEBuilder {
     static func fold(_ name: String, _ value: String) -> [String] {
         var lines: [String] = []
         var current = name + ":"
+        // The length in characters, whether anything but spaces is on the line, and whether it holds the name alone.
+        var length = current.count, printed = true, nameOnly = true
         for word in value.split(separator: " ", omittingEmptySubsequences: false) {
-            if current.count + 1 + word.count > 78 && current.contains(where: { $0 != " " }) && current != name + ":" {
+            let wordLength = word.count
+            if length + 1 + wordLength > 78 && printed && !nameOnly {
                 lines.append(current)
                 current = ""
+                length = 0
+                printed = false
             }
-            current += " " + word
+            current += " "
+            current += word
+            length += 1 + wordLength
+            printed = printed || wordLength > 0
+            nameOnly = false
         }
         lines.append(current)
         return lines
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// RFC 2047 `B` encoded-words over UTF-8, never splitting a character; each is at most 60 characters,
@@ -180,31 +210,41 @@ enum EncodedWord {
 /// RFC 2045 quoted-printable, lines of at most 76 characters with soft breaks.
 enum QuotedPrintable {
     /// `text` (lines separated by LF) as quoted-printable lines of at most 76 bytes, soft breaks ending in `=`.
-    /// Works on bytes: counting a String's characters per appended piece made long bodies quadratic.
     static func encode(_ text: String) -> [String] {
-        var out: [String] = []
-        let hex = Array("0123456789ABCDEF".utf8)
-        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            let bytes = Array(line)
-            var current: [UInt8] = []
-            current.reserveCapacity(80)
-            for (i, byte) in bytes.enumerated() {
-                let last = i == bytes.count - 1
-                let literal = (byte >= 33 && byte <= 126 && byte != 61 && !(i == 0 && byte == 46))
-                    || ((byte == 32 || byte == 9) && !last)
-                if current.count + (literal ? 1 : 3) > 75 {
-                    current.append(UInt8(ascii: "="))
-                    out.append(String(decoding: current, as: UTF8.self))
-                    current.removeAll(keepingCapacity: true)
-                }
-                if literal {
-                    current.append(byte)
-                } else {
-                    current += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-                }
-            }
-            out.append(String(decoding: current, as: UTF8.self))
-        }
-        return out
+        var out: [UInt8] = []
+        encode(Array(text.utf8), into: &out)
+        return String(decoding: out, as: UTF8.self).components(separatedBy: "\r\n").dropLast()
     }
+
+    /// Appends `bytes` (lines separated by LF) as quoted-printable lines, each ended by CRLF.
+    static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
+        var lineLength = 0
+        var start = true
+        for (i, byte) in bytes.enumerated() {
+            if byte == 0x0A {
+                out += [0x0D, 0x0A]
+                lineLength = 0
+                start = true
+                continue
+            }
+            let last = i == bytes.count - 1 || bytes[i + 1] == 0x0A
+            let literal = (byte >= 33 && byte <= 126 && byte != 61 && !(start && byte == 46))
+                || ((byte == 32 || byte == 9) && !last)
+            if lineLength + (literal ? 1 : 3) > 75 {
+                out += [UInt8(ascii: "="), 0x0D, 0x0A]
+                lineLength = 0
+            }
+            if literal {
+                out.append(byte)
+                lineLength += 1
+            } else {
+                out += [UInt8(ascii: "="), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]]
+                lineLength += 3
+            }
+            start = false
+        }
+        out += [0x0D, 0x0A]
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 }

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The libcurl engine: one thread owns the multi handle and every easy handle; callers `await` results.
+/// The libcurl engine: one thread owns the multi handle and every HTTP easy handle; callers `await` results.
 ///
 /// Many transfers run at once over the multi interface, connections are cached and reused,
 /// HTTP/2 is used where a TLS peer offers it, and a cancelled task's transfer is removed.
@@ -27,6 +27,8 @@ public final class CurlEngine: @unchecked Sendable {
     private let inbox = Mutex(Inbox())
     private let multi: UnsafeMutableRawPointer
     private let logger: Logger
+    /// SMTP runs on connections of its own (see `SMTPSessions`).
+    private let mail: SMTPSessions
     // Owned by the curl thread from here on.
     private var running: [UInt64: CurlTransfer] = [:]
     private var idle: [UnsafeMutableRawPointer] = []
@@ -41,6 +43,7 @@ public final class CurlEngine: @unchecked Sendable {
         Self.initializeLibrary()
         multi = curl_multi_init()
         self.logger = logger
+        mail = SMTPSessions(maxPerServer: maxPerHost > 0 ? maxPerHost : 16, logger: logger)
         herald_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
         herald_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxPerHost)
         herald_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
@@ -55,16 +58,17 @@ public final class CurlEngine: @unchecked Sendable {
         return response
     }
 
-    /// Runs one SMTP transaction; throws a `DeliveryError` unless the server accepted the message.
+    /// Runs one SMTP transaction over a pooled, pipelined connection; throws a `DeliveryError` unless the server
+    /// accepted the message.
     public func send(_ request: SMTPRequest) async throws -> SMTPReply {
-        guard case .smtp(let reply) = try await perform(.smtp(request)) else { fatalError("engine answered with the wrong kind") }
-        return reply
+        try await mail.send(request)
     }
 
     /// Stops the thread: transfers in flight fail with `cancelled`, later sends fail at once.
     public func shutdown() {
         inbox.withLock { $0.stopping = true }
         curl_multi_wakeup(multi)
+        mail.shutdown()
     }
 
     /// The number of transfers submitted and not yet finished.

@@ -3,13 +3,11 @@ import CCurl
 /// What the engine is asked to do.
 enum CurlJob: Sendable {
     case http(HTTPRequest)
-    case smtp(SMTPRequest)
 }
 
 /// What a finished transfer produced.
 enum CurlOutcome: Sendable {
     case http(HTTPResponse)
-    case smtp(SMTPReply)
 }
 
 /// The state of one transfer while it is in flight. Lives on the curl thread only.
@@ -19,8 +17,6 @@ final class CurlTransfer {
     let continuation: CheckedContinuation<CurlOutcome, any Error>
     let easy: UnsafeMutableRawPointer
     var lists: [UnsafeMutablePointer<curl_slist>] = []
-    var upload: [UInt8] = []
-    var uploadOffset = 0
     var body: [UInt8] = []
     var maxBody = Int.max
     var headers: [HeaderField] = []
@@ -95,32 +91,6 @@ final class CurlTransfer {
                 string(CURLOPT_USERNAME, user)
                 string(CURLOPT_PASSWORD, request.password ?? "")
             }
-        case .smtp(let request):
-            let plain = request.url.hasPrefix("smtp://")
-            guard plain || request.url.hasPrefix("smtps://") else {
-                return DeliveryError(.invalidRequest, "only smtp:// and smtps:// URLs are allowed", isRetryable: false)
-            }
-            let addresses = [request.mailFrom] + request.recipients
-            guard !request.recipients.isEmpty, addresses.allSatisfy(SMTPRequest.isSafeAddress) else {
-                return DeliveryError(.invalidRequest, "an envelope address is empty or contains CR, LF, '<', '>' or spaces", isRetryable: false)
-            }
-            tls = request.tls
-            upload = request.message
-            string(CURLOPT_URL, request.url)
-            string(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
-            if plain && !request.insecure { long(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
-            long(CURLOPT_TIMEOUT_MS, request.timeout.milliseconds)
-            long(CURLOPT_CONNECTTIMEOUT_MS, min(request.timeout.milliseconds, 10_000))
-            if let user = request.username {
-                string(CURLOPT_USERNAME, user)
-                string(CURLOPT_PASSWORD, request.password ?? "")
-            }
-            string(CURLOPT_MAIL_FROM, "<\(request.mailFrom)>")
-            list(CURLOPT_MAIL_RCPT, request.recipients.map { "<\($0)>" })
-            long(CURLOPT_UPLOAD, 1)
-            ok = ok && herald_easy_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(upload.count)) == CURLE_OK
-            ok = ok && herald_easy_setopt_callback(easy, CURLOPT_READFUNCTION, curlRead) == CURLE_OK
-            ok = ok && herald_easy_setopt_pointer(easy, CURLOPT_READDATA, me) == CURLE_OK
         }
         long(CURLOPT_SSL_VERIFYPEER, tls.verifyPeer ? 1 : 0)
         long(CURLOPT_SSL_VERIFYHOST, tls.verifyPeer ? 2 : 0)
@@ -141,17 +111,6 @@ final class CurlTransfer {
             herald_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
             let v = version == CURL_HTTP_VERSION_2_0 ? 2 : version == CURL_HTTP_VERSION_3 ? 3 : 1
             return .success(.http(HTTPResponse(status: status, headers: headers, body: body, httpVersion: v, reusedConnection: connects == 0)))
-        case .smtp(let request):
-            if code == CURLE_OK { return .success(.smtp(SMTPReply(code: status, reusedConnection: connects == 0))) }
-            let peer = Self.peer(request.url)  // only failures name the peer, so a success never parses the URL
-            if code == CURLE_LOGIN_DENIED {
-                return .failure(DeliveryError(.loginDenied, "\(peer) refused the SMTP login", isRetryable: false, status: status))
-            }
-            if (400..<600).contains(status) {
-                return .failure(DeliveryError(.smtpRejected, "\(peer) answered SMTP \(status) (\(Self.describe(code)))",
-                                              isRetryable: status < 500, status: status))
-            }
-            return .failure(Self.error(code, status: status == 0 ? nil : status, peer: peer))
         }
     }
 
@@ -199,18 +158,6 @@ private let curlWrite: herald_data_callback = { buffer, size, count, userdata in
     let n = size * count
     guard transfer.body.count + n <= transfer.maxBody else { return 0 }
     transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: n))
-    return n
-}
-
-/// CURLOPT_READFUNCTION: hands out the upload bytes.
-private let curlRead: herald_data_callback = { buffer, size, count, userdata in
-    guard let buffer, let userdata else { return 0 }
-    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
-    let n = min(size * count, transfer.upload.count - transfer.uploadOffset)
-    transfer.upload.withUnsafeBytes { raw in
-        UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + transfer.uploadOffset, byteCount: n)
-    }
-    transfer.uploadOffset += n
     return n
 }
 
