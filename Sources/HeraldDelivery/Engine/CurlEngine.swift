@@ -26,12 +26,17 @@ public final class CurlEngine: @unchecked Sendable {
 
     private let inbox = Mutex(Inbox())
     private let multi: UnsafeMutableRawPointer
+    /// The epoll set of every socket curl watches, and the eventfd that wakes the thread.
+    private let epoll: Int32
+    private let wakeFD: Int32
     private let logger: Logger
     /// SMTP runs on connections of its own (see `SMTPSessions`).
     private let mail: SMTPSessions
     // Owned by the curl thread from here on.
     private var running: [UInt64: CurlTransfer] = [:]
     private var idle: [UnsafeMutableRawPointer] = []
+    private var watched: Set<Int32> = []
+    private var timerDue: ContinuousClock.Instant?
 
     /// Initialises libcurl for the process (once); safe to call from `main` before any thread starts.
     public static func initializeLibrary() { _ = globalInit }
@@ -47,6 +52,16 @@ public final class CurlEngine: @unchecked Sendable {
         herald_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
         herald_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxPerHost)
         herald_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeFD = herald_eventfd()
+        _ = herald_epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, Self.epollIn)
+        // Sockets and timeouts reach the thread through callbacks: curl_multi_socket_action then touches only the
+        // transfers whose socket is ready, where curl_multi_perform polled every transfer's socket on every round.
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        herald_multi_setopt_socket_callback(multi, curlWatch)
+        herald_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        herald_multi_setopt_timer_callback(multi, curlTimer)
+        herald_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
         let thread = Thread { [self] in loop() }
         thread.name = "herald-curl"
         thread.start()
@@ -54,7 +69,9 @@ public final class CurlEngine: @unchecked Sendable {
 
     /// Sends an HTTP request; any complete response is returned, whatever its status.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard case .http(let response) = try await perform(.http(request)) else { fatalError("engine answered with the wrong kind") }
+        guard case .http(let response) = try await perform(try CurlJob.prepare(request).get()) else {
+            fatalError("engine answered with the wrong kind")
+        }
         return response
     }
 
@@ -67,7 +84,7 @@ public final class CurlEngine: @unchecked Sendable {
     /// Stops the thread: transfers in flight fail with `cancelled`, later sends fail at once.
     public func shutdown() {
         inbox.withLock { $0.stopping = true }
-        curl_multi_wakeup(multi)
+        wakeUp()
         mail.shutdown()
     }
 
@@ -92,14 +109,14 @@ public final class CurlEngine: @unchecked Sendable {
                     return state.sleeping
                 }
                 switch wake {
-                case true?: curl_multi_wakeup(multi)
+                case true?: wakeUp()
                 case false?: break
                 case nil: continuation.resume(throwing: DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true))
                 }
             }
         } onCancel: {
             let wake = inbox.withLock { state in state.live.contains(id) ? state.cancelled.insert(id).inserted : false }
-            if wake { curl_multi_wakeup(multi) }
+            if wake { wakeUp() }
         }
     }
 
@@ -111,6 +128,7 @@ public final class CurlEngine: @unchecked Sendable {
         finished.reserveCapacity(256)
         var commands: [Command] = []
         commands.reserveCapacity(256)
+        var readyFDs = [Int32](repeating: -1, count: 256), readyEvents = [UInt32](repeating: 0, count: 256)
         while true {
             // The inbox is swapped with an emptied array of the same capacity, so draining it allocates nothing.
             let (cancelled, stopping) = inbox.withLock { state in
@@ -131,30 +149,41 @@ public final class CurlEngine: @unchecked Sendable {
                 resume(&finished)
                 break
             }
-            curl_multi_perform(multi, &stillRunning)
-            var left: Int32 = 0
-            while let message = curl_multi_info_read(multi, &left) {
-                guard herald_msg_kind(message) == CURLMSG_DONE, let easy = herald_msg_easy(message) else { continue }
-                var raw: UnsafeMutablePointer<CChar>? = nil
-                herald_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &raw)
-                guard let raw else { continue }
-                let transfer = Unmanaged<CurlTransfer>.fromOpaque(UnsafeMutableRawPointer(raw)).takeUnretainedValue()
-                finished.append(complete(transfer, transfer.outcome(herald_msg_result(message))))
-            }
+            drainMessages(&finished)
             // Every transfer finished in this round is resumed at once, after one pass over the inbox lock;
             // yielding then lets the resumed callers queue their next requests before the thread decides to sleep.
             if !finished.isEmpty {
                 resume(&finished)
                 sched_yield()
             }
-            // Sleep only when no command arrived meanwhile; a sender that finds `sleeping` set wakes the poll.
-            let idle = inbox.withLock { state in
+            // Sleep only when no command arrived meanwhile; a sender that finds `sleeping` set wakes the wait.
+            let asleep = inbox.withLock { state in
                 state.sleeping = state.commands.isEmpty && state.cancelled.isEmpty && !state.stopping
                 return state.sleeping
             }
-            if idle {
-                curl_multi_poll(multi, nil, 0, 1000, nil)
-                inbox.withLock { $0.sleeping = false }
+            var wait: Int32 = 0
+            if asleep {
+                wait = 1000
+                if let due = timerDue { wait = Int32(clamping: max(0, min(1000, (due - .now).milliseconds))) }
+            }
+            let ready = herald_epoll_wait(epoll, &readyFDs, &readyEvents, Int32(readyFDs.count), wait)
+            if asleep { inbox.withLock { $0.sleeping = false } }
+            for i in 0..<Int(max(0, ready)) {
+                let fd = readyFDs[i], events = readyEvents[i]
+                if fd == wakeFD {
+                    var count: UInt64 = 0
+                    _ = read(wakeFD, &count, 8)
+                    continue
+                }
+                var mask: Int32 = 0
+                if events & Self.epollIn != 0 { mask |= CURL_CSELECT_IN }
+                if events & Self.epollOut != 0 { mask |= CURL_CSELECT_OUT }
+                if events & (Self.epollErr | Self.epollHup) != 0 { mask |= CURL_CSELECT_ERR }
+                curl_multi_socket_action(multi, fd, mask, &stillRunning)
+            }
+            if let due = timerDue, due <= .now {
+                timerDue = nil
+                curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &stillRunning)
             }
         }
         // Commands that raced with shutdown are failed here; later ones are refused at once.
@@ -169,8 +198,54 @@ public final class CurlEngine: @unchecked Sendable {
         idle = []
     }
 
-    // The thread holds the engine until its loop ends, so the multi handle outlives every wakeup.
-    deinit { curl_multi_cleanup(multi) }
+    /// Completes every transfer curl reports done.
+    private func drainMessages(_ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard herald_msg_kind(message) == CURLMSG_DONE, let easy = herald_msg_easy(message) else { continue }
+            var raw: UnsafeMutablePointer<CChar>? = nil
+            herald_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &raw)
+            guard let raw else { continue }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(UnsafeMutableRawPointer(raw)).takeUnretainedValue()
+            finished.append(complete(transfer, transfer.outcome(herald_msg_result(message))))
+        }
+    }
+
+    /// CURLMOPT_SOCKETFUNCTION's work: what curl wants to wait for on `fd`, mirrored into the epoll set.
+    fileprivate func watch(_ fd: Int32, _ what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            if watched.remove(fd) != nil { _ = herald_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0) }
+            return
+        }
+        var events: UInt32 = 0
+        if what & CURL_POLL_IN != 0 { events |= Self.epollIn }
+        if what & CURL_POLL_OUT != 0 { events |= Self.epollOut }
+        let op = watched.insert(fd).inserted ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
+        if herald_epoll_ctl(epoll, op, fd, events) != 0 && op == EPOLL_CTL_MOD {
+            // curl reused a descriptor number that closed without a REMOVE reaching us.
+            _ = herald_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, events)
+        }
+    }
+
+    /// CURLMOPT_TIMERFUNCTION's work: when curl wants `curl_multi_socket_action` with CURL_SOCKET_TIMEOUT.
+    fileprivate func setTimer(_ milliseconds: Int) {
+        timerDue = milliseconds < 0 ? nil : .now + .milliseconds(milliseconds)
+    }
+
+    // epoll(7) event bits (`struct epoll_event` and its enum are kept in the C shim).
+    private static let epollIn: UInt32 = 0x001, epollOut: UInt32 = 0x004, epollErr: UInt32 = 0x008, epollHup: UInt32 = 0x010
+
+    private func wakeUp() {
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    // The thread holds the engine until its loop ends, so the multi handle and descriptors outlive every wakeup.
+    deinit {
+        curl_multi_cleanup(multi)
+        close(epoll)
+        close(wakeFD)
+    }
 
     private static let cancelledError = DeliveryError(.cancelled, "the transfer was cancelled", isRetryable: true)
 
@@ -221,4 +296,18 @@ public final class CurlEngine: @unchecked Sendable {
         }
         finished.removeAll(keepingCapacity: true)
     }
+}
+
+/// CURLMOPT_SOCKETFUNCTION: forwards to the engine (on its own thread, inside curl_multi_socket_action).
+private let curlWatch: curl_socket_callback = { _, fd, what, userp, _ in
+    guard let userp else { return -1 }
+    Unmanaged<CurlEngine>.fromOpaque(userp).takeUnretainedValue().watch(fd, what)
+    return 0
+}
+
+/// CURLMOPT_TIMERFUNCTION: forwards to the engine.
+private let curlTimer: curl_multi_timer_callback = { _, milliseconds, userp in
+    guard let userp else { return -1 }
+    Unmanaged<CurlEngine>.fromOpaque(userp).takeUnretainedValue().setTimer(milliseconds)
+    return 0
 }

@@ -2,7 +2,20 @@ import CCurl
 
 /// What the engine is asked to do.
 enum CurlJob: Sendable {
-    case http(HTTPRequest)
+    /// A checked request and its header lines, made by the caller so the curl thread only hands them to curl.
+    case http(HTTPRequest, headerLines: [String])
+
+    /// The job for `request`, or the error that refuses it before it reaches the curl thread.
+    static func prepare(_ request: HTTPRequest) -> Result<CurlJob, DeliveryError> {
+        guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://") else {
+            return .failure(DeliveryError(.invalidRequest, "only http:// and https:// URLs are allowed", isRetryable: false))
+        }
+        guard request.headers.allSatisfy(\.isSafe) else {
+            return .failure(DeliveryError(.invalidRequest, "a header name or value contains CR, LF, NUL or ':'", isRetryable: false))
+        }
+        // An empty "Expect:" stops curl from waiting for 100-continue on larger bodies.
+        return .success(.http(request, headerLines: request.headers.map { $0.name + ": " + $0.value } + ["Expect:"]))
+    }
 }
 
 /// What a finished transfer produced.
@@ -53,13 +66,7 @@ final class CurlTransfer {
         long(CURLOPT_TCP_KEEPALIVE, 1)
         let tls: TLSOptions
         switch job {
-        case .http(let request):
-            guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://") else {
-                return DeliveryError(.invalidRequest, "only http:// and https:// URLs are allowed", isRetryable: false)
-            }
-            guard request.headers.allSatisfy(\.isSafe) else {
-                return DeliveryError(.invalidRequest, "a header name or value contains CR, LF, NUL or ':'", isRetryable: false)
-            }
+        case .http(let request, let headerLines):
             tls = request.tls
             maxBody = request.maxResponseBytes
             string(CURLOPT_URL, request.url)
@@ -84,8 +91,7 @@ final class CurlTransfer {
                     herald_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)) == CURLE_OK
                 }
             }
-            // An empty "Expect:" stops curl from waiting for 100-continue on larger bodies.
-            list(CURLOPT_HTTPHEADER, request.headers.map { "\($0.name): \($0.value)" } + ["Expect:"])
+            list(CURLOPT_HTTPHEADER, headerLines)
             if let user = request.username {
                 long(CURLOPT_HTTPAUTH, 1)  // CURLAUTH_BASIC, a macro Swift cannot import
                 string(CURLOPT_USERNAME, user)
@@ -105,7 +111,7 @@ final class CurlTransfer {
         var connects = 0
         herald_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
         switch job {
-        case .http(let request):
+        case .http(let request, _):
             guard code == CURLE_OK else { return .failure(Self.error(code, status: nil, peer: Self.peer(request.url))) }
             var version = 0
             herald_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)

@@ -27,8 +27,9 @@ public struct HeaderField: Sendable, Hashable {
 
     /// False when the field could smuggle another header or request line.
     var isSafe: Bool {
-        !name.isEmpty && !name.contains(where: { $0 == ":" || $0 == " " })
-            && !(name + value).unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" })
+        // CR, LF, NUL, ':' and space are ASCII, so looking at the UTF-8 bytes is exact.
+        !name.isEmpty && !name.utf8.contains { $0 == 0x3A || $0 == 0x20 || $0 == 0x0D || $0 == 0x0A || $0 == 0 }
+            && !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
     }
 }
 
