@@ -89,10 +89,17 @@ public enum MIMEBuilder {
 
     /// `text`'s UTF-8 with CRLF and lone CR turned into LF.
     static func unixNewlines(_ text: String) -> [UInt8] {
+        var text = text
+        return text.withUTF8 { unixNewlines($0) }
+    }
+
+    /// `bytes` with CRLF and lone CR turned into LF.
+    static func unixNewlines(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        guard bytes.contains(UInt8(ascii: "\r")) else { return Array(bytes) }
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
+        out.reserveCapacity(bytes.count)
         var previousCR = false
-        for b in text.utf8 {
+        for b in bytes {
             if b == UInt8(ascii: "\r") {
                 out.append(UInt8(ascii: "\n"))
                 previousCR = true
@@ -140,15 +147,19 @@ public enum MIMEBuilder {
 
     /// ASCII text as is (quoted for a display name when it has specials), other text as encoded-words.
     static func phrase(_ text: String, quoteIfNeeded: Bool) -> String {
-        let printable = text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
-        if printable && !text.contains("=?") {
+        let utf8 = text.utf8
+        let printable = utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        // "=?" would read as the start of an encoded-word.
+        if printable && !zip(utf8, utf8.dropFirst()).contains(where: { $0 == UInt8(ascii: "=") && $1 == UInt8(ascii: "?") }) {
             guard quoteIfNeeded else { return text }
-            let specials = "()<>[]:;@\\,.\""
-            if !text.contains(where: { specials.contains($0) }) { return text }
+            if !utf8.contains(where: { specials.contains($0) }) { return text }
             return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
         return EncodedWord.encode(text).joined(separator: " ")
     }
+
+    /// RFC 5322 specials that make a display name need quotes.
+    private static let specials = Set("()<>[]:;@\\,.\"".utf8)
 
     /// `Name: value` folded at spaces so no line exceeds 78 characters where a space allows it.
     /// (Only an unbreakable token, such as the 64-hex-digit Message-ID, can make a longer line; 998 is the hard limit.)
@@ -157,8 +168,9 @@ public enum MIMEBuilder {
         var current = name + ":"
         // The length in characters, whether anything but spaces is on the line, and whether it holds the name alone.
         var length = current.count, printed = true, nameOnly = true
-        for word in value.split(separator: " ", omittingEmptySubsequences: false) {
-            let wordLength = word.count
+        for word in value.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false) {
+            // Characters, as before; for ASCII (nearly every header) that is the byte count.
+            let wordLength = word.allSatisfy { $0 < 0x80 } ? word.count : Substring(word).count
             if length + 1 + wordLength > 78 && printed && !nameOnly {
                 lines.append(current)
                 current = ""
@@ -166,7 +178,7 @@ public enum MIMEBuilder {
                 printed = false
             }
             current += " "
-            current += word
+            current += Substring(word)
             length += 1 + wordLength
             printed = printed || wordLength > 0
             nameOnly = false
@@ -218,32 +230,42 @@ enum QuotedPrintable {
 
     /// Appends `bytes` (lines separated by LF) as quoted-printable lines, each ended by CRLF.
     static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + bytes.count + bytes.count / 8 + 2)
         var lineLength = 0
         var start = true
-        for (i, byte) in bytes.enumerated() {
-            if byte == 0x0A {
-                out += [0x0D, 0x0A]
-                lineLength = 0
-                start = true
-                continue
+        bytes.withUnsafeBufferPointer { bytes in
+            for i in 0..<bytes.count {
+                let byte = bytes[i]
+                if byte == 0x0A {
+                    out.append(0x0D)
+                    out.append(0x0A)
+                    lineLength = 0
+                    start = true
+                    continue
+                }
+                let last = i == bytes.count - 1 || bytes[i + 1] == 0x0A
+                let literal = (byte >= 33 && byte <= 126 && byte != 61 && !(start && byte == 46))
+                    || ((byte == 32 || byte == 9) && !last)
+                if lineLength + (literal ? 1 : 3) > 75 {
+                    out.append(UInt8(ascii: "="))
+                    out.append(0x0D)
+                    out.append(0x0A)
+                    lineLength = 0
+                }
+                if literal {
+                    out.append(byte)
+                    lineLength += 1
+                } else {
+                    out.append(UInt8(ascii: "="))
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 15)])
+                    lineLength += 3
+                }
+                start = false
             }
-            let last = i == bytes.count - 1 || bytes[i + 1] == 0x0A
-            let literal = (byte >= 33 && byte <= 126 && byte != 61 && !(start && byte == 46))
-                || ((byte == 32 || byte == 9) && !last)
-            if lineLength + (literal ? 1 : 3) > 75 {
-                out += [UInt8(ascii: "="), 0x0D, 0x0A]
-                lineLength = 0
-            }
-            if literal {
-                out.append(byte)
-                lineLength += 1
-            } else {
-                out += [UInt8(ascii: "="), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]]
-                lineLength += 3
-            }
-            start = false
         }
-        out += [0x0D, 0x0A]
+        out.append(0x0D)
+        out.append(0x0A)
     }
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)

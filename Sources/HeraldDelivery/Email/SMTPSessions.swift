@@ -57,6 +57,10 @@ final class SMTPSessions: @unchecked Sendable {
         var queue: [SMTPTransaction] = []
         var connections: [SMTPConnection] = []
         var connecting = 0
+        /// After a failed connect no new one is tried before this, so a server that refuses (say, over its
+        /// per-client limit) is not hammered while the connections it did accept carry the queue.
+        var connectAfter: ContinuousClock.Instant?
+        var connectFailures = 0
     }
 
     private let inbox = Mutex(Inbox())
@@ -226,14 +230,22 @@ final class SMTPSessions: @unchecked Sendable {
                 }
             }
             prune()
-            resume(&finished)
+            // Yielding after resuming lets the callers queue their next messages before the thread decides to sleep.
+            if !finished.isEmpty {
+                resume(&finished)
+                sched_yield()
+            }
         }
-        let leftovers = inbox.withLock { state in
+        let (leftovers, connections) = inbox.withLock { state in
             state.stopped = true
-            defer { state.submitted = [] }
-            return state.submitted
+            defer {
+                state.submitted = []
+                state.connected = []
+            }
+            return (state.submitted, state.connected)
         }
         for submission in leftovers { submission.continuation.resume(throwing: Self.shutDown) }
+        for case .success(let connection) in connections.map(\.result) { connection.close(quit: true) }
     }
 
     private func server(_ key: ServerKey) -> Server {
@@ -250,8 +262,12 @@ final class SMTPSessions: @unchecked Sendable {
         switch connected.result {
         case .success(let connection):
             server.connections.append(connection)
+            server.connectFailures = 0
+            server.connectAfter = nil
         case .failure(let error):
             logger.debug("SMTP connection failed", metadata: ["peer": "\(CurlTransfer.peer(connected.key.url))", "error": "\(error)"])
+            server.connectFailures += 1
+            server.connectAfter = .now + .milliseconds(250 << min(server.connectFailures - 1, 7))
             if server.connections.isEmpty && server.connecting == 0 {
                 for tx in server.queue { finished.append((tx.id, .failure(error))) }
                 server.queue.removeAll()
@@ -273,7 +289,8 @@ final class SMTPSessions: @unchecked Sendable {
             }
             let room = maxPerServer - server.connections.count - server.connecting
             let wanted = min(room, server.queue.count - server.connecting)
-            if wanted > 0 { for _ in 0..<wanted { openConnection(key, server) } }
+            let mayConnect = server.connections.isEmpty || server.connectAfter.map { now >= $0 } ?? true
+            if wanted > 0 && mayConnect { for _ in 0..<(server.connectFailures > 0 ? 1 : wanted) { openConnection(key, server) } }
             for connection in server.connections where !connection.pipeline.output.isEmpty && !connection.wantsWrite {
                 if !connection.flush() { lost(connection, "the connection failed while sending", &finished) }
             }
@@ -284,12 +301,17 @@ final class SMTPSessions: @unchecked Sendable {
         server.connecting += 1
         let thread = Thread { [self] in
             let result = SMTPConnection.open(key)
-            let wake = inbox.withLock { state in
+            let wake: Bool? = inbox.withLock { state in
+                guard !state.stopped else { return nil }
                 state.connected.append(Connected(key: key, result: result))
                 defer { state.sleeping = false }
                 return state.sleeping
             }
-            if wake { wakeUp() }
+            switch wake {
+            case true?: wakeUp()
+            case false?: break
+            case nil: if case .success(let connection) = result { connection.close(quit: true) }  // the engine stopped meanwhile
+            }
         }
         thread.name = "herald-smtp-connect"
         thread.start()
@@ -390,6 +412,7 @@ final class SMTPSessions: @unchecked Sendable {
         var nearest = now + .seconds(1)
         for server in servers.values {
             for tx in server.queue where tx.deadline < nearest { nearest = tx.deadline }
+            if !server.queue.isEmpty, let after = server.connectAfter, after < nearest { nearest = after }
             for connection in server.connections {
                 for tx in connection.pipeline.inFlight where tx.deadline < nearest { nearest = tx.deadline }
                 if connection.pipeline.isIdle && connection.lastActive + idleTimeout < nearest { nearest = connection.lastActive + idleTimeout }

@@ -78,6 +78,12 @@ enum SMTPWire {
     /// The message as sent after `354`: every line that starts with "." gets another one (RFC 5321 §4.5.2), a bare
     /// CR or LF becomes CRLF, and `.` on a line of its own ends it.
     static func dataSection(_ message: [UInt8]) -> [UInt8] {
+        if isClean(message) {
+            // The usual case (MIMEBuilder's output): CRLF lines, none starting with ".", ending in CRLF.
+            var out = message
+            out.append(contentsOf: [UInt8(ascii: "."), 0x0D, 0x0A])
+            return out
+        }
         var out: [UInt8] = []
         out.reserveCapacity(message.count + message.count / 64 + 5)
         var atLineStart = true
@@ -102,5 +108,28 @@ enum SMTPWire {
         if !atLineStart { out.append(0x0D); out.append(0x0A) }
         out.append(contentsOf: [UInt8(ascii: "."), 0x0D, 0x0A])
         return out
+    }
+
+    /// True when `message` needs no change before its terminator: every CR is followed by LF and every LF preceded
+    /// by CR, no line starts with ".", and it ends with CRLF.
+    static func isClean(_ message: [UInt8]) -> Bool {
+        message.withUnsafeBufferPointer { bytes in
+            guard bytes.count >= 2, bytes[bytes.count - 2] == 0x0D, bytes[bytes.count - 1] == 0x0A,
+                  bytes[0] != UInt8(ascii: ".") else { return false }
+            var i = 0
+            while i < bytes.count {
+                switch bytes[i] {
+                case 0x0D:
+                    guard i + 1 < bytes.count, bytes[i + 1] == 0x0A else { return false }
+                    if i + 2 < bytes.count && bytes[i + 2] == UInt8(ascii: ".") { return false }
+                    i += 2
+                case 0x0A:
+                    return false
+                default:
+                    i += 1
+                }
+            }
+            return true
+        }
     }
 }

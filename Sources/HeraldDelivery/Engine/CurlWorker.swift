@@ -1,0 +1,298 @@
+import CCurl
+import Foundation
+import Logging
+import Synchronization
+
+/// One curl thread: it owns a multi handle and every easy handle of its transfers; callers `await` results.
+///
+/// Many transfers run at once, connections are cached and reused, HTTP/2 is used where a TLS peer offers it, and a
+/// cancelled task's transfer is removed. Sockets and timeouts reach the thread through curl's socket and timer
+/// callbacks and one epoll set, so `curl_multi_socket_action` touches only the transfers whose socket is ready.
+/// `@unchecked Sendable`: the mutable curl state is touched only by the worker's own thread; the inbox is a Mutex.
+final class CurlWorker: @unchecked Sendable {
+    private enum Command {
+        case add(UInt64, CurlJob, CheckedContinuation<CurlOutcome, any Error>)
+    }
+
+    private struct Inbox {
+        var commands: [Command] = []
+        var cancelled: Set<UInt64> = []
+        var live: Set<UInt64> = []
+        var nextID: UInt64 = 1
+        var stopping = false
+        var stopped = false
+        /// True while the curl thread is in (or about to enter) `curl_multi_poll`: only then does a new command need a wakeup.
+        var sleeping = false
+    }
+
+    private let inbox = Mutex(Inbox())
+    private let multi: UnsafeMutableRawPointer
+    /// The epoll set of every socket curl watches, and the eventfd that wakes the thread.
+    private let epoll: Int32
+    private let wakeFD: Int32
+    private let logger: Logger
+    // Owned by the curl thread from here on.
+    private var running: [UInt64: CurlTransfer] = [:]
+    private var idle: [UnsafeMutableRawPointer] = []
+    private var watched: Set<Int32> = []
+    private var timerDue: ContinuousClock.Instant?
+
+    /// Starts a thread; `maxConnections` bounds its connection cache, `maxPerHost` its connections to one host (0: no limit).
+    init(name: String, maxConnections: Int, maxPerHost: Int, logger: Logger) {
+        multi = curl_multi_init()
+        self.logger = logger
+        herald_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        herald_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxPerHost)
+        herald_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeFD = herald_eventfd()
+        _ = herald_epoll_ctl(epoll, EPOLL_CTL_ADD, wakeFD, Self.epollIn)
+        // Sockets and timeouts reach the thread through callbacks: curl_multi_socket_action then touches only the
+        // transfers whose socket is ready, where curl_multi_perform polled every transfer's socket on every round.
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        herald_multi_setopt_socket_callback(multi, curlWatch)
+        herald_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        herald_multi_setopt_timer_callback(multi, curlTimer)
+        herald_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
+        let thread = Thread { [self] in loop() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Sends an HTTP request; any complete response is returned, whatever its status.
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        guard case .http(let response) = try await perform(try CurlJob.prepare(request).get()) else {
+            fatalError("engine answered with the wrong kind")
+        }
+        return response
+    }
+
+    /// Stops the thread: transfers in flight fail with `cancelled`, later sends fail at once.
+    func shutdown() {
+        inbox.withLock { $0.stopping = true }
+        wakeUp()
+    }
+
+    /// The number of transfers submitted and not yet finished.
+    var inFlight: Int { inbox.withLock { $0.live.count } }
+
+    private func perform(_ job: CurlJob) async throws -> CurlOutcome {
+        let id: UInt64? = inbox.withLock { state in
+            guard !state.stopping else { return nil }
+            defer { state.nextID += 1 }
+            state.live.insert(state.nextID)
+            return state.nextID
+        }
+        guard let id else { throw DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true) }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                // nil: refused; true: the curl thread sleeps and must be woken; false: it will drain the inbox anyway.
+                let wake: Bool? = inbox.withLock { state in
+                    guard !state.stopped else { return nil }
+                    state.commands.append(.add(id, job, continuation))
+                    defer { state.sleeping = false }
+                    return state.sleeping
+                }
+                switch wake {
+                case true?: wakeUp()
+                case false?: break
+                case nil: continuation.resume(throwing: DeliveryError(.cancelled, "the delivery engine is shut down", isRetryable: true))
+                }
+            }
+        } onCancel: {
+            let wake = inbox.withLock { state in state.live.contains(id) ? state.cancelled.insert(id).inserted : false }
+            if wake { wakeUp() }
+        }
+    }
+
+    // MARK: - The curl thread
+
+    private func loop() {
+        var stillRunning: Int32 = 0
+        var finished: [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)] = []
+        finished.reserveCapacity(256)
+        var commands: [Command] = []
+        commands.reserveCapacity(256)
+        var readyFDs = [Int32](repeating: -1, count: 256), readyEvents = [UInt32](repeating: 0, count: 256)
+        while true {
+            // The inbox is swapped with an emptied array of the same capacity, so draining it allocates nothing.
+            let (cancelled, stopping) = inbox.withLock { state in
+                swap(&commands, &state.commands)
+                return (state.cancelled, state.stopping)
+            }
+            for case .add(let id, let job, let continuation) in commands {
+                if stopping || cancelled.contains(id) {
+                    finished.append((id, continuation, .failure(Self.cancelledError)))
+                } else if let refused = start(id, job, continuation) {
+                    finished.append((id, continuation, .failure(refused)))
+                }
+            }
+            commands.removeAll(keepingCapacity: true)
+            for id in cancelled { if let transfer = running[id] { finished.append(complete(transfer, .failure(Self.cancelledError))) } }
+            if stopping {
+                for transfer in Array(running.values) { finished.append(complete(transfer, .failure(Self.cancelledError))) }
+                resume(&finished)
+                break
+            }
+            drainMessages(&finished)
+            // Every transfer finished in this round is resumed at once, after one pass over the inbox lock;
+            // yielding then lets the resumed callers queue their next requests before the thread decides to sleep.
+            if !finished.isEmpty {
+                resume(&finished)
+                sched_yield()
+            }
+            // Sleep only when no command arrived meanwhile; a sender that finds `sleeping` set wakes the wait.
+            let asleep = inbox.withLock { state in
+                state.sleeping = state.commands.isEmpty && state.cancelled.isEmpty && !state.stopping
+                return state.sleeping
+            }
+            var wait: Int32 = 0
+            if asleep {
+                wait = 1000
+                if let due = timerDue { wait = Int32(clamping: max(0, min(1000, (due - .now).milliseconds))) }
+            }
+            let ready = herald_epoll_wait(epoll, &readyFDs, &readyEvents, Int32(readyFDs.count), wait)
+            if asleep { inbox.withLock { $0.sleeping = false } }
+            for i in 0..<Int(max(0, ready)) {
+                let fd = readyFDs[i], events = readyEvents[i]
+                if fd == wakeFD {
+                    var count: UInt64 = 0
+                    _ = read(wakeFD, &count, 8)
+                    continue
+                }
+                var mask: Int32 = 0
+                if events & Self.epollIn != 0 { mask |= CURL_CSELECT_IN }
+                if events & Self.epollOut != 0 { mask |= CURL_CSELECT_OUT }
+                if events & (Self.epollErr | Self.epollHup) != 0 { mask |= CURL_CSELECT_ERR }
+                curl_multi_socket_action(multi, fd, mask, &stillRunning)
+            }
+            if let due = timerDue, due <= .now {
+                timerDue = nil
+                curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &stillRunning)
+            }
+        }
+        // Commands that raced with shutdown are failed here; later ones are refused at once.
+        let leftovers = inbox.withLock { state in
+            state.stopped = true
+            defer { state.commands = [] }
+            return state.commands
+        }
+        for case .add(let id, _, let continuation) in leftovers { finished.append((id, continuation, .failure(Self.cancelledError))) }
+        resume(&finished)
+        for easy in idle { curl_easy_cleanup(easy) }
+        idle = []
+    }
+
+    /// Completes every transfer curl reports done.
+    private func drainMessages(_ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard herald_msg_kind(message) == CURLMSG_DONE, let easy = herald_msg_easy(message) else { continue }
+            var raw: UnsafeMutablePointer<CChar>? = nil
+            herald_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &raw)
+            guard let raw else { continue }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(UnsafeMutableRawPointer(raw)).takeUnretainedValue()
+            finished.append(complete(transfer, transfer.outcome(herald_msg_result(message))))
+        }
+    }
+
+    /// CURLMOPT_SOCKETFUNCTION's work: what curl wants to wait for on `fd`, mirrored into the epoll set.
+    fileprivate func watch(_ fd: Int32, _ what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            if watched.remove(fd) != nil { _ = herald_epoll_ctl(epoll, EPOLL_CTL_DEL, fd, 0) }
+            return
+        }
+        var events: UInt32 = 0
+        if what & CURL_POLL_IN != 0 { events |= Self.epollIn }
+        if what & CURL_POLL_OUT != 0 { events |= Self.epollOut }
+        let op = watched.insert(fd).inserted ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
+        if herald_epoll_ctl(epoll, op, fd, events) != 0 && op == EPOLL_CTL_MOD {
+            // curl reused a descriptor number that closed without a REMOVE reaching us.
+            _ = herald_epoll_ctl(epoll, EPOLL_CTL_ADD, fd, events)
+        }
+    }
+
+    /// CURLMOPT_TIMERFUNCTION's work: when curl wants `curl_multi_socket_action` with CURL_SOCKET_TIMEOUT.
+    fileprivate func setTimer(_ milliseconds: Int) {
+        timerDue = milliseconds < 0 ? nil : .now + .milliseconds(milliseconds)
+    }
+
+    // epoll(7) event bits (`struct epoll_event` and its enum are kept in the C shim).
+    private static let epollIn: UInt32 = 0x001, epollOut: UInt32 = 0x004, epollErr: UInt32 = 0x008, epollHup: UInt32 = 0x010
+
+    private func wakeUp() {
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    // The thread holds the engine until its loop ends, so the multi handle and descriptors outlive every wakeup.
+    deinit {
+        curl_multi_cleanup(multi)
+        close(epoll)
+        close(wakeFD)
+    }
+
+    private static let cancelledError = DeliveryError(.cancelled, "the transfer was cancelled", isRetryable: true)
+
+    /// Adds a transfer to the multi handle; returns the error when it is refused before sending.
+    private func start(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>) -> DeliveryError? {
+        guard let easy = idle.popLast() ?? curl_easy_init() else {
+            return DeliveryError(.transferFailed, "curl_easy_init failed", isRetryable: true)
+        }
+        let transfer = CurlTransfer(id: id, job: job, easy: easy, continuation: continuation)
+        if let refused = transfer.configure() {
+            recycle(transfer)
+            return refused
+        }
+        running[id] = transfer
+        curl_multi_add_handle(multi, easy)
+        return nil
+    }
+
+    /// Takes a transfer off the multi handle and recycles its easy handle; returns what its caller is to be resumed with.
+    private func complete(_ transfer: CurlTransfer, _ result: Result<CurlOutcome, DeliveryError>)
+        -> (UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>) {
+        running[transfer.id] = nil
+        curl_multi_remove_handle(multi, transfer.easy)
+        recycle(transfer)
+        return (transfer.id, transfer.continuation, result)
+    }
+
+    private func recycle(_ transfer: CurlTransfer) {
+        transfer.releaseLists()
+        curl_easy_reset(transfer.easy)
+        idle.append(transfer.easy)
+    }
+
+    /// Forgets the finished transfers in one pass over the inbox lock, then resumes their callers; empties `finished`.
+    private func resume(_ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+        guard !finished.isEmpty else { return }
+        inbox.withLock { state in
+            for (id, _, _) in finished {
+                state.live.remove(id)
+                state.cancelled.remove(id)
+            }
+        }
+        for (id, continuation, result) in finished {
+            if case .failure(let error) = result, error.code != .cancelled {
+                logger.debug("transfer failed", metadata: ["id": "\(id)", "error": "\(error)"])
+            }
+            continuation.resume(with: result.mapError { $0 as any Error })
+        }
+        finished.removeAll(keepingCapacity: true)
+    }
+}
+
+/// CURLMOPT_SOCKETFUNCTION: forwards to the worker (on its own thread, inside curl_multi_socket_action).
+private let curlWatch: curl_socket_callback = { _, fd, what, userp, _ in
+    guard let userp else { return -1 }
+    Unmanaged<CurlWorker>.fromOpaque(userp).takeUnretainedValue().watch(fd, what)
+    return 0
+}
+
+/// CURLMOPT_TIMERFUNCTION: forwards to the worker.
+private let curlTimer: curl_multi_timer_callback = { _, milliseconds, userp in
+    guard let userp else { return -1 }
+    Unmanaged<CurlWorker>.fromOpaque(userp).takeUnretainedValue().setTimer(milliseconds)
+    return 0
+}
