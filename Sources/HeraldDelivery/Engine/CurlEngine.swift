@@ -16,16 +16,15 @@ public final class CurlEngine: Sendable {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    /// Starts the threads. `maxConnections` bounds the connection caches and `maxPerHost` the HTTP connections to one
-    /// host (0: no limit), both shared out over the workers; `maxPerHost` (16 when 0) also bounds SMTP connections to
-    /// one server. `threads` is the number of curl threads (at least 1).
+    /// Starts the threads. `maxConnections` bounds the connection caches (shared out over the workers), `maxPerHost`
+    /// the HTTP connections to one host (0: no limit; a host's transfers all run on one worker) and the SMTP
+    /// connections to one server (16 when 0). `threads` is the number of curl threads (at least 1).
     public init(maxConnections: Int = 256, maxPerHost: Int = 0, threads: Int = 2, logger: Logger = Logger(label: "herald.curl")) {
         Self.initializeLibrary()
         let count = max(1, threads)
         workers = (0..<count).map { index in
             CurlWorker(name: count == 1 ? "herald-curl" : "herald-curl-\(index)",
-                       maxConnections: max(1, maxConnections / count),
-                       maxPerHost: maxPerHost == 0 ? 0 : max(1, (maxPerHost + count - 1) / count), logger: logger)
+                       maxConnections: max(1, maxConnections / count), maxPerHost: maxPerHost, logger: logger)
         }
         mail = SMTPSessions(maxPerServer: maxPerHost > 0 ? maxPerHost : 16, logger: logger)
     }
