@@ -42,6 +42,7 @@ public struct WebhookTransport: Sendable {
     @discardableResult
     public func deliver(id: String, body: [UInt8], timestamp: Int64) async throws -> HTTPResponse {
         let response = try await engine.send(request(id: id, timestamp: timestamp, body: body))
+        guard !(200..<300).contains(response.status) else { return response }
         let retryAfter = response.header("Retry-After").flatMap { RetryAfter.seconds($0, now: Double(timestamp)) }
         if let error = DeliveryError.forHTTP(status: response.status, retryAfter: retryAfter, peer: "webhook '\(name)'") {
             if error.code == .endpointGone {
