@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Delivery benchmark: webhook deliveries/s from Herald's CurlEngine to a local nginx, side by side
 # with `curl --parallel --parallel-max 64` and `wrk -t2 -c64`; SMTP messages/s from the engine to
-# postfix's smtp-sink, side by side with `smtp-source`. All on 127.0.0.1; servers stopped by PID.
+# postfix's smtp-sink, side by side with `smtp-source`, with and without PIPELINING offered. All on 127.0.0.1; servers stopped by PID.
 #
 # Usage: Benchmarks/Delivery/run.sh [COUNT]     (needs scripts/install-deps.sh --test for nginx,
 #        wrk, postfix's smtp-sink/smtp-source)
@@ -53,8 +53,20 @@ smtp-source -s 20 -m "$COUNT" -l 600 -f news@shop.example -t ann@example.org 127
 end=$(date +%s.%N)
 python3 -c "print('smtp-source -s 20 (new connection each): %d in %.2f s = %.0f/s' % ($COUNT, $end-$start, $COUNT/($end-$start)))" | tee -a "$OUT"
 HERALD_BENCH_OUT="$OUT" HERALD_BENCH_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" HERALD_BENCH_COUNT="$COUNT" \
-HERALD_BENCH_CONCURRENCY=20 "$BENCH" smtp > "$WORK/engine-smtp.log" 2>&1 \
+HERALD_BENCH_CONCURRENCY=20 HERALD_BENCH_LABEL="server offers PIPELINING" "$BENCH" smtp > "$WORK/engine-smtp.log" 2>&1 \
     || { cat "$WORK/engine-smtp.log"; exit 1; }
+
+# The same against a sink that does not offer PIPELINING (`smtp-sink -p`): one command per round trip.
+PLAIN_PORT="$(free_port)"
+smtp-sink -u nobody -p -a 127.0.0.1:"$PLAIN_PORT" 256 & PIDS+=($!)
+wait_listen "$PLAIN_PORT"
+start=$(date +%s.%N)
+smtp-source -d -s 20 -m "$COUNT" -l 600 -f news@shop.example -t ann@example.org 127.0.0.1:"$PLAIN_PORT"
+end=$(date +%s.%N)
+python3 -c "print('smtp-source -d -s 20, sink without PIPELINING: %d in %.2f s = %.0f/s' % ($COUNT, $end-$start, $COUNT/($end-$start)))" | tee -a "$OUT"
+HERALD_BENCH_OUT="$OUT" HERALD_BENCH_SMTP_URL="smtp://127.0.0.1:$PLAIN_PORT" HERALD_BENCH_COUNT="$COUNT" \
+HERALD_BENCH_CONCURRENCY=20 HERALD_BENCH_LABEL="server without PIPELINING" "$BENCH" smtp > "$WORK/engine-smtp-plain.log" 2>&1 \
+    || { cat "$WORK/engine-smtp-plain.log"; exit 1; }
 
 echo "== results"
 cat "$OUT"

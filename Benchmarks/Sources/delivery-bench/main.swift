@@ -85,8 +85,9 @@ struct DeliveryBenchmark {
             return true
         }
         let reuses = reused.next(below: .max) ?? 0
-        report(String(format: "engine smtp: %d ok, %d failed in %.2f s = %.0f/s (concurrency %d, %d on reused connections)",
-                      ok, failed, seconds, Double(ok) / seconds, concurrency, reuses))
+        let label = Self.env["HERALD_BENCH_LABEL"].map { " (\($0))" } ?? ""
+        report(String(format: "engine smtp%@: %d ok, %d failed in %.2f s = %.0f/s (concurrency %d, %d on reused connections)",
+                      label, ok, failed, seconds, Double(ok) / seconds, concurrency, reuses))
     }
 }
 
