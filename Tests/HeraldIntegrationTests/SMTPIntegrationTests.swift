@@ -44,15 +44,15 @@ struct ParsedMail {
     let user = "herald"
     let password = "s3cret-pass"
 
-    /// Starts aiosmtpd with STARTTLS (or implicit TLS) and AUTH; returns it and its port.
-    func startServer(_ dir: TempDirectory, implicitTLS: Bool = false) async throws -> (TestServer, Int) {
+    /// Starts aiosmtpd with STARTTLS (or implicit TLS) and AUTH, offering PIPELINING when asked; returns it and its port.
+    func startServer(_ dir: TempDirectory, implicitTLS: Bool = false, pipelining: Bool = false) async throws -> (TestServer, Int) {
         try makeCertificates(in: dir)
         try dir.write("password", password)
         try FileManager.default.createDirectory(atPath: dir.file("mail"), withIntermediateDirectories: true)
         let server = try TestServer(
             "aiosmtpd", python3,
             [Fixtures.script("smtp_server.py"), dir.file("ready"), dir.file("mail"), dir.file("server.pem"),
-             dir.file("server.key"), user, dir.file("password")] + (implicitTLS ? ["--implicit-tls"] : []),
+             dir.file("server.key"), user, dir.file("password")] + (implicitTLS ? ["--implicit-tls"] : []) + (pipelining ? ["--pipelining"] : []),
             log: dir.file("smtp.log"))
         return (server, try await readyPort(dir.file("ready"), server: server))
     }
@@ -71,10 +71,16 @@ struct ParsedMail {
             date: 1_795_432_530, unsubscribeURL: "https://herald.example/u/tok\(n)", unsubscribeMailto: "unsub@shop.example")
     }
 
-    @Test func startTLSWithAuthDeliversParsableMIME() async throws {
+    /// How the client sent each MAIL command, as the server saw it: "pipelined" (its RCPT had arrived with it) or "alone".
+    func mailLog(_ dir: TempDirectory) -> [String] {
+        ((try? String(contentsOfFile: dir.file("mail.mail.log"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    @Test(arguments: [false, true])
+    func startTLSWithAuthDeliversParsableMIME(pipelining: Bool) async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, port) = try await startServer(dir)
+        let (server, port) = try await startServer(dir, pipelining: pipelining)
         defer { server.stop() }
         let smtp = transport(port, dir: dir)
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -102,6 +108,7 @@ struct ParsedMail {
         let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("mail/1.json")))) as? [String: Any]
         #expect(envelope?["from"] as? String == "news@shop.example")
         #expect(envelope?["to"] as? [String] == ["ann@example.org"])
+        #expect(mailLog(dir) == Array(repeating: pipelining ? "pipelined" : "alone", count: 4))
     }
 
     @Test func smtpsWithImplicitTLS() async throws {
@@ -139,10 +146,11 @@ struct ParsedMail {
         #expect(error?.isRetryable == false)
     }
 
-    @Test func recipientRejectionsAreClassified() async throws {
+    @Test(arguments: [false, true])
+    func recipientRejectionsAreClassified(pipelining: Bool) async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, port) = try await startServer(dir)
+        let (server, port) = try await startServer(dir, pipelining: pipelining)
         defer { server.stop() }
         let smtp = transport(port, dir: dir)
         let permanent = await #expect(throws: DeliveryError.self) { try await smtp.send(message(1, to: "reject-me@example.org")) }
@@ -152,6 +160,155 @@ struct ParsedMail {
         let transient = await #expect(throws: DeliveryError.self) { try await smtp.send(message(2, to: "later-me@example.org")) }
         #expect(transient?.status == 451)
         #expect(transient?.isRetryable == true)
+        // The connection goes on after the refusals (RSET, then the next transaction).
+        let reply = try await smtp.send(message(3))
+        #expect(reply.code == 250)
+        #expect(reply.reusedConnection)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.file("mail")).filter { $0.hasSuffix(".eml") } == ["1.eml"])
+        #expect(mailLog(dir) == Array(repeating: pipelining ? "pipelined" : "alone", count: 3))
+    }
+
+    @Test func manyConcurrentMessagesThroughOnePipeliningServer() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startServer(dir, pipelining: true)
+        defer { server.stop() }
+        let smtp = transport(port, dir: dir)
+        @Sendable func recipient(_ n: Int) -> String {
+            switch n % 5 {
+            case 0: "reject-\(n)@example.org"
+            case 1: "later-\(n)@example.org"
+            default: "user-\(n)@example.org"
+            }
+        }
+        let results = await withTaskGroup(of: (Int, Result<SMTPReply, DeliveryError>).self) { group in
+            for n in 1...50 {
+                group.addTask {
+                    do { return (n, .success(try await smtp.send(message(n, to: recipient(n))))) }
+                    catch let error as DeliveryError { return (n, .failure(error)) }
+                    catch { return (n, .failure(DeliveryError(.transferFailed, "\(error)", isRetryable: false))) }
+                }
+            }
+            var results: [Int: Result<SMTPReply, DeliveryError>] = [:]
+            for await (n, result) in group { results[n] = result }
+            return results
+        }
+        #expect(results.count == 50)
+        var accepted: Set<String> = []
+        var replies: [SMTPReply] = []
+        for n in 1...50 {
+            switch (n % 5, results[n]) {
+            case (0, .failure(let error)?):
+                #expect(error.code == .smtpRejected && error.status == 550 && !error.isRetryable, "#\(n): \(error)")
+            case (1, .failure(let error)?):
+                #expect(error.code == .smtpRejected && error.status == 451 && error.isRetryable, "#\(n): \(error)")
+            case (2..., .success(let reply)?):
+                #expect(reply.code == 250, "#\(n)")
+                accepted.insert(recipient(n))
+                replies.append(reply)
+            default:
+                Issue.record("#\(n) to \(recipient(n)): \(String(describing: results[n]))")
+            }
+        }
+        #expect(accepted.count == 30)
+        // 50 transactions over at most a handful of connections: most of them reused one.
+        #expect(replies.contains { $0.reusedConnection })
+        // Exactly the accepted ones were stored, each once, with its own Message-ID.
+        let stored = try FileManager.default.contentsOfDirectory(atPath: dir.file("mail")).filter { $0.hasSuffix(".json") }
+        #expect(stored.count == 30)
+        var storedRecipients: [String] = []
+        var messageIDs: Set<String> = []
+        for file in stored {
+            let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("mail/\(file)")))) as? [String: Any]
+            storedRecipients += envelope?["to"] as? [String] ?? []
+            let eml = try String(contentsOfFile: dir.file("mail/\(file.dropLast(5)).eml"), encoding: .utf8)
+            if let line = eml.components(separatedBy: "\r\n").first(where: { $0.hasPrefix("Message-ID: ") }) {
+                messageIDs.insert(String(line.dropFirst(12)))
+            }
+        }
+        #expect(storedRecipients.count == 30)
+        #expect(Set(storedRecipients) == accepted)
+        let expectedIDs = Set((1...50).filter { $0 % 5 >= 2 }.map { MIMEBuilder.messageID(key: "winback:ann:\($0)", domain: "shop.example") })
+        #expect(messageIDs == expectedIDs)
+        // Every MAIL (refused envelopes included) came pipelined with its RCPT.
+        let log = mailLog(dir)
+        #expect(log.count == 50)
+        #expect(log.allSatisfy { $0 == "pipelined" })
+    }
+
+    // MARK: - Faults a real server does not produce on cue (Tests/Fixtures/smtp_fault.py)
+
+    /// Starts the scripted fault server in `mode`; returns it and its port.
+    func startFaultServer(_ dir: TempDirectory, _ mode: String, pipelining: Bool) async throws -> (TestServer, Int) {
+        let server = try TestServer("smtp_fault", python3,
+                                    [Fixtures.script("smtp_fault.py"), dir.file("ready"), dir.path, mode] + (pipelining ? ["--pipelining"] : []),
+                                    log: dir.file("fault.log"))
+        return (server, try await readyPort(dir.file("ready"), server: server))
+    }
+
+    /// The fault server's events ("connect 1", "mail 1", "end 2", …).
+    func events(_ dir: TempDirectory) -> [String] {
+        ((try? String(contentsOfFile: dir.file("events.log"), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func faultTransport(_ port: Int, timeout: Duration = .seconds(20)) -> EmailTransport {
+        EmailTransport(url: "smtp://127.0.0.1:\(port)", insecure: true, timeout: timeout, engine: sharedEngine)
+    }
+
+    func storedMessages(_ dir: TempDirectory) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".eml") }
+    }
+
+    @Test(arguments: [true, false])
+    func connectionLostBeforeTheMessageIsRequeued(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "close-on-first-mail", pipelining: pipelining)
+        defer { server.stop() }
+        let reply = try await faultTransport(port).send(message(1))
+        #expect(reply.code == 250)
+        // It went out on the second connection, as that one's first transaction.
+        #expect(reply.reusedConnection == false)
+        #expect(events(dir) == ["connect 1", "mail 1", "connect 2", "mail 2", "end 2"])
+        #expect(try storedMessages(dir) == ["1.eml"])
+    }
+
+    @Test func connectionLostBeforeTheMessageIsRequeuedOnlyOnce() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "close-on-every-mail", pipelining: true)
+        defer { server.stop() }
+        let error = await #expect(throws: DeliveryError.self) { try await faultTransport(port).send(message(1)) }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.isRetryable == true)
+        #expect(events(dir) == ["connect 1", "mail 1", "connect 2", "mail 2"])
+    }
+
+    @Test(arguments: [true, false])
+    func connectionLostAfterTheEndOfDataIsARetryableConnectionFailure(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "close-after-data", pipelining: pipelining)
+        defer { server.stop() }
+        let error = await #expect(throws: DeliveryError.self) { try await faultTransport(port).send(message(1)) }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.isRetryable == true)
+        // The server may have taken it: not sent again.
+        #expect(events(dir) == ["connect 1", "mail 1", "end 1"])
+    }
+
+    @Test(arguments: [true, false])
+    func noAnswerToTheEndOfDataTimesOut(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "stall-after-data", pipelining: pipelining)
+        defer { server.stop() }
+        let error = await #expect(throws: DeliveryError.self) {
+            try await faultTransport(port, timeout: .seconds(2)).send(message(1))
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.isRetryable == true)
+        #expect(events(dir) == ["connect 1", "mail 1", "end 1"])
     }
 
     @Test func plainSMTPRequiresStartTLSUnlessInsecure() async throws {
