@@ -295,15 +295,17 @@ final class SMTPSessions: @unchecked Sendable {
         thread.start()
     }
 
-    /// Reads what the server sent and hands each reply to the pipeline.
+    /// Reads what the server sent and hands each reply to the pipeline. Replies that arrived before the connection
+    /// closed still count (a server may answer the end of data and hang up at once).
     private func receive(_ connection: SMTPConnection, _ finished: inout [(UInt64, Result<SMTPReply, DeliveryError>)]) {
+        var closed: String?
         while true {
             var n = 0
             let code = readBuffer.withUnsafeMutableBytes { raw in curl_easy_recv(connection.easy, raw.baseAddress, raw.count, &n) }
             if code == CURLE_AGAIN { break }
             guard code == CURLE_OK, n > 0 else {
-                lost(connection, code == CURLE_OK ? "the server closed the connection" : CurlTransfer.describe(code), &finished)
-                return
+                closed = code == CURLE_OK ? "the server closed the connection" : CurlTransfer.describe(code)
+                break
             }
             readBuffer.withUnsafeBytes { raw in connection.parser.append(UnsafeRawBufferPointer(rebasing: raw[..<n])) }
         }
@@ -319,6 +321,10 @@ final class SMTPSessions: @unchecked Sendable {
             }
         } catch {
             lost(connection, "the server sent something that is not an SMTP reply", &finished)
+            return
+        }
+        if let closed {
+            lost(connection, closed, &finished)
             return
         }
         connection.lastActive = ContinuousClock.now
