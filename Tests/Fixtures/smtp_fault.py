@@ -3,6 +3,8 @@
 
 Usage: smtp_fault.py READY_FILE DIR MODE [--pipelining]
 MODE:
+  deliver               behaves: stores every message and answers 250
+  close-after-reply     stores the message, answers the end of data with 250 and closes at once
   close-on-first-mail   the first connection closes when it receives MAIL; later ones deliver
   close-on-every-mail   every connection closes when it receives MAIL
   close-after-data      closes, without replying, once it received the end-of-data "." line
@@ -23,7 +25,7 @@ signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 
 ready, directory, mode = sys.argv[1:4]
 pipelining = "--pipelining" in sys.argv[4:]
-if mode not in ("close-on-first-mail", "close-on-every-mail", "close-after-data", "stall-after-data"):
+if mode not in ("deliver", "close-after-reply", "close-on-first-mail", "close-on-every-mail", "close-after-data", "stall-after-data"):
     sys.exit(f"unknown mode {mode}")
 lock = threading.Lock()
 connections = 0
@@ -80,6 +82,11 @@ def serve(conn, number):
                     n = stored
                 with open(os.path.join(directory, f"{n}.eml"), "wb") as f:
                     f.write(message)
+                if mode == "close-after-reply":
+                    # Corked, the reply leaves with the FIN in one segment: the client reads both at once.
+                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                    conn.sendall(b"250 2.0.0 stored\r\n")
+                    return
                 conn.sendall(b"250 2.0.0 stored\r\n")
             elif verb in (b"RSET", b"NOOP"):
                 conn.sendall(b"250 2.0.0 OK\r\n")

@@ -260,6 +260,42 @@ struct ParsedMail {
     }
 
     @Test(arguments: [true, false])
+    func serverClosingRightAfterAcceptingDoesNotFailTheMessage(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "close-after-reply", pipelining: pipelining)
+        defer { server.stop() }
+        let smtp = faultTransport(port)
+        // The 250 and the close arrive together; the reply counts, and the next message takes a new connection.
+        #expect(try await smtp.send(message(1)).code == 250)
+        #expect(try await smtp.send(message(2)).code == 250)
+        #expect(events(dir) == ["connect 1", "mail 1", "end 1", "connect 2", "mail 2", "end 2"])
+        #expect(try storedMessages(dir).sorted() == ["1.eml", "2.eml"])
+    }
+
+    @Test(arguments: [true, false])
+    func largeMessagesAreSentWholeAndDotStuffed(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "deliver", pipelining: pipelining)
+        defer { server.stop() }
+        let smtp = faultTransport(port)
+        // Several MB each, more than a socket buffer takes at once; lines that start with "." must come back unchanged.
+        let lines = (0..<60_000).map { n in n % 7 == 0 ? ".line \(n) starts with a dot" : "line \(n) of a long message, padded to be longer" }
+        let text = lines.joined(separator: "\n") + "\n.\n"
+        let messages = (1...3).map { message($0, text: text) }
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for m in messages { group.addTask { try await smtp.send(m).code } }
+            for try await code in group { #expect(code == 250) }
+        }
+        let built = try Set(messages.map { try MIMEBuilder.build($0) })
+        #expect(built.allSatisfy { $0.count > 2_000_000 })
+        let stored = try Set(storedMessages(dir).map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir.file($0)))) })
+        #expect(stored.count == 3)
+        #expect(stored == built)
+    }
+
+    @Test(arguments: [true, false])
     func connectionLostBeforeTheMessageIsRequeued(pipelining: Bool) async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
