@@ -7,6 +7,9 @@ MODE:
   close-after-reply     stores the message, answers the end of data with 250 and closes at once
   close-on-first-mail   the first connection closes when it receives MAIL; later ones deliver
   close-on-every-mail   every connection closes when it receives MAIL
+  close-on-second-mail  the first connection delivers one message and closes when it receives the next MAIL
+  garbage-on-mail       answers MAIL with a line that is not an SMTP reply
+  silent                accepts connections and never greets
   close-after-data      closes, without replying, once it received the end-of-data "." line
   stall-after-data      never answers the end of data (keeps the connection open until the client closes it)
 --pipelining offers PIPELINING in the EHLO reply.
@@ -25,7 +28,7 @@ signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 
 ready, directory, mode = sys.argv[1:4]
 pipelining = "--pipelining" in sys.argv[4:]
-if mode not in ("deliver", "close-after-reply", "close-on-first-mail", "close-on-every-mail", "close-after-data", "stall-after-data"):
+if mode not in ("deliver", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data"):
     sys.exit(f"unknown mode {mode}")
 lock = threading.Lock()
 connections = 0
@@ -41,7 +44,12 @@ def log(event):
 def serve(conn, number):
     global stored
     reader = conn.makefile("rb")
+    mails = 0
     try:
+        if mode == "silent":
+            while reader.readline():
+                pass
+            return
         conn.sendall(b"220 fault.test ESMTP\r\n")
         while True:
             line = reader.readline()
@@ -55,8 +63,13 @@ def serve(conn, number):
                 conn.sendall(b"250 fault.test\r\n")
             elif verb == b"MAIL":
                 log(f"mail {number}")
-                if mode == "close-on-every-mail" or (mode == "close-on-first-mail" and number == 1):
+                mails += 1
+                if mode == "close-on-every-mail" or (mode == "close-on-first-mail" and number == 1) \
+                        or (mode == "close-on-second-mail" and number == 1 and mails == 2):
                     return
+                if mode == "garbage-on-mail":
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\n")
+                    continue
                 conn.sendall(b"250 2.1.0 OK\r\n")
             elif verb == b"RCPT":
                 conn.sendall(b"250 2.1.5 OK\r\n")

@@ -111,16 +111,18 @@ struct ParsedMail {
         #expect(mailLog(dir) == Array(repeating: pipelining ? "pipelined" : "alone", count: 4))
     }
 
-    @Test func smtpsWithImplicitTLS() async throws {
+    @Test(arguments: [false, true])
+    func smtpsWithImplicitTLS(pipelining: Bool) async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let (server, port) = try await startServer(dir, implicitTLS: true)
+        let (server, port) = try await startServer(dir, implicitTLS: true, pipelining: pipelining)
         defer { server.stop() }
         let reply = try await transport(port, dir: dir, scheme: "smtps").send(message(1, text: "您好，限时优惠今天结束。"))
         #expect(reply.code == 250)
         let mail = try ParsedMail(file: dir.file("mail/1.eml"), dir: dir)
         #expect(mail.parts.first?["encoding"] as? String == "base64")
         #expect((mail.parts.first?["content"] as? String)?.contains("您好，限时优惠今天结束。") == true)
+        #expect(mailLog(dir) == [pipelining ? "pipelined" : "alone"])
     }
 
     @Test func wrongPasswordIsPermanentAndNotEchoed() async throws {
@@ -318,6 +320,50 @@ struct ParsedMail {
         #expect(error?.code == .connectionFailed)
         #expect(error?.isRetryable == true)
         #expect(events(dir) == ["connect 1", "mail 1", "connect 2", "mail 2"])
+    }
+
+    @Test(arguments: [true, false])
+    func pooledConnectionLostWhenReusedIsReplaced(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "close-on-second-mail", pipelining: pipelining)
+        defer { server.stop() }
+        let smtp = faultTransport(port)
+        #expect(try await smtp.send(message(1)).code == 250)
+        // The pooled connection dies at the next MAIL: the message goes out on a new one.
+        let second = try await smtp.send(message(2))
+        #expect(second.code == 250)
+        #expect(second.reusedConnection == false)
+        #expect(events(dir) == ["connect 1", "mail 1", "end 1", "mail 1", "connect 2", "mail 2", "end 2"])
+        #expect(try storedMessages(dir).sorted() == ["1.eml", "2.eml"])
+    }
+
+    @Test(arguments: [true, false])
+    func garbageInsteadOfAReplyFailsTheConnection(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "garbage-on-mail", pipelining: pipelining)
+        defer { server.stop() }
+        let error = await #expect(throws: DeliveryError.self) { try await faultTransport(port).send(message(1)) }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.isRetryable == true)
+        #expect(error.map { "\($0)" }?.contains("not an SMTP reply") == true)
+        // Nothing of the message was sent, so it was tried once more on a new connection.
+        #expect(events(dir) == ["connect 1", "mail 1", "connect 2", "mail 2"])
+        #expect(try storedMessages(dir).isEmpty)
+    }
+
+    @Test func serverThatNeverGreetsTimesOut() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "silent", pipelining: false)
+        defer { server.stop() }
+        let error = await #expect(throws: DeliveryError.self) {
+            try await faultTransport(port, timeout: .seconds(2)).send(message(1))
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.isRetryable == true)
+        #expect(events(dir) == ["connect 1"])
     }
 
     @Test(arguments: [true, false])
