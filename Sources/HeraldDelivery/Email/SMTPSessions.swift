@@ -94,8 +94,16 @@ final class SMTPSessions: @unchecked Sendable {
         let transaction = SMTPTransaction(id: id, request: request, deadline: deadline)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
+                var refusal = Self.shutDown
                 let wake: Bool? = inbox.withLock { state in
                     guard !state.stopped else { return nil }
+                    // Cancelled before it was queued: the session thread may already have taken (and dropped) that
+                    // cancellation, so it must not be queued. Checked under the lock `onCancel` takes.
+                    guard !Task.isCancelled else {
+                        state.live.remove(id)
+                        refusal = Self.cancelledError
+                        return nil
+                    }
                     state.submitted.append(Submission(transaction: transaction, continuation: continuation))
                     defer { state.sleeping = false }
                     return state.sleeping
@@ -103,7 +111,7 @@ final class SMTPSessions: @unchecked Sendable {
                 switch wake {
                 case true?: wakeUp()
                 case false?: break
-                case nil: continuation.resume(throwing: Self.shutDown)
+                case nil: continuation.resume(throwing: refusal)
                 }
             }
         } onCancel: {
