@@ -353,6 +353,26 @@ struct ParsedMail {
         #expect(try storedMessages(dir).isEmpty)
     }
 
+    @Test func sendFromACancelledTaskIsCancelledAndSendsNothing() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "deliver", pipelining: true)
+        defer { server.stop() }
+        let smtp = faultTransport(port)
+        // The cancellation reaches the session thread before the submission does: it must not be forgotten.
+        for n in 1...100 {
+            let task = Task { () async throws -> SMTPReply in
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await smtp.send(message(n))
+            }
+            let error = await #expect(throws: DeliveryError.self, "#\(n)") { try await task.value }
+            #expect(error?.code == .cancelled, "#\(n)")
+        }
+        // The engine still works for a task that is not cancelled, and that was the only message sent.
+        #expect(try await smtp.send(message(101)).code == 250)
+        #expect(events(dir).filter { $0.hasPrefix("mail") }.count == 1)
+    }
+
     @Test func serverThatNeverGreetsTimesOut() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
