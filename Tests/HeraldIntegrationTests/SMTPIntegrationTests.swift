@@ -373,6 +373,60 @@ struct ParsedMail {
         #expect(events(dir).filter { $0.hasPrefix("mail") }.count == 1)
     }
 
+    @Test func cancellingAQueuedSendCancelsIt() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "silent", pipelining: false)
+        defer { server.stop() }
+        let smtp = faultTransport(port)
+        let task = Task { try await smtp.send(message(1)) }
+        // Queued while its connection waits for a greeting that never comes.
+        try await waitFor("no connection came") { events(dir) == ["connect 1"] }
+        task.cancel()
+        let error = await #expect(throws: DeliveryError.self) { try await task.value }
+        #expect(error?.code == .cancelled)
+    }
+
+    @Test func shutdownFailsQueuedSendsAndRefusesLaterOnes() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "silent", pipelining: false)
+        defer { server.stop() }
+        let engine = CurlEngine()
+        let smtp = EmailTransport(url: "smtp://127.0.0.1:\(port)", insecure: true, timeout: .seconds(20), engine: engine)
+        let task = Task { try await smtp.send(message(1)) }
+        try await waitFor("no connection came") { events(dir) == ["connect 1"] }
+        engine.shutdown()
+        let queued = await #expect(throws: DeliveryError.self) { try await task.value }
+        #expect(queued?.code == .cancelled)
+        #expect(queued?.isRetryable == true)
+        let later = await #expect(throws: DeliveryError.self) { try await smtp.send(message(2)) }
+        #expect(later?.code == .cancelled)
+    }
+
+    @Test(arguments: [true, false])
+    func connectionsPerServerAreBounded(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "deliver", pipelining: pipelining)
+        defer { server.stop() }
+        let engine = CurlEngine(maxPerHost: 2)
+        defer { engine.shutdown() }
+        let smtp = EmailTransport(url: "smtp://127.0.0.1:\(port)", insecure: true, timeout: .seconds(20), engine: engine)
+        let replies = try await withThrowingTaskGroup(of: SMTPReply.self) { group in
+            for n in 1...12 { group.addTask { try await smtp.send(message(n)) } }
+            return try await group.reduce(into: [SMTPReply]()) { $0.append($1) }
+        }
+        #expect(replies.count == 12)
+        #expect(replies.allSatisfy { $0.code == 250 })
+        // At most two connections carried the twelve: at least ten went over one that had carried one before.
+        #expect(replies.filter(\.reusedConnection).count >= 10)
+        let log = events(dir)
+        #expect((1...2).contains(log.filter { $0.hasPrefix("connect") }.count), "\(log)")
+        #expect(log.filter { $0.hasPrefix("end") }.count == 12)
+        #expect(try storedMessages(dir).count == 12)
+    }
+
     @Test func serverThatNeverGreetsTimesOut() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
