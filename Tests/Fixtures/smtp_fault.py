@@ -11,6 +11,7 @@ MODE:
   garbage-on-mail       answers MAIL with a line that is not an SMTP reply
   silent                accepts connections and never greets
   close-after-data      closes, without replying, once it received the end-of-data "." line
+  close-after-first-data  the first connection does that; later ones deliver
   stall-after-data      never answers the end of data (keeps the connection open until the client closes it)
 --pipelining offers PIPELINING in the EHLO reply.
 A delivered message is stored as DIR/N.eml. Each connection, MAIL and end of data is logged as a line
@@ -28,7 +29,7 @@ signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 
 ready, directory, mode = sys.argv[1:4]
 pipelining = "--pipelining" in sys.argv[4:]
-if mode not in ("deliver", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data"):
+if mode not in ("deliver", "close-after-first-data", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data"):
     sys.exit(f"unknown mode {mode}")
 lock = threading.Lock()
 connections = 0
@@ -84,7 +85,7 @@ def serve(conn, number):
                         break
                     message += data_line[1:] if data_line.startswith(b".") else data_line
                 log(f"end {number}")
-                if mode == "close-after-data":
+                if mode == "close-after-data" or (mode == "close-after-first-data" and number == 1):
                     return
                 if mode == "stall-after-data":
                     while reader.readline():

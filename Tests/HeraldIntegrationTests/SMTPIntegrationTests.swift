@@ -454,6 +454,37 @@ struct ParsedMail {
     }
 
     @Test(arguments: [true, false])
+    func lostConnectionFailsOnlyTheMessageThatWasSent(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "close-after-first-data", pipelining: pipelining)
+        defer { server.stop() }
+        // One connection per server: the second message waits for the first, or (PIPELINING) follows its data.
+        let engine = CurlEngine(maxPerHost: 1)
+        defer { engine.shutdown() }
+        let smtp = EmailTransport(url: "smtp://127.0.0.1:\(port)", insecure: true, timeout: .seconds(20), engine: engine)
+        let results = await withTaskGroup(of: Result<SMTPReply, DeliveryError>.self) { group in
+            for n in 1...2 {
+                group.addTask {
+                    do { return .success(try await smtp.send(message(n))) }
+                    catch let error as DeliveryError { return .failure(error) }
+                    catch { return .failure(DeliveryError(.transferFailed, "\(error)", isRetryable: false)) }
+                }
+            }
+            return await group.reduce(into: [Result<SMTPReply, DeliveryError>]()) { $0.append($1) }
+        }
+        let failures = results.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        let replies = results.compactMap { try? $0.get() }
+        #expect(failures.map(\.code) == [.connectionFailed])
+        #expect(failures.first?.isRetryable == true)
+        #expect(replies.map(\.code) == [250])
+        let log = events(dir)
+        #expect(log.prefix(3) == ["connect 1", "mail 1", "end 1"], "\(log)")
+        #expect(log.suffix(3) == ["connect 2", "mail 2", "end 2"], "\(log)")
+        #expect(try storedMessages(dir) == ["1.eml"])
+    }
+
+    @Test(arguments: [true, false])
     func noAnswerToTheEndOfDataTimesOut(pipelining: Bool) async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
