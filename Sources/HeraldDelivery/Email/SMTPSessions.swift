@@ -57,7 +57,13 @@ final class SMTPSessions: @unchecked Sendable {
         var queue: [SMTPTransaction] = []
         var connections: [SMTPConnection] = []
         var connecting = 0
+        /// Until then at most one connection is open or being opened: the server refused one (it may allow only a
+        /// few), and opening more for every queued message would flood it.
+        var refusedUntil: ContinuousClock.Instant?
     }
+
+    /// How long a refused connection keeps a server to one connection.
+    static let refusalBackoff = Duration.seconds(10)
 
     private let inbox = Mutex(Inbox())
     private let wakeFD: Int32
@@ -259,6 +265,7 @@ final class SMTPSessions: @unchecked Sendable {
         case .success(let connection):
             server.connections.append(connection)
         case .failure(let error):
+            server.refusedUntil = ContinuousClock.now + Self.refusalBackoff
             logger.debug("SMTP connection failed", metadata: ["peer": "\(CurlTransfer.peer(connected.key.url))", "error": "\(error)"])
             if server.connections.isEmpty && server.connecting == 0 {
                 for tx in server.queue { finished.append((tx.id, .failure(error))) }
@@ -279,7 +286,8 @@ final class SMTPSessions: @unchecked Sendable {
                 }
                 i += 1
             }
-            let room = maxPerServer - server.connections.count - server.connecting
+            let limit = server.refusedUntil.map { now < $0 } == true ? 1 : maxPerServer
+            let room = limit - server.connections.count - server.connecting
             let wanted = min(room, server.queue.count - server.connecting)
             if wanted > 0 { for _ in 0..<wanted { openConnection(key, server) } }
             for connection in server.connections where !connection.pipeline.output.isEmpty && !connection.wantsWrite {
