@@ -10,6 +10,7 @@ MODE:
   close-on-second-mail  the first connection delivers one message and closes when it receives the next MAIL
   garbage-on-mail       answers MAIL with a line that is not an SMTP reply
   silent                accepts connections and never greets
+  busy-after-first      the first connection delivers; every later one is greeted with 421 and closed
   close-after-data      closes, without replying, once it received the end-of-data "." line
   close-after-first-data  the first connection does that; later ones deliver
   stall-after-data      never answers the end of data (keeps the connection open until the client closes it)
@@ -29,7 +30,7 @@ signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 
 ready, directory, mode = sys.argv[1:4]
 pipelining = "--pipelining" in sys.argv[4:]
-if mode not in ("deliver", "close-after-first-data", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data"):
+if mode not in ("deliver", "busy-after-first", "close-after-first-data", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data"):
     sys.exit(f"unknown mode {mode}")
 lock = threading.Lock()
 connections = 0
@@ -50,6 +51,9 @@ def serve(conn, number):
         if mode == "silent":
             while reader.readline():
                 pass
+            return
+        if mode == "busy-after-first" and number > 1:
+            conn.sendall(b"421 4.7.0 too busy, try again later\r\n")
             return
         conn.sendall(b"220 fault.test ESMTP\r\n")
         while True:

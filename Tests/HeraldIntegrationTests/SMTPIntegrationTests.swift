@@ -427,6 +427,25 @@ struct ParsedMail {
         #expect(try storedMessages(dir).count == 12)
     }
 
+    @Test func serverAcceptingOneConnectionIsNotFlooded() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "busy-after-first", pipelining: true)
+        defer { server.stop() }
+        let smtp = faultTransport(port)
+        let codes = try await withThrowingTaskGroup(of: Int.self) { group in
+            for n in 1...10 { group.addTask { try await smtp.send(message(n)).code } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        // All went through the one connection it accepts ...
+        #expect(codes == Array(repeating: 250, count: 10))
+        #expect(try storedMessages(dir).count == 10)
+        let log = events(dir)
+        #expect(log.filter { $0.hasPrefix("mail") } == Array(repeating: "mail 1", count: 10))
+        // ... and the refusals did not make it open another one for every message and reply (it made 1,100+).
+        #expect(log.filter { $0.hasPrefix("connect") }.count <= 10, "\(log.count) events")
+    }
+
     @Test func serverThatNeverGreetsTimesOut() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
