@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """A loopback SMTP server (aiosmtpd) with STARTTLS and AUTH for Herald's integration tests.
 
-Usage: smtp_server.py READY_FILE MAIL_DIR CERT KEY USER PASSWORD_FILE [--implicit-tls]
+Usage: smtp_server.py READY_FILE MAIL_DIR CERT KEY USER PASSWORD_FILE [--implicit-tls] [--pipelining]
 Requires STARTTLS before AUTH (unless --implicit-tls, i.e. SMTPS) and AUTH before MAIL.
+--pipelining offers PIPELINING (RFC 2920) in the EHLO reply.
 Each accepted message is stored byte-exact as MAIL_DIR/N.eml with MAIL_DIR/N.json holding
-the envelope. The chosen port is written to READY_FILE once listening.
+the envelope. For every MAIL command a line goes to MAIL_DIR.mail.log: "pipelined" when the
+client had already sent the RCPT that follows it, "alone" otherwise.
+The chosen port is written to READY_FILE once listening.
 """
 import json
 import os
@@ -23,12 +26,30 @@ from aiosmtpd.smtp import AuthResult
 
 ready, mail_dir, cert, key, user, password_file = sys.argv[1:7]
 implicit = "--implicit-tls" in sys.argv
+pipelining = "--pipelining" in sys.argv
+mail_log = mail_dir.rstrip("/") + ".mail.log"
 password = open(password_file).read().strip()
 counter = 0
 lock = threading.Lock()
 
 
 class Store:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        # What the client sent after MAIL and we have not read yet: its RCPT, when it pipelines.
+        pending = bytes(server._reader._buffer).upper()
+        with lock:
+            with open(mail_log, "a") as f:
+                f.write(("pipelined" if b"RCPT TO:" in pending else "alone") + "\n")
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("reject-"):
             return "550 5.1.1 no such user"

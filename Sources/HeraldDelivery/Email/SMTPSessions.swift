@@ -57,11 +57,13 @@ final class SMTPSessions: @unchecked Sendable {
         var queue: [SMTPTransaction] = []
         var connections: [SMTPConnection] = []
         var connecting = 0
-        /// After a failed connect no new one is tried before this, so a server that refuses (say, over its
-        /// per-client limit) is not hammered while the connections it did accept carry the queue.
-        var connectAfter: ContinuousClock.Instant?
-        var connectFailures = 0
+        /// Until then at most one connection is open or being opened: the server refused one (it may allow only a
+        /// few), and opening more for every queued message would flood it.
+        var refusedUntil: ContinuousClock.Instant?
     }
+
+    /// How long a refused connection keeps a server to one connection.
+    static let refusalBackoff = Duration.seconds(10)
 
     private let inbox = Mutex(Inbox())
     private let wakeFD: Int32
@@ -98,8 +100,16 @@ final class SMTPSessions: @unchecked Sendable {
         let transaction = SMTPTransaction(id: id, request: request, deadline: deadline)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
+                var refusal = Self.shutDown
                 let wake: Bool? = inbox.withLock { state in
                     guard !state.stopped else { return nil }
+                    // Cancelled before it was queued: the session thread may already have taken (and dropped) that
+                    // cancellation, so it must not be queued. Checked under the lock `onCancel` takes.
+                    guard !Task.isCancelled else {
+                        state.live.remove(id)
+                        refusal = Self.cancelledError
+                        return nil
+                    }
                     state.submitted.append(Submission(transaction: transaction, continuation: continuation))
                     defer { state.sleeping = false }
                     return state.sleeping
@@ -107,7 +117,7 @@ final class SMTPSessions: @unchecked Sendable {
                 switch wake {
                 case true?: wakeUp()
                 case false?: break
-                case nil: continuation.resume(throwing: Self.shutDown)
+                case nil: continuation.resume(throwing: refusal)
                 }
             }
         } onCancel: {
@@ -262,12 +272,9 @@ final class SMTPSessions: @unchecked Sendable {
         switch connected.result {
         case .success(let connection):
             server.connections.append(connection)
-            server.connectFailures = 0
-            server.connectAfter = nil
         case .failure(let error):
+            server.refusedUntil = ContinuousClock.now + Self.refusalBackoff
             logger.debug("SMTP connection failed", metadata: ["peer": "\(CurlTransfer.peer(connected.key.url))", "error": "\(error)"])
-            server.connectFailures += 1
-            server.connectAfter = .now + .milliseconds(250 << min(server.connectFailures - 1, 7))
             if server.connections.isEmpty && server.connecting == 0 {
                 for tx in server.queue { finished.append((tx.id, .failure(error))) }
                 server.queue.removeAll()
@@ -287,10 +294,10 @@ final class SMTPSessions: @unchecked Sendable {
                 }
                 i += 1
             }
-            let room = maxPerServer - server.connections.count - server.connecting
+            let limit = server.refusedUntil.map { now < $0 } == true ? 1 : maxPerServer
+            let room = limit - server.connections.count - server.connecting
             let wanted = min(room, server.queue.count - server.connecting)
-            let mayConnect = server.connections.isEmpty || server.connectAfter.map { now >= $0 } ?? true
-            if wanted > 0 && mayConnect { for _ in 0..<(server.connectFailures > 0 ? 1 : wanted) { openConnection(key, server) } }
+            if wanted > 0 { for _ in 0..<wanted { openConnection(key, server) } }
             for connection in server.connections where !connection.pipeline.output.isEmpty && !connection.wantsWrite {
                 if !connection.flush() { lost(connection, "the connection failed while sending", &finished) }
             }
@@ -317,15 +324,17 @@ final class SMTPSessions: @unchecked Sendable {
         thread.start()
     }
 
-    /// Reads what the server sent and hands each reply to the pipeline.
+    /// Reads what the server sent and hands each reply to the pipeline. Replies that arrived before the connection
+    /// closed still count (a server may answer the end of data and hang up at once).
     private func receive(_ connection: SMTPConnection, _ finished: inout [(UInt64, Result<SMTPReply, DeliveryError>)]) {
+        var closed: String?
         while true {
             var n = 0
             let code = readBuffer.withUnsafeMutableBytes { raw in curl_easy_recv(connection.easy, raw.baseAddress, raw.count, &n) }
             if code == CURLE_AGAIN { break }
             guard code == CURLE_OK, n > 0 else {
-                lost(connection, code == CURLE_OK ? "the server closed the connection" : CurlTransfer.describe(code), &finished)
-                return
+                closed = code == CURLE_OK ? "the server closed the connection" : CurlTransfer.describe(code)
+                break
             }
             readBuffer.withUnsafeBytes { raw in connection.parser.append(UnsafeRawBufferPointer(rebasing: raw[..<n])) }
         }
@@ -341,6 +350,10 @@ final class SMTPSessions: @unchecked Sendable {
             }
         } catch {
             lost(connection, "the server sent something that is not an SMTP reply", &finished)
+            return
+        }
+        if let closed {
+            lost(connection, closed, &finished)
             return
         }
         connection.lastActive = ContinuousClock.now
@@ -412,7 +425,6 @@ final class SMTPSessions: @unchecked Sendable {
         var nearest = now + .seconds(1)
         for server in servers.values {
             for tx in server.queue where tx.deadline < nearest { nearest = tx.deadline }
-            if !server.queue.isEmpty, let after = server.connectAfter, after < nearest { nearest = after }
             for connection in server.connections {
                 for tx in connection.pipeline.inFlight where tx.deadline < nearest { nearest = tx.deadline }
                 if connection.pipeline.isIdle && connection.lastActive + idleTimeout < nearest { nearest = connection.lastActive + idleTimeout }

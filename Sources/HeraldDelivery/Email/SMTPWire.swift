@@ -22,10 +22,17 @@ struct SMTPReplyParser {
         let line: String
     }
 
+    /// Bytes held: read but not yet returned as a reply, plus what was consumed since the last compaction.
+    var buffered: Int { buffer.count }
+
     /// Appends received bytes.
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if consumed > 0 && consumed == buffer.count {
             buffer.removeAll(keepingCapacity: true)
+            consumed = 0
+        } else if consumed >= 4096 {
+            // Reads that keep ending inside a reply must not grow the buffer for the life of the connection.
+            buffer.removeSubrange(0..<consumed)
             consumed = 0
         }
         buffer.append(contentsOf: bytes)
