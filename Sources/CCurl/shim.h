@@ -5,7 +5,6 @@
 #include <curl/curl.h>
 #include <sys/types.h>
 #include <sys/eventfd.h>
-#include <sys/epoll.h>
 
 typedef size_t (*herald_data_callback)(char *buffer, size_t size, size_t count, void *userdata);
 
@@ -53,36 +52,6 @@ static inline CURLcode herald_easy_setopt_debug(CURL *handle, herald_debug_callb
 
 static inline CURLcode herald_easy_getinfo_socket(CURL *handle, CURLINFO info, curl_socket_t *value) {
     return curl_easy_getinfo(handle, info, value);
-}
-
-static inline CURLMcode herald_multi_setopt_pointer(CURLM *multi, CURLMoption option, void *value) {
-    return curl_multi_setopt(multi, option, value);
-}
-
-static inline CURLMcode herald_multi_setopt_socket_callback(CURLM *multi, curl_socket_callback value) {
-    return curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, value);
-}
-
-static inline CURLMcode herald_multi_setopt_timer_callback(CURLM *multi, curl_multi_timer_callback value) {
-    return curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, value);
-}
-
-/// epoll_ctl with the descriptor itself as the event's data (`struct epoll_event` is packed, which Swift avoids).
-static inline int herald_epoll_ctl(int epfd, int op, int fd, unsigned int events) {
-    struct epoll_event event = { .events = events, .data = { .fd = fd } };
-    return epoll_ctl(epfd, op, fd, &event);
-}
-
-/// epoll_wait into parallel arrays of descriptors and their events; returns the count, or -1.
-static inline int herald_epoll_wait(int epfd, int *fds, unsigned int *events, int max, int timeout) {
-    struct epoll_event ready[256];
-    if (max > 256) max = 256;
-    int n = epoll_wait(epfd, ready, max, timeout);
-    for (int i = 0; i < n; i++) {
-        fds[i] = ready[i].data.fd;
-        events[i] = ready[i].events;
-    }
-    return n;
 }
 
 /// A non-blocking, close-on-exec eventfd: how another thread wakes a thread that sleeps in poll(2).

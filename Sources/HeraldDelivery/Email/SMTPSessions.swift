@@ -285,14 +285,9 @@ final class SMTPSessions: @unchecked Sendable {
     /// Starts queued transactions on connections that can take them, opens connections for the rest, and sends.
     private func dispatch(_ now: ContinuousClock.Instant, _ finished: inout [(UInt64, Result<SMTPReply, DeliveryError>)]) {
         for (key, server) in servers {
-            var i = 0
-            while i < server.connections.count && !server.queue.isEmpty {
-                let connection = server.connections[i]
-                while !server.queue.isEmpty && !connection.isClosed && connection.pipeline.canStart {
-                    connection.pipeline.start(server.queue.removeFirst())
-                    connection.lastActive = now
-                }
-                i += 1
+            for connection in server.connections {
+                if server.queue.isEmpty { break }
+                fill(connection, from: server, now)
             }
             let limit = server.refusedUntil.map { now < $0 } == true ? 1 : maxPerServer
             let room = limit - server.connections.count - server.connecting
@@ -301,6 +296,14 @@ final class SMTPSessions: @unchecked Sendable {
             for connection in server.connections where !connection.pipeline.output.isEmpty && !connection.wantsWrite {
                 if !connection.flush() { lost(connection, "the connection failed while sending", &finished) }
             }
+        }
+    }
+
+    /// Starts queued transactions on `connection` while it can take them.
+    private func fill(_ connection: SMTPConnection, from server: Server, _ now: ContinuousClock.Instant) {
+        while !server.queue.isEmpty && !connection.isClosed && connection.pipeline.canStart {
+            connection.pipeline.start(server.queue.removeFirst())
+            connection.lastActive = now
         }
     }
 
@@ -357,6 +360,8 @@ final class SMTPSessions: @unchecked Sendable {
             return
         }
         connection.lastActive = ContinuousClock.now
+        // The next queued message's commands go in the same write as this one's data.
+        if let server = servers[connection.key] { fill(connection, from: server, connection.lastActive) }
         if !connection.pipeline.output.isEmpty && !connection.wantsWrite && !connection.flush() {
             lost(connection, "the connection failed while sending", &finished)
         }
