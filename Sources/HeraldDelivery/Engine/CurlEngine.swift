@@ -53,8 +53,15 @@ public final class CurlEngine: Sendable {
     /// HTTP/2 peer gets one multiplexed connection; different hosts spread over the workers.
     private func worker(for url: String) -> CurlWorker {
         guard workers.count > 1 else { return workers[0] }
+        // FNV-1a over `scheme://authority`: the bytes up to the first "/", "?" or "#" after "://" (UTF-8 only, as
+        // this runs for every request).
         var hash: UInt32 = 2_166_136_261
-        for byte in CurlTransfer.peer(url).utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        var slashes = 0
+        for byte in url.utf8 {
+            if byte == UInt8(ascii: "/") { slashes += 1 }
+            if slashes >= 3 || (slashes == 2 && (byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#"))) { break }
+            hash = (hash ^ UInt32(byte)) &* 16_777_619
+        }
         return workers[Int(hash % UInt32(workers.count))]
     }
 }
