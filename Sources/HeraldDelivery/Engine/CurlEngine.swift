@@ -1,6 +1,5 @@
 import CCurl
 import Logging
-import Synchronization
 
 /// The libcurl engine: HTTP transfers on `threads` curl threads (`CurlWorker`), each owning its multi handle, its
 /// easy handles and its connection cache; SMTP on pooled, pipelined connections (`SMTPSessions`). Callers `await`.

@@ -163,7 +163,7 @@ final class CurlWorker: @unchecked Sendable {
 
     private func wakeUp() { curl_multi_wakeup(multi) }
 
-    // The thread holds the engine until its loop ends, so the multi handle and descriptors outlive every wakeup.
+    // The thread holds the worker until its loop ends, so the multi handle outlives every wakeup.
     deinit { curl_multi_cleanup(multi) }
 
     private static let cancelledError = DeliveryError(.cancelled, "the transfer was cancelled", isRetryable: true)
