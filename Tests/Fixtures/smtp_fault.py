@@ -14,6 +14,8 @@ MODE:
   close-after-data      closes, without replying, once it received the end-of-data "." line
   close-after-first-data  the first connection does that; later ones deliver
   stall-after-data      never answers the end of data (keeps the connection open until the client closes it)
+  hold-first-mail       the first connection leaves its MAIL unanswered until the server gets SIGUSR1, then closes;
+                        later ones deliver
 --pipelining offers PIPELINING in the EHLO reply.
 A delivered message is stored as DIR/N.eml. Each connection, MAIL and end of data is logged as a line
 in DIR/events.log ("connect N", "mail N", "end N", N the connection's number). The port is written to
@@ -26,11 +28,13 @@ import sys
 import threading
 
 # A test runner may spawn us with SIGTERM blocked (inherited signal mask); we must stop on it.
-signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT, signal.SIGUSR1])
+released = threading.Event()
+signal.signal(signal.SIGUSR1, lambda *a: released.set())
 
 ready, directory, mode = sys.argv[1:4]
 pipelining = "--pipelining" in sys.argv[4:]
-if mode not in ("deliver", "busy-after-first", "close-after-first-data", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data"):
+if mode not in ("deliver", "busy-after-first", "close-after-first-data", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data", "hold-first-mail"):
     sys.exit(f"unknown mode {mode}")
 lock = threading.Lock()
 connections = 0
@@ -71,6 +75,9 @@ def serve(conn, number):
                 mails += 1
                 if mode == "close-on-every-mail" or (mode == "close-on-first-mail" and number == 1) \
                         or (mode == "close-on-second-mail" and number == 1 and mails == 2):
+                    return
+                if mode == "hold-first-mail" and number == 1:
+                    released.wait()
                     return
                 if mode == "garbage-on-mail":
                     conn.sendall(b"HTTP/1.1 400 Bad Request\r\n")

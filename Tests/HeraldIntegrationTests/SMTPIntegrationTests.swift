@@ -387,6 +387,28 @@ struct ParsedMail {
         #expect(error?.code == .cancelled)
     }
 
+    @Test(arguments: [true, false])
+    func cancelledSendLosingItsConnectionIsNotSentAgain(pipelining: Bool) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, port) = try await startFaultServer(dir, "hold-first-mail", pipelining: pipelining)
+        defer { server.stop() }
+        let smtp = faultTransport(port)
+        let task = Task { try await smtp.send(message(1)) }
+        // On its connection, MAIL sent and unanswered; then the caller gives up, and then the connection is lost.
+        // Before the message's data went out it would be sent again on a new connection; a cancelled one is not.
+        try await waitFor("MAIL never came") { events(dir) == ["connect 1", "mail 1"] }
+        task.cancel()
+        #expect(kill(server.pid, SIGUSR1) == 0)
+        let error = await #expect(throws: DeliveryError.self) { try await task.value }
+        #expect(error?.code == .cancelled)
+        // The server goes on working, and only the later message reached it.
+        #expect(try await smtp.send(message(2)).code == 250)
+        #expect(try storedMessages(dir) == ["1.eml"])
+        #expect(try ParsedMail(file: dir.file("1.eml"), dir: dir).header("Subject") == message(2).subject)
+        #expect(events(dir).filter { $0.hasPrefix("mail") }.count == 2)
+    }
+
     @Test func shutdownFailsQueuedSendsAndRefusesLaterOnes() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }

@@ -73,6 +73,9 @@ final class SMTPSessions: @unchecked Sendable {
     // Owned by the session thread.
     private var servers: [ServerKey: Server] = [:]
     private var continuations: [UInt64: CheckedContinuation<SMTPReply, any Error>] = [:]
+    /// Transactions whose callers were cancelled once they were on a connection: they finish there (the server may
+    /// already have the message), but one that has to leave its connection is not sent again.
+    private var cancelledInFlight: Set<UInt64> = []
     private var readBuffer = [UInt8](repeating: 0, count: 16_384)
 
     /// `maxPerServer` bounds the connections to one server; an idle connection is closed after `idleTimeout`.
@@ -188,13 +191,16 @@ final class SMTPSessions: @unchecked Sendable {
             }
             for result in connected { accept(result, &finished) }
             if !cancelled.isEmpty {
+                var queued: Set<UInt64> = []
                 for server in servers.values {
                     server.queue.removeAll { tx in
                         guard cancelled.contains(tx.id) else { return false }
                         finished.append((tx.id, .failure(Self.cancelledError)))
+                        queued.insert(tx.id)
                         return true
                     }
                 }
+                for id in cancelled where !queued.contains(id) && continuations[id] != nil { cancelledInFlight.insert(id) }
             }
             if stopping {
                 stopAll(&finished)
@@ -374,7 +380,9 @@ final class SMTPSessions: @unchecked Sendable {
         let server = server(connection.key)
         var requeue: [SMTPTransaction] = []
         for tx in connection.pipeline.abandon() {
-            if !tx.bodySent && tx.requeues == 0 {
+            if cancelledInFlight.contains(tx.id) && !tx.bodySent {
+                finished.append((tx.id, .failure(Self.cancelledError)))
+            } else if !tx.bodySent && tx.requeues == 0 {
                 tx.requeues += 1
                 tx.rewind()
                 requeue.append(tx)
@@ -399,6 +407,8 @@ final class SMTPSessions: @unchecked Sendable {
                 for tx in connection.pipeline.abandon() {
                     if tx.deadline <= now || tx.bodySent {
                         finished.append((tx.id, .failure(Self.timedOut(tx))))
+                    } else if cancelledInFlight.contains(tx.id) {
+                        finished.append((tx.id, .failure(Self.cancelledError)))
                     } else {
                         tx.rewind()
                         server.queue.insert(tx, at: 0)
@@ -412,6 +422,13 @@ final class SMTPSessions: @unchecked Sendable {
             }
         }
         prune()
+        // A server with nothing queued, open or opening, and no refusal to remember, is forgotten: keys no longer
+        // used (a changed password, a removed provider) do not pile up in a long-running daemon.
+        func unused(_ server: Server) -> Bool {
+            server.queue.isEmpty && server.connections.isEmpty && server.connecting == 0
+                && (server.refusedUntil.map { $0 <= now } ?? true)
+        }
+        if servers.values.contains(where: unused) { servers = servers.filter { !unused($0.value) } }
     }
 
     private static func timedOut(_ tx: SMTPTransaction) -> DeliveryError {
@@ -454,6 +471,7 @@ final class SMTPSessions: @unchecked Sendable {
     private func resume(_ finished: inout [(UInt64, Result<SMTPReply, DeliveryError>)]) {
         guard !finished.isEmpty else { return }
         inbox.withLock { state in for (id, _) in finished { state.live.remove(id) } }
+        if !cancelledInFlight.isEmpty { for (id, _) in finished { cancelledInFlight.remove(id) } }
         for (id, result) in finished {
             guard let continuation = continuations.removeValue(forKey: id) else { continue }
             continuation.resume(with: result.mapError { $0 as any Error })
