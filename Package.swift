@@ -103,7 +103,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HeraldDeliveryTests",
-            dependencies: ["HeraldCore", "HeraldDelivery"],
+            dependencies: ["HeraldCore", "HeraldDelivery", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         // Tests against real servers on 127.0.0.1 (SMTP, Kannel, HTTP), started by the tests.
         .testTarget(

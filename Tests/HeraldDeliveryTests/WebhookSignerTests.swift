@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import HeraldDelivery
 import Testing
 
@@ -10,6 +12,21 @@ import Testing
             id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1_614_265_330, body: Array(#"{"test": 2432232314}"#.utf8),
             secret: secret)
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+    }
+
+    // The signer keeps HMAC's padded keys per secret; swift-crypto's HMAC is the reference, for keys shorter than,
+    // as long as, and longer than SHA-256's 64-byte block, and bodies from empty to several blocks.
+    @Test(arguments: [1, 24, 32, 63, 64, 65, 100, 300])
+    func agreesWithHMACForEveryKeyLength(keyLength: Int) {
+        let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ keyLength) }
+        let secret = WebhookSecret("whsec_" + Data(key).base64EncodedString())!
+        for bodyLength in [0, 1, 55, 64, 200, 1_000] {
+            let body = (0..<bodyLength).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+            let id = "msg_\(keyLength)_\(bodyLength)", timestamp: Int64 = 1_795_432_530
+            let mac = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(timestamp).".utf8) + body, using: SymmetricKey(data: key))
+            #expect(WebhookSigner.signature(id: id, timestamp: timestamp, body: body, secret: secret)
+                        == "v1," + Data(mac).base64EncodedString(), "key \(keyLength), body \(bodyLength)")
+        }
     }
 
     @Test func oneSignaturePerSecretForRotation() {
