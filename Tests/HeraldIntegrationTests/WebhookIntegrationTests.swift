@@ -58,6 +58,26 @@ import Testing
         #expect(reused == 4)
     }
 
+    // A busy host's requests spill over to the other curl thread (from the first one in flight, here), yet the host
+    // never sees more connections than `maxPerHost`: the limit is shared out over the threads.
+    @Test(arguments: [1, 2, 3])
+    func spilledRequestsKeepTheConnectionLimit(maxPerHost: Int) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, _) = try await startReceiver(dir)
+        defer { server.stop() }
+        let engine = CurlEngine(maxPerHost: maxPerHost, threads: 2, spillAt: 1)
+        defer { engine.shutdown() }
+        for round in 0..<3 {
+            let fresh = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<24 { group.addTask { try await engine.send(HTTPRequest(url: base + "/plain")).reusedConnection } }
+                return try await group.reduce(0) { $1 ? $0 : $0 + 1 }
+            }
+            // Every connection is made in the first round and kept; later rounds only reuse them.
+            #expect(round == 0 ? fresh >= 1 && fresh <= maxPerHost : fresh == 0, "round \(round): \(fresh) new connections")
+        }
+    }
+
     @Test func goneDisablesTheEndpointLoudly() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }

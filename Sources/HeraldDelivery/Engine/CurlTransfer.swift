@@ -75,6 +75,9 @@ final class CurlTransfer {
             long(CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
             long(CURLOPT_MAXREDIRS, 5)
             long(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
+            // Transfers starting together wait to learn whether a new connection multiplexes (HTTP/2) instead of each
+            // opening its own.
+            long(CURLOPT_PIPEWAIT, 1)
             long(CURLOPT_TIMEOUT_MS, request.timeout.milliseconds)
             long(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds)
             ok = ok && herald_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, curlHeader) == CURLE_OK

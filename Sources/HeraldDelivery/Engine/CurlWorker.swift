@@ -26,6 +26,7 @@ final class CurlWorker: @unchecked Sendable {
     }
 
     private let inbox = Mutex(Inbox())
+    private let inFlightCount = Atomic<Int>(0)
     private let multi: UnsafeMutableRawPointer
     private let logger: Logger
     // Owned by the curl thread from here on.
@@ -46,6 +47,8 @@ final class CurlWorker: @unchecked Sendable {
 
     /// Sends an HTTP request; any complete response is returned, whatever its status.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        inFlightCount.wrappingAdd(1, ordering: .relaxed)
+        defer { inFlightCount.wrappingSubtract(1, ordering: .relaxed) }
         guard case .http(let response) = try await perform(try CurlJob.prepare(request).get()) else {
             fatalError("engine answered with the wrong kind")
         }
@@ -60,6 +63,9 @@ final class CurlWorker: @unchecked Sendable {
 
     /// The number of transfers submitted and not yet finished.
     var inFlight: Int { inbox.withLock { $0.live.count } }
+
+    /// The number of requests sent to this worker and not yet answered (a cheap, lock-free reading for balancing).
+    var load: Int { inFlightCount.load(ordering: .relaxed) }
 
     private func perform(_ job: CurlJob) async throws -> CurlOutcome {
         let id: UInt64? = inbox.withLock { state in
