@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Delivery benchmark: webhook deliveries/s from Herald's CurlEngine to a local nginx, side by side
-# with `curl --parallel --parallel-max 64` and `wrk -t2 -c64`; SMTP messages/s from the engine to
+# with `curl --parallel --parallel-max 64`, libcurl's multi interface driven from C, and `wrk -t2 -c64`; SMTP messages/s from the engine to
 # postfix's smtp-sink, side by side with `smtp-source`, with and without PIPELINING offered. All on 127.0.0.1; servers stopped by PID.
 #
 # Usage: Benchmarks/Delivery/run.sh [COUNT]     (needs scripts/install-deps.sh --test for nginx,
@@ -35,6 +35,10 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = io.open("$WORK/body.json"):read("*a")
 LUA
 wrk -t2 -c64 -d5s -s "$WORK/post.lua" "$URL" | awk '/Requests\/sec/ {print "wrk -t2 -c64 -d5s: " $2 "/s"}' | tee -a "$OUT"
+
+# libcurl's own ceiling: its multi interface driven from C on one thread, the same requests (unsigned).
+"${CC:-clang}" -O2 -o "$WORK/libcurl-multi" Benchmarks/Delivery/libcurl-multi.c -lcurl
+"$WORK/libcurl-multi" "$URL" "$WORK/body.json" "$COUNT" 64 | tee -a "$OUT"
 
 HERALD_BENCH_OUT="$OUT" HERALD_BENCH_WEBHOOK_URL="$URL" HERALD_BENCH_BODY="$WORK/body.json" HERALD_BENCH_COUNT="$COUNT" \
 HERALD_BENCH_CONCURRENCY=64 "$BENCH" webhooks > "$WORK/engine-http.log" 2>&1 \
