@@ -78,6 +78,34 @@ import Testing
         }
     }
 
+    // With the host's one slot held by a stalled transfer, a request waiting for it fails at its own time limit (it
+    // is never sent), a cancelled one is cancelled, and the queue moves on once the slot is free.
+    @Test func requestsWaitingForABusyHostTimeOutOrCancel() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let (server, base, record) = try await startReceiver(dir)
+        defer { server.stop() }
+        let engine = CurlEngine(maxPerHost: 1, threads: 1)
+        defer { engine.shutdown() }
+        let stalled = Task { try await engine.send(HTTPRequest(method: .post, url: base + "/fault/stall", timeout: .seconds(3))) }
+        try await waitFor("the stalled request never arrived") { engine.inFlight == 1 }
+        let waiting = await #expect(throws: DeliveryError.self) {
+            try await engine.send(HTTPRequest(url: base + "/waited", timeout: .milliseconds(200)))
+        }
+        #expect(waiting?.code == .timedOut)
+        #expect(waiting?.isRetryable == true)
+        let cancelled = Task { try await engine.send(HTTPRequest(url: base + "/cancelled", timeout: .seconds(30))) }
+        try await waitFor("the second request never queued") { engine.inFlight == 2 }
+        cancelled.cancel()
+        let error = await #expect(throws: DeliveryError.self) { try await cancelled.value }
+        #expect(error?.code == .cancelled)
+        let queued = Task { try await engine.send(HTTPRequest(url: base + "/after", timeout: .seconds(30))) }
+        let timedOut = await #expect(throws: DeliveryError.self) { try await stalled.value }
+        #expect(timedOut?.code == .timedOut)
+        #expect(try await queued.value.status == 200)
+        #expect(jsonLines(record).compactMap { $0["path"] as? String } == ["/after"])
+    }
+
     @Test func goneDisablesTheEndpointLoudly() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }

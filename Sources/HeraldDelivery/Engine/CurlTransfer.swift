@@ -5,6 +5,30 @@ enum CurlJob: Sendable {
     /// A checked request and its header lines, made by the caller so the curl thread only hands them to curl.
     case http(HTTPRequest, headerLines: [String])
 
+    /// The request's time limit.
+    var timeout: Duration {
+        switch self { case .http(let request, _): request.timeout }
+    }
+
+    /// `scheme://host:port` of the request, for errors.
+    var peer: String {
+        switch self { case .http(let request, _): CurlTransfer.peer(request.url) }
+    }
+
+    /// What the per-host limit counts by: the URL up to the end of its authority (bytes up to the first "/", "?" or
+    /// "#" after "://").
+    var hostKey: String {
+        switch self {
+        case .http(let request, _):
+            var slashes = 0
+            let end = request.url.utf8.firstIndex { byte in
+                if byte == UInt8(ascii: "/") { slashes += 1 }
+                return slashes >= 3 || (slashes == 2 && (byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")))
+            } ?? request.url.utf8.endIndex
+            return String(request.url[..<end])
+        }
+    }
+
     /// The job for `request`, or the error that refuses it before it reaches the curl thread.
     static func prepare(_ request: HTTPRequest) -> Result<CurlJob, DeliveryError> {
         guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://") else {
@@ -33,6 +57,8 @@ final class CurlTransfer {
     var body: [UInt8] = []
     var maxBody = Int.max
     var headers: [HeaderField] = []
+    /// The key of the host slot the transfer holds, when the worker limits transfers per host.
+    var host: String?
 
     init(id: UInt64, job: CurlJob, easy: UnsafeMutableRawPointer, continuation: CheckedContinuation<CurlOutcome, any Error>) {
         self.id = id
@@ -47,8 +73,9 @@ final class CurlTransfer {
         lists = []
     }
 
-    /// Sets every option of the job; returns an error when the job is refused before sending.
-    func configure() -> DeliveryError? {
+    /// Sets every option of the job, with `timeout` in place of the request's own when given; returns an error when
+    /// the job is refused before sending.
+    func configure(timeout: Duration? = nil) -> DeliveryError? {
         let me = Unmanaged.passUnretained(self).toOpaque()
         var ok = true
         func long(_ option: CURLoption, _ value: Int) { ok = ok && herald_easy_setopt_long(easy, option, value) == CURLE_OK }
@@ -78,7 +105,7 @@ final class CurlTransfer {
             // Transfers starting together wait to learn whether a new connection multiplexes (HTTP/2) instead of each
             // opening its own.
             long(CURLOPT_PIPEWAIT, 1)
-            long(CURLOPT_TIMEOUT_MS, request.timeout.milliseconds)
+            long(CURLOPT_TIMEOUT_MS, (timeout ?? request.timeout).milliseconds)
             long(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds)
             ok = ok && herald_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, curlHeader) == CURLE_OK
             ok = ok && herald_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me) == CURLE_OK

@@ -32,13 +32,33 @@ final class CurlWorker: @unchecked Sendable {
     // Owned by the curl thread from here on.
     private var running: [UInt64: CurlTransfer] = [:]
     private var idle: [UnsafeMutableRawPointer] = []
+    private let maxPerHost: Int
+    private var hosts: [String: Host] = [:]
 
-    /// Starts a thread; `maxConnections` bounds its connection cache, `maxPerHost` its connections to one host (0: no limit).
+    /// A request that waits for one of its host's `maxPerHost` transfers to finish. The worker queues these itself:
+    /// libcurl's queue for CURLMOPT_MAX_HOST_CONNECTIONS (7.88) moves one waiting transfer on at a time and was seen to
+    /// leave some waiting until the next poll timeout, a second later.
+    private struct Waiting {
+        let id: UInt64
+        let job: CurlJob
+        let continuation: CheckedContinuation<CurlOutcome, any Error>
+        let since: ContinuousClock.Instant
+    }
+
+    /// One host's transfers in flight and its queue. Curl thread only.
+    private final class Host {
+        var active = 0
+        var waiting: [Waiting] = []
+        var head = 0
+    }
+
+    /// Starts a thread; `maxConnections` bounds its connection cache, `maxPerHost` its transfers in flight to one host,
+    /// and so its connections there (0: no limit).
     init(name: String, maxConnections: Int, maxPerHost: Int, logger: Logger) {
         multi = curl_multi_init()
         self.logger = logger
         herald_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
-        herald_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxPerHost)
+        self.maxPerHost = max(0, maxPerHost)
         herald_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         let thread = Thread { [self] in loop() }
         thread.name = name
@@ -113,17 +133,29 @@ final class CurlWorker: @unchecked Sendable {
             for case .add(let id, let job, let continuation) in commands {
                 if stopping || cancelled.contains(id) {
                     finished.append((id, continuation, .failure(Self.cancelledError)))
-                } else if let refused = start(id, job, continuation) {
-                    finished.append((id, continuation, .failure(refused)))
+                } else {
+                    admit(id, job, continuation, &finished)
                 }
             }
             commands.removeAll(keepingCapacity: true)
-            for id in cancelled { if let transfer = running[id] { finished.append(complete(transfer, .failure(Self.cancelledError))) } }
+            for id in cancelled {
+                if let transfer = running[id] {
+                    complete(transfer, .failure(Self.cancelledError), &finished)
+                } else {
+                    dropWaiting(id, &finished)
+                }
+            }
             if stopping {
-                for transfer in Array(running.values) { finished.append(complete(transfer, .failure(Self.cancelledError))) }
+                for host in hosts.values {
+                    for waiting in host.waiting[host.head...] { finished.append((waiting.id, waiting.continuation, .failure(Self.cancelledError))) }
+                    host.waiting = []
+                    host.head = 0
+                }
+                for transfer in Array(running.values) { complete(transfer, .failure(Self.cancelledError), &finished) }
                 resume(&finished)
                 break
             }
+            let nextExpiry = hosts.isEmpty ? nil : expireWaiting(&finished)
             curl_multi_perform(multi, &stillRunning)
             drainMessages(&finished)
             // Every transfer finished in this round is resumed at once, after one pass over the inbox lock;
@@ -138,7 +170,12 @@ final class CurlWorker: @unchecked Sendable {
                 return state.sleeping
             }
             if asleep {
-                curl_multi_poll(multi, nil, 0, 1000, nil)
+                var timeout: Int32 = 1000
+                if let nextExpiry {
+                    let left = nextExpiry - .now
+                    timeout = left <= .zero ? 0 : min(1000, Int32(left.milliseconds))
+                }
+                curl_multi_poll(multi, nil, 0, timeout, nil)
                 inbox.withLock { $0.sleeping = false }
             }
         }
@@ -163,7 +200,7 @@ final class CurlWorker: @unchecked Sendable {
             herald_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &raw)
             guard let raw else { continue }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(UnsafeMutableRawPointer(raw)).takeUnretainedValue()
-            finished.append(complete(transfer, transfer.outcome(herald_msg_result(message))))
+            complete(transfer, transfer.outcome(herald_msg_result(message)), &finished)
         }
     }
 
@@ -174,13 +211,98 @@ final class CurlWorker: @unchecked Sendable {
 
     private static let cancelledError = DeliveryError(.cancelled, "the transfer was cancelled", isRetryable: true)
 
+    /// Starts a transfer, or queues it while its host has `maxPerHost` transfers in flight.
+    private func admit(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>,
+                       _ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+        guard maxPerHost > 0 else {
+            if let refused = start(id, job, continuation, host: nil, timeout: nil) { finished.append((id, continuation, .failure(refused))) }
+            return
+        }
+        let key = job.hostKey
+        let host: Host
+        if let existing = hosts[key] { host = existing } else { host = Host(); hosts[key] = host }
+        if host.active < maxPerHost {
+            host.active += 1
+            if let refused = start(id, job, continuation, host: key, timeout: nil) {
+                finished.append((id, continuation, .failure(refused)))
+                release(key, &finished)
+            }
+        } else {
+            host.waiting.append(Waiting(id: id, job: job, continuation: continuation, since: .now))
+        }
+    }
+
+    /// Frees one of `key`'s slots and starts what waits for it. A waiting request's time limit counts from when it
+    /// was sent: it starts with what is left, or fails once none is.
+    private func release(_ key: String, _ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+        guard let host = hosts[key] else { return }
+        host.active -= 1
+        while host.active < maxPerHost && host.head < host.waiting.count {
+            let next = host.waiting[host.head]
+            host.head += 1
+            let left = next.job.timeout - (ContinuousClock.now - next.since)
+            guard left > .zero else {
+                let error = DeliveryError(.timedOut, "\(next.job.peer): no connection free within \(next.job.timeout)", isRetryable: true)
+                finished.append((next.id, next.continuation, .failure(error)))
+                continue
+            }
+            host.active += 1
+            if let refused = start(next.id, next.job, next.continuation, host: key, timeout: left) {
+                finished.append((next.id, next.continuation, .failure(refused)))
+                host.active -= 1
+            }
+        }
+        if host.head == host.waiting.count {
+            host.waiting.removeAll(keepingCapacity: true)
+            host.head = 0
+            if host.active == 0 { hosts[key] = nil }
+        }
+    }
+
+    /// Fails the waiting requests whose time limit has passed; returns the nearest limit of those left.
+    private func expireWaiting(_ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)])
+        -> ContinuousClock.Instant? {
+        let now = ContinuousClock.now
+        var nearest: ContinuousClock.Instant?
+        for host in hosts.values where host.head < host.waiting.count {
+            let queued = host.waiting[host.head...]
+            if queued.contains(where: { $0.since + $0.job.timeout <= now }) {
+                host.waiting = queued.filter { waiting in
+                    guard waiting.since + waiting.job.timeout <= now else { return true }
+                    let error = DeliveryError(.timedOut, "\(waiting.job.peer): no connection free within \(waiting.job.timeout)",
+                                              isRetryable: true)
+                    finished.append((waiting.id, waiting.continuation, .failure(error)))
+                    return false
+                }
+                host.head = 0
+            }
+            for waiting in host.waiting[host.head...] {
+                let deadline = waiting.since + waiting.job.timeout
+                if nearest.map({ deadline < $0 }) ?? true { nearest = deadline }
+            }
+        }
+        return nearest
+    }
+
+    /// Fails a cancelled request that still waits for its host.
+    private func dropWaiting(_ id: UInt64, _ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+        for host in hosts.values {
+            guard let index = host.waiting[host.head...].firstIndex(where: { $0.id == id }) else { continue }
+            let waiting = host.waiting.remove(at: index)
+            finished.append((waiting.id, waiting.continuation, .failure(Self.cancelledError)))
+            return
+        }
+    }
+
     /// Adds a transfer to the multi handle; returns the error when it is refused before sending.
-    private func start(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>) -> DeliveryError? {
+    private func start(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>,
+                       host: String?, timeout: Duration?) -> DeliveryError? {
         guard let easy = idle.popLast() ?? curl_easy_init() else {
             return DeliveryError(.transferFailed, "curl_easy_init failed", isRetryable: true)
         }
         let transfer = CurlTransfer(id: id, job: job, easy: easy, continuation: continuation)
-        if let refused = transfer.configure() {
+        transfer.host = host
+        if let refused = transfer.configure(timeout: timeout) {
             recycle(transfer)
             return refused
         }
@@ -189,13 +311,15 @@ final class CurlWorker: @unchecked Sendable {
         return nil
     }
 
-    /// Takes a transfer off the multi handle and recycles its easy handle; returns what its caller is to be resumed with.
-    private func complete(_ transfer: CurlTransfer, _ result: Result<CurlOutcome, DeliveryError>)
-        -> (UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>) {
+    /// Takes a transfer off the multi handle, recycles its easy handle and frees its host's slot; adds what its caller
+    /// is to be resumed with to `finished`.
+    private func complete(_ transfer: CurlTransfer, _ result: Result<CurlOutcome, DeliveryError>,
+                          _ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
         running[transfer.id] = nil
         curl_multi_remove_handle(multi, transfer.easy)
         recycle(transfer)
-        return (transfer.id, transfer.continuation, result)
+        finished.append((transfer.id, transfer.continuation, result))
+        if let key = transfer.host { release(key, &finished) }
     }
 
     private func recycle(_ transfer: CurlTransfer) {
