@@ -104,22 +104,30 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
         guard Self.isAddrSpec(address) else { return nil }
     }
 
-    /// True for `local@domain` with a dot-atom local part and a dotted domain.
+    /// True for `local@domain` with a dot-atom local part (ASCII letters, digits and RFC 5322 atext; no leading,
+    /// trailing or doubled dot) and a dotted domain of non-empty labels (letters, digits and inner hyphens).
+    /// Byte-based: it runs for every email built.
     static func isAddrSpec(_ s: String) -> Bool {
-        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains(".") else { return false }
-        let atext = "!#$%&'*+-/=?^_`{|}~."
-        let localOK = parts[0].unicodeScalars.allSatisfy {
-            ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) || atext.unicodeScalars.contains($0)
+        var text = s
+        return text.withUTF8 { bytes in
+            let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
+            func letterOrDigit(_ b: UInt8) -> Bool {
+                (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+            }
+            func atext(_ b: UInt8) -> Bool {
+                letterOrDigit(b) || "!#$%&'*+-/=?^_`{|}~.".utf8.contains(b)
+            }
+            guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at > 0,
+                  !bytes[(at + 1)...].contains(UInt8(ascii: "@")) else { return false }
+            let local = bytes[..<at], domain = bytes[(at + 1)...]
+            guard local.allSatisfy(atext), local.first != dot, local.last != dot,
+                  !zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) else { return false }
+            guard domain.contains(dot) else { return false }
+            return domain.split(separator: dot, omittingEmptySubsequences: false).allSatisfy { label in
+                !label.isEmpty && label.first != hyphen && label.last != hyphen
+                    && label.allSatisfy { letterOrDigit($0) || $0 == hyphen }
+            }
         }
-        let domainOK = parts[1].split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.unicodeScalars.allSatisfy {
-                    ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) || $0 == "-"
-                }
-        }
-        return localOK && domainOK && !parts[0].hasPrefix(".") && !parts[0].hasSuffix(".")
-            && !parts[0].contains("..")
     }
 
     /// `Name <addr>` or `addr`.
