@@ -14,6 +14,9 @@ final class CurlWorker: @unchecked Sendable {
         case add(UInt64, CurlJob, CheckedContinuation<CurlOutcome, any Error>)
     }
 
+    /// Transfers done (or refused) in one round of the curl thread, with what their callers are to be resumed with.
+    private typealias Finished = [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]
+
     private struct Inbox {
         var commands: [Command] = []
         var cancelled: Set<UInt64> = []
@@ -120,7 +123,7 @@ final class CurlWorker: @unchecked Sendable {
 
     private func loop() {
         var stillRunning: Int32 = 0
-        var finished: [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)] = []
+        var finished: Finished = []
         finished.reserveCapacity(256)
         var commands: [Command] = []
         commands.reserveCapacity(256)
@@ -192,7 +195,7 @@ final class CurlWorker: @unchecked Sendable {
     }
 
     /// Completes every transfer curl reports done.
-    private func drainMessages(_ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+    private func drainMessages(_ finished: inout Finished) {
         var left: Int32 = 0
         while let message = curl_multi_info_read(multi, &left) {
             guard herald_msg_kind(message) == CURLMSG_DONE, let easy = herald_msg_easy(message) else { continue }
@@ -212,8 +215,7 @@ final class CurlWorker: @unchecked Sendable {
     private static let cancelledError = DeliveryError(.cancelled, "the transfer was cancelled", isRetryable: true)
 
     /// Starts a transfer, or queues it while its host has `maxPerHost` transfers in flight.
-    private func admit(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>,
-                       _ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+    private func admit(_ id: UInt64, _ job: CurlJob, _ continuation: CheckedContinuation<CurlOutcome, any Error>, _ finished: inout Finished) {
         guard maxPerHost > 0 else {
             if let refused = start(id, job, continuation, host: nil, timeout: nil) { finished.append((id, continuation, .failure(refused))) }
             return
@@ -234,7 +236,7 @@ final class CurlWorker: @unchecked Sendable {
 
     /// Frees one of `key`'s slots and starts what waits for it. A waiting request's time limit counts from when it
     /// was sent: it starts with what is left, or fails once none is.
-    private func release(_ key: String, _ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+    private func release(_ key: String, _ finished: inout Finished) {
         guard let host = hosts[key] else { return }
         host.active -= 1
         while host.active < maxPerHost && host.head < host.waiting.count {
@@ -260,8 +262,7 @@ final class CurlWorker: @unchecked Sendable {
     }
 
     /// Fails the waiting requests whose time limit has passed; returns the nearest limit of those left.
-    private func expireWaiting(_ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)])
-        -> ContinuousClock.Instant? {
+    private func expireWaiting(_ finished: inout Finished) -> ContinuousClock.Instant? {
         let now = ContinuousClock.now
         var nearest: ContinuousClock.Instant?
         for host in hosts.values where host.head < host.waiting.count {
@@ -285,7 +286,7 @@ final class CurlWorker: @unchecked Sendable {
     }
 
     /// Fails a cancelled request that still waits for its host.
-    private func dropWaiting(_ id: UInt64, _ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+    private func dropWaiting(_ id: UInt64, _ finished: inout Finished) {
         for host in hosts.values {
             guard let index = host.waiting[host.head...].firstIndex(where: { $0.id == id }) else { continue }
             let waiting = host.waiting.remove(at: index)
@@ -313,8 +314,7 @@ final class CurlWorker: @unchecked Sendable {
 
     /// Takes a transfer off the multi handle, recycles its easy handle and frees its host's slot; adds what its caller
     /// is to be resumed with to `finished`.
-    private func complete(_ transfer: CurlTransfer, _ result: Result<CurlOutcome, DeliveryError>,
-                          _ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+    private func complete(_ transfer: CurlTransfer, _ result: Result<CurlOutcome, DeliveryError>, _ finished: inout Finished) {
         running[transfer.id] = nil
         curl_multi_remove_handle(multi, transfer.easy)
         recycle(transfer)
@@ -329,7 +329,7 @@ final class CurlWorker: @unchecked Sendable {
     }
 
     /// Forgets the finished transfers in one pass over the inbox lock, then resumes their callers; empties `finished`.
-    private func resume(_ finished: inout [(UInt64, CheckedContinuation<CurlOutcome, any Error>, Result<CurlOutcome, DeliveryError>)]) {
+    private func resume(_ finished: inout Finished) {
         guard !finished.isEmpty else { return }
         inbox.withLock { state in
             for (id, _, _) in finished {
