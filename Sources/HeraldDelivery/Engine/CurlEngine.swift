@@ -5,8 +5,8 @@ import Logging
 /// easy handles and its connection cache; SMTP on pooled, pipelined connections (`SMTPSessions`). Callers `await`.
 ///
 /// Each host has a home worker, so a lightly used host keeps one worker's connections (and an HTTP/2 peer one
-/// multiplexed connection); once `spillAt` of its requests are in flight there, further ones go to the least busy
-/// worker, so one busy endpoint is not held to one thread's CPU (libcurl's per-transfer work, not the network, is
+/// multiplexed connection); once `spillAt` requests (for any host) are in flight there, further ones go to the least
+/// busy worker, so one busy endpoint is not held to one thread's CPU (libcurl's per-transfer work, not the network, is
 /// what limits a fast peer). Each worker keeps its own connections; the per-host connection limit is shared out over
 /// the workers, so a host never sees more than `maxPerHost` connections.
 public final class CurlEngine: Sendable {
