@@ -68,14 +68,16 @@ import Testing
         defer { server.stop() }
         let engine = CurlEngine(maxPerHost: maxPerHost, threads: 2, spillAt: 1)
         defer { engine.shutdown() }
-        for round in 0..<3 {
-            let fresh = try await withThrowingTaskGroup(of: Bool.self) { group in
+        var made = 0
+        for _ in 0..<3 {
+            made += try await withThrowingTaskGroup(of: Bool.self) { group in
                 for _ in 0..<24 { group.addTask { try await engine.send(HTTPRequest(url: base + "/plain")).reusedConnection } }
                 return try await group.reduce(0) { $1 ? $0 : $0 + 1 }
             }
-            // Every connection is made in the first round and kept; later rounds only reuse them.
-            #expect(round == 0 ? fresh >= 1 && fresh <= maxPerHost : fresh == 0, "round \(round): \(fresh) new connections")
         }
+        // Connections are kept between rounds (which worker a round reaches first varies), so over all 72 requests
+        // no more than `maxPerHost` connections were ever made.
+        #expect(made >= 1 && made <= maxPerHost, "\(made) connections made")
     }
 
     // With the host's one slot held by a stalled transfer, a request waiting for it fails at its own time limit (it
