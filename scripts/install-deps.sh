@@ -23,10 +23,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if [ "${1:-}" = "--test" ]; then
-    # The SMTP server and the Standard Webhooks reference verifier used by the integration tests.
-    if ! python3 -c "import aiosmtpd, standardwebhooks" >/dev/null 2>&1; then
-        echo "installing: aiosmtpd standardwebhooks (pip)"
-        python3 -m pip install -q aiosmtpd standardwebhooks \
-            || python3 -m pip install -q --break-system-packages aiosmtpd standardwebhooks
+    # The SMTP server and the Standard Webhooks reference verifier used by the integration tests, at the
+    # versions the fixtures were written against (smtp_server.py looks into aiosmtpd's stream reader).
+    wanted=(aiosmtpd==1.4.6 standardwebhooks==1.1.0)
+    if ! python3 -c "
+from importlib.metadata import version
+assert version('aiosmtpd') == '1.4.6' and version('standardwebhooks') == '1.1.0'" >/dev/null 2>&1; then
+        echo "installing: ${wanted[*]} (pip)"
+        python3 -m pip install -q "${wanted[@]}" \
+            || python3 -m pip install -q --break-system-packages "${wanted[@]}"
     fi
 fi

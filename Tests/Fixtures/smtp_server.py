@@ -42,7 +42,11 @@ class Store:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         # What the client sent after MAIL and we have not read yet: its RCPT, when it pipelines.
-        pending = bytes(server._reader._buffer).upper()
+        # aiosmtpd has no public way to peek at unread input; install-deps.sh pins the version this was written for.
+        reader = getattr(server, "_reader", None)
+        if reader is None or not hasattr(reader, "_buffer"):
+            raise RuntimeError("smtp_server.py: this aiosmtpd has no _reader._buffer; install aiosmtpd==1.4.6")
+        pending = bytes(reader._buffer).upper()
         with lock:
             with open(mail_log, "a") as f:
                 f.write(("pipelined" if b"RCPT TO:" in pending else "alone") + "\n")
