@@ -4,7 +4,7 @@ import Testing
 @testable import HeraldCore
 
 /// SplitMix64: a tiny seeded generator so a failing seed reproduces.
-private struct SeededRNG {
+struct SeededRNG {
     var state: UInt64
 
     mutating func next() -> UInt64 {

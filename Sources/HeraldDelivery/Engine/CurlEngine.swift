@@ -61,15 +61,9 @@ public final class CurlEngine: Sendable {
     /// in flight at home.
     private func worker(for url: String) -> CurlWorker {
         guard workers.count > 1 else { return workers[0] }
-        // FNV-1a over `scheme://authority`: the bytes up to the first "/", "?" or "#" after "://" (UTF-8 only, as
-        // this runs for every request).
+        // FNV-1a over the bytes of `scheme://authority`.
         var hash: UInt32 = 2_166_136_261
-        var slashes = 0
-        for byte in url.utf8 {
-            if byte == UInt8(ascii: "/") { slashes += 1 }
-            if slashes >= 3 || (slashes == 2 && (byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#"))) { break }
-            hash = (hash ^ UInt32(byte)) &* 16_777_619
-        }
+        for byte in url.utf8[..<CurlJob.authorityEnd(url)] { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let home = workers[Int(hash % UInt32(workers.count))]
         guard home.load >= spillAt else { return home }
         return workers.min { $0.load < $1.load } ?? home

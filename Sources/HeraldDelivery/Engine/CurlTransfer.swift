@@ -15,18 +15,19 @@ enum CurlJob: Sendable {
         switch self { case .http(let request, _): CurlTransfer.peer(request.url) }
     }
 
-    /// What the per-host limit counts by: the URL up to the end of its authority (bytes up to the first "/", "?" or
-    /// "#" after "://").
+    /// What the per-host limit counts by: `scheme://authority` of the URL.
     var hostKey: String {
-        switch self {
-        case .http(let request, _):
-            var slashes = 0
-            let end = request.url.utf8.firstIndex { byte in
-                if byte == UInt8(ascii: "/") { slashes += 1 }
-                return slashes >= 3 || (slashes == 2 && (byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")))
-            } ?? request.url.utf8.endIndex
-            return String(request.url[..<end])
-        }
+        switch self { case .http(let request, _): String(request.url[..<Self.authorityEnd(request.url)]) }
+    }
+
+    /// Where `scheme://authority` ends in `url`: at the first "/", "?" or "#" after "://". On UTF-8 bytes, as it
+    /// runs for every request.
+    static func authorityEnd(_ url: String) -> String.Index {
+        var slashes = 0
+        return url.utf8.firstIndex { byte in
+            if byte == UInt8(ascii: "/") { slashes += 1 }
+            return slashes >= 3 || (slashes == 2 && (byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")))
+        } ?? url.utf8.endIndex
     }
 
     /// The job for `request`, or the error that refuses it before it reaches the curl thread.
