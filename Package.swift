@@ -116,7 +116,10 @@ let package = Package(
         // The daemon's parts in-process (scheduler, dispatcher, API, systemd notify) and heraldd as a process.
         .testTarget(
             name: "HeraldDaemonTests",
-            dependencies: ["HeraldDaemon", "HeraldCore", "HeraldStore", "HeraldDelivery"],
+            dependencies: [
+                "HeraldDaemon", "HeraldCore", "HeraldStore", "HeraldDelivery",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "HeraldCommandsTests",

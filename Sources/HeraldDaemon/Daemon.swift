@@ -27,6 +27,8 @@ public final class Daemon: Sendable {
     public let keeper: ShardKeeper?
     /// Nudges the dispatchers when new rows are due.
     public let wakeup = Wakeup()
+    /// Storage faults (a full disk) met by the API and the loops, logged once per interval.
+    public let faults: FaultLog
     let engine: CurlEngine
     let logger: Logger
     let environment: [String: String]
@@ -46,6 +48,7 @@ public final class Daemon: Sendable {
         self.engine = engine
         self.logger = logger
         self.environment = environment
+        faults = FaultLog(logger: logger, clock: clock.now)
         scheduler = Scheduler(store: store, ledger: ledger, book: self.book, clock: clock, logger: logger)
         let senders = try ChannelSenders(
             config: book.config.channels, baseDirectory: book.config.baseDirectory, engine: engine)
@@ -54,7 +57,7 @@ public final class Daemon: Sendable {
         keeper = shardLease.map { ShardKeeper(ledger: ledger, owner: owner, clock: clock, lease: $0, logger: logger) }
         dispatcher = Dispatcher(
             store: store, ledger: ledger, book: self.book, senders: senders, links: links, clock: clock,
-            logger: logger, owner: owner, keeper: keeper)
+            logger: logger, owner: owner, keeper: keeper, faults: faults)
     }
 
     /// Writes identify/track calls durably, then plans the event campaigns they trigger and wakes the dispatchers.
@@ -112,7 +115,7 @@ public final class Daemon: Sendable {
         // First, so it stops last: the shards are given back after the dispatchers drained.
         if let keeper { services.append(ShardKeeperService(keeper: keeper, wakeup: wakeup, logger: logger)) }
         services.append(
-            LoopService(name: "scheduler", idle: tick, wakeup: nil, logger: logger) { [scheduler, wakeup, keeper] in
+            LoopService(name: "scheduler", idle: tick, wakeup: nil, logger: logger, faults: faults) { [scheduler, wakeup, keeper] in
                 // With several daemons only the holder of shard 0 plans scheduled occurrences.
                 if let keeper, !keeper.isPlanner(now: scheduler.clock.seconds) { return false }
                 if try await scheduler.tick() > 0 { wakeup.signal() }
@@ -120,13 +123,15 @@ public final class Daemon: Sendable {
             })
         for i in 0..<Self.dispatchWorkers {
             services.append(
-                LoopService(name: "dispatcher-\(i)", idle: .seconds(1), wakeup: i == 0 ? wakeup : nil, logger: logger) {
+                LoopService(
+                    name: "dispatcher-\(i)", idle: .seconds(1), wakeup: wakeup, logger: logger,
+                    faults: faults) {
                     [dispatcher] in try await dispatcher.dispatchOnce() > 0
                 })
         }
         // Queue depth and rate for /metrics, under systemd or not.
         services.append(
-            LoopService(name: "queue-metrics", idle: .seconds(15), wakeup: nil, logger: logger) { [weak self] in
+            LoopService(name: "queue-metrics", idle: .seconds(15), wakeup: nil, logger: logger, faults: faults) { [weak self] in
                 _ = await self?.status()
                 return false
             })

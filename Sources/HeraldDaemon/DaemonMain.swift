@@ -125,7 +125,8 @@ public enum DaemonMain {
             APIDependencies(
                 config: book.config, store: store, ledger: ledger, backend: daemon, signer: secrets.signer,
                 apiToken: secrets.apiToken, smsInboundSecret: secrets.smsInboundSecret,
-                twilioAuthToken: secrets.twilioAuthToken, metrics: registry, logger: Logger(label: "herald.api")),
+                twilioAuthToken: secrets.twilioAuthToken, metrics: registry, logger: Logger(label: "herald.api"),
+                faults: daemon.faults),
             onServerRunning: { port in
                 logger.info("api listening", metadata: ["address": "\(book.config.api.host):\(port)"])
                 notifier.ready()

@@ -58,6 +58,8 @@ public final class Dispatcher: Sendable {
     let keeper: ShardKeeper?
     /// Waits this many seconds (a rate limit's pause); tests pass one that moves their clock instead.
     let sleep: @Sendable (Double) async throws -> Void
+    /// Where storage faults are logged once per interval (the daemon's), or nil.
+    let faults: FaultLog?
     private let stats = LockedState(Stats())
     private let campaignGates = LockedState([String: GateBox]())
     /// Serializes claim → recheck → recording of the rows not sent, across this dispatcher's loops.
@@ -74,10 +76,11 @@ public final class Dispatcher: Sendable {
     public init(
         store: any HeraldAudience, ledger: any DispatchLedger, book: LiveBook, senders: ChannelSenders, links: MessageLinks,
         clock: DaemonClock, logger: Logger, owner: String, batchSize: Int = 256, lease: Int64 = 60,
-        retry: RetryPolicy = RetryPolicy(), keeper: ShardKeeper? = nil,
+        retry: RetryPolicy = RetryPolicy(), keeper: ShardKeeper? = nil, faults: FaultLog? = nil,
         sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .milliseconds(Int($0 * 1000) + 1)) }
     ) {
         self.sleep = sleep
+        self.faults = faults
         self.keeper = keeper
         self.store = store
         self.ledger = ledger
@@ -144,16 +147,31 @@ public final class Dispatcher: Sendable {
                 if buffer.count >= Self.flushMost
                     || (buffer.count >= Self.flushEvery && ContinuousClock.now - flushed >= Self.flushInterval)
                 {
-                    try await ledger.complete(buffer, owner: owner, at: clock.seconds)
-                    record(buffer)
+                    try await completeSent(buffer)
                     buffer.removeAll(keepingCapacity: true)
                     flushed = ContinuousClock.now
                 }
             }
-            try await ledger.complete(buffer, owner: owner, at: clock.seconds)
-            record(buffer)
+            try await completeSent(buffer)
         }
         return count
+    }
+
+    /// Records outcomes of messages that went out. A storage fault (a full disk) must not lose them — the rows
+    /// would be reclaimed and sent again once space returns — so the write is tried again every second for as
+    /// long as the rows' lease holds (docs/operations.md).
+    private func completeSent(_ outcomes: [DispatchOutcome]) async throws {
+        let giveUp = clock.now() + Double(lease)
+        while true {
+            do {
+                try await ledger.complete(outcomes, owner: owner, at: clock.seconds)
+                record(outcomes)
+                return
+            } catch where StorageFault.of(error) != nil && clock.now() < giveUp {
+                faults?.record(error, in: "dispatcher: recording \(outcomes.count) outcomes")
+                try await sleep(1)
+            }
+        }
     }
 
     /// How many rows of each rate-limited channel one claim may take: about two seconds of its provider's rate

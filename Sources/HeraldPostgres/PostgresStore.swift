@@ -229,7 +229,7 @@ public final class PostgresStore: HeraldAudience, Sendable {
                 let detail = info[.detail].map { " (\($0))" } ?? ""
                 return PostgresStoreError(
                     "PostgresStore.\(what): PostgreSQL error \(info[.sqlState] ?? "?"): "
-                        + "\(info[.message] ?? "no message")\(detail)")
+                        + "\(info[.message] ?? "no message")\(detail)", sqlState: info[.sqlState])
             }
             return PostgresStoreError("PostgresStore.\(what): \(e.code)")
         }

@@ -1,3 +1,4 @@
+import HeraldStore
 import Hummingbird
 import Logging
 import Prometheus
@@ -9,6 +10,10 @@ struct APIGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: PrometheusCollectorRegistry
     /// For internal errors (the message only, never the request).
     let logger: Logger
+    /// Storage faults, logged once per interval.
+    let faults: FaultLog
+    /// What a client is told to wait before retrying a write refused by a storage fault, seconds.
+    static var storageRetryAfter: Int { 30 }
 
     /// Handles one request.
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
@@ -20,11 +25,19 @@ struct APIGuardMiddleware<Context: RequestContext>: RouterMiddleware {
         } else {
             do {
                 response = try await next(request, context)
+                if request.method != .get, request.method != .head, response.status.code < 300 {
+                    faults.recovered()
+                }
             } catch let error as APIError {
                 response = error.response
             } catch let error as any HTTPResponseError {
                 let message = error.status == .notFound ? "no such endpoint" : error.status.reasonPhrase
                 response = APIError(error.status, message).response
+            } catch where faults.record(error, in: "api \(context.endpointPath ?? "unmatched")") {
+                // A full disk: the client should come back later, and nothing it sent was stored.
+                var refused = APIError(.serviceUnavailable, StorageFault.full.rawValue).response
+                refused.headers[.retryAfter] = String(Self.storageRetryAfter)
+                response = refused
             } catch {
                 logger.error(
                     "API request failed: \(String(describing: type(of: error)))",
