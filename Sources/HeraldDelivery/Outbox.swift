@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 /// The transport for channels without a provider: writes each message to a folder as a file
 /// (`.eml` for email, `.json` for SMS and webhooks), so a fresh install shows real messages.
