@@ -165,21 +165,3 @@ struct DrainFlag: Service, CustomStringConvertible {
         daemon.draining.withLock { $0 = true }
     }
 }
-
-/// An exclusive lock on a file: one heraldd per SQLite store.
-public final class InstanceLock: Sendable {
-    private let fd: Int32
-
-    /// Takes the lock on `path`, or returns nil when another process holds it.
-    public init?(path: String) {
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return nil }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            return nil
-        }
-        self.fd = fd
-    }
-
-    deinit { close(fd) }
-}

@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
@@ -58,7 +59,7 @@ public enum DaemonMain {
             do {
                 try FileManager.default.createDirectory(
                     atPath: (dbPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                guard let l = InstanceLock(path: dbPath + ".heraldd.lock") else {
+                guard let l = try InstanceLock(path: InstanceLock.path(forStore: dbPath)) else {
                     logger.critical("another heraldd is running on \(dbPath) (one daemon per SQLite store)")
                     return 69
                 }
@@ -110,15 +111,8 @@ public enum DaemonMain {
             return 69
         }
         let notifier = SystemdNotifier(environment: environment)
-        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        signal(SIGHUP, SIG_IGN)
-        hup.setEventHandler {
-            notifier.reloading()
-            let ok = daemon.reload()
-            // READY=1 always follows RELOADING=1, also when the reload was refused and the old set stays live.
-            notifier.send([("READY", "1"), ("STATUS", ok ? "reloaded" : "reload refused; previous config live")])
-        }
-        hup.resume()
+        let reloader = ReloadService(
+            hangups: await UnixSignalsSequence(trapping: .sighup), notifier: notifier, reload: { daemon.reload() })
         // The watchdog goes last: the group stops services in reverse order, so it announces STOPPING=1 first.
         let watchdog = WatchdogService(notifier: notifier, logger: logger) { await daemon.status() }
         let api = HeraldAPI.makeApplication(
@@ -136,7 +130,8 @@ public enum DaemonMain {
             logger.notice("api.token_file is not set: /v1/* takes the bearer token generated in \(path)")
         }
         var configuration = ServiceGroupConfiguration(
-            services: ([api] + daemon.coreServices() + [watchdog]).map { .init(service: $0) }, logger: logger)
+            services: ([api, reloader] + daemon.coreServices() + [watchdog]).map { .init(service: $0) },
+            logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         configuration.maximumGracefulShutdownDuration = .seconds(8)
         configuration.maximumCancellationDuration = .seconds(1)

@@ -83,20 +83,21 @@ struct ConfigSnapshotTests {
         let dir = ConfigFixture.tempDir()
         let path = ConfigFixture.write("campaigns: c\nattributes: { first_name: string }\n", to: "herald.yaml", in: dir).path
         ConfigFixture.write(minimalCampaign, to: "c/a.yaml", in: dir)
-        let (first, diags) = ConfigSnapshot.load(path: path, environment: [:])
-        #expect(diags.isEmpty, "\(diags)")
-        let holder = ConfigHolder(try #require(first))
-        #expect(holder.current.campaigns.map(\.id) == ["test-campaign"])
+        let live = LiveBook(try CampaignBook.load(path: path, environment: [:]).get())
+        #expect(live.current.campaigns.map(\.id) == ["test-campaign"])
 
         ConfigFixture.write("id: broken\n", to: "c/b.yaml", in: dir)
-        let failed = holder.reload(path: path, environment: [:])
-        #expect(!failed.swapped && failed.diagnostics.hasErrors)
-        #expect(holder.current.campaigns.map(\.id) == ["test-campaign"])
+        guard case .failure(let failed) = CampaignBook.load(path: path, environment: [:]) else {
+            Issue.record("a broken campaign file loaded")
+            return
+        }
+        #expect(failed.diagnostics.hasErrors)
+        #expect(live.current.campaigns.map(\.id) == ["test-campaign"])
 
         ConfigFixture.write(minimalCampaign.replacingOccurrences(of: "test-campaign", with: "second"), to: "c/b.yaml", in: dir)
-        #expect(holder.reload(path: path, environment: [:]).swapped)
-        #expect(holder.current.campaigns.map(\.id) == ["test-campaign", "second"])
-        #expect(holder.current.campaign("second")?.name == "Test")
+        live.swap(try CampaignBook.load(path: path, environment: [:]).get())
+        #expect(live.current.campaigns.map(\.id) == ["test-campaign", "second"])
+        #expect(live.current.campaign("second")?.name == "Test")
     }
 
     @Test func secretFileReadsWithoutLeakingContent() throws {
