@@ -10,15 +10,15 @@ import Metrics
 public struct MessageLinks: Sendable {
     /// The unsubscribe URL for (user, campaign, key); nil for none.
     public var unsubscribe: @Sendable (_ user: String, _ campaign: Campaign, _ key: String) -> String?
-    /// The delivery-report URL for an SMS with this key; nil for none.
-    public var statusCallback: @Sendable (_ key: String) -> String?
+    /// The delivery-report URL for an SMS with this key sent at `now` (its token expires); nil for none.
+    public var statusCallback: @Sendable (_ key: String, _ now: Int64) -> String?
     /// The HTML body with tracked links and an open pixel.
     public var decorateHTML: @Sendable (_ html: String, _ user: String, _ campaign: Campaign, _ key: String) -> String
 
     /// Links from closures.
     public init(
         unsubscribe: @escaping @Sendable (String, Campaign, String) -> String?,
-        statusCallback: @escaping @Sendable (String) -> String?,
+        statusCallback: @escaping @Sendable (String, Int64) -> String?,
         decorateHTML: @escaping @Sendable (String, String, Campaign, String) -> String
     ) {
         self.unsubscribe = unsubscribe
@@ -28,7 +28,7 @@ public struct MessageLinks: Sendable {
 
     /// No links (tests that do not look at them).
     public static let none = MessageLinks(
-        unsubscribe: { _, _, _ in nil }, statusCallback: { _ in nil }, decorateHTML: { html, _, _, _ in html })
+        unsubscribe: { _, _, _ in nil }, statusCallback: { _, _ in nil }, decorateHTML: { html, _, _, _ in html })
 }
 
 /// Claims due ledger rows with a lease, rechecks consent, caps and `cancel_if` against fresh reads, renders,
@@ -330,7 +330,7 @@ public final class Dispatcher: Sendable {
         let envelope = Envelope(
             key: key, channel: channel, address: row.address,
             endpoint: c.message(forVariant: row.variant).webhook?.endpoint, unsubscribeURL: unsubscribe,
-            statusCallback: channel == .sms ? links.statusCallback(key) : nil, date: now)
+            statusCallback: channel == .sms ? links.statusCallback(key, now) : nil, date: now)
         let gate = senders.usesOutbox(envelope) ? nil : senders.gates[ChannelSenders.gateName(envelope)]
         // The campaign's own `limits.rate` first, then the provider's rate, quota and breaker.
         for (g, reason) in [(campaignGate(c), "campaign_rate"), (gate, "provider_busy")] {
