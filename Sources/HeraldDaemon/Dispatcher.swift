@@ -344,9 +344,12 @@ public final class Dispatcher: Sendable {
             gate?.record(nil, now: clock.now())
             return DispatchOutcome(key: key, status: .sent, providerMessageID: accepted.providerMessageID)
         } catch {
-            gate?.record(error, now: clock.now())
+            let firstRefusal = gate?.record(error, now: clock.now()) ?? false
             if error.code == .cancelled {
                 return DispatchOutcome(key: key, status: .scheduled, reason: "shutdown", retryAt: now)
+            }
+            if error.code == .loginDenied {
+                return loginRefused(key, error, provider: ChannelSenders.gateName(envelope), gate: gate, first: firstRefusal, now: now)
             }
             switch retry.decide(attempt: row.attempts, error: error, jitter: Double.random(in: 0..<1)) {
             case .dead(let final):

@@ -10,8 +10,11 @@ public final class GateBox: Sendable {
     /// `ProviderGate.admit`.
     public func admit(now: Double) -> ProviderGate.Admission { gate.withLock { $0.admit(now: now) } }
 
-    /// `ProviderGate.record`.
-    public func record(_ error: DeliveryError?, now: Double) { gate.withLock { $0.record(error, now: now) } }
+    /// `ProviderGate.record`: true for the first refused login since the last success.
+    @discardableResult
+    public func record(_ error: DeliveryError?, now: Double) -> Bool {
+        gate.withLock { $0.record(error, now: now) }
+    }
 
     /// A copy of the gate's state.
     public var snapshot: ProviderGate { gate.withLock { $0 } }
