@@ -135,23 +135,39 @@ public final class Dispatcher: Sendable {
         // Each send's outcome is written as soon as a few are in, not when the whole batch is done: what a
         // crash can repeat is only what the provider accepted since the last small write.
         let senders = self.senders.withLock { $0 }
-        try await withThrowingTaskGroup(of: DispatchOutcome.self) { group in
+        try await withThrowingTaskGroup(of: DispatchOutcome?.self) { group in
             for (row, c, profile) in sends {
                 group.addTask { await self.send(row, c, profile, senders, now: now) }
             }
+            // A tick (nil) every `flushAge`: outcomes that came in just after a write are written within it
+            // even while the claim's last sends are slow, never left unrecorded until the claim's lease ends.
+            let tick: @Sendable () async -> DispatchOutcome? = {
+                try? await Task.sleep(for: Self.flushAge)
+                return nil
+            }
+            group.addTask(operation: tick)
+            var remaining = sends.count
             var buffer: [DispatchOutcome] = []
             var flushed = ContinuousClock.now
-            for try await o in group {
-                buffer.append(o)
+            while remaining > 0, let next = try await group.next() {
+                if let o = next {
+                    buffer.append(o)
+                    remaining -= 1
+                } else {
+                    group.addTask(operation: tick)
+                }
+                let age = ContinuousClock.now - flushed
                 // A few outcomes at once when sends trickle in; under load, one write per few milliseconds.
                 if buffer.count >= Self.flushMost
-                    || (buffer.count >= Self.flushEvery && ContinuousClock.now - flushed >= Self.flushInterval)
+                    || (buffer.count >= Self.flushEvery && age >= Self.flushInterval)
+                    || (!buffer.isEmpty && age >= Self.flushAge)
                 {
                     try await completeSent(buffer)
                     buffer.removeAll(keepingCapacity: true)
                     flushed = ContinuousClock.now
                 }
             }
+            group.cancelAll()
             try await completeSent(buffer)
         }
         return count
@@ -228,6 +244,8 @@ public final class Dispatcher: Sendable {
 
     /// The shortest time between two outcome writes of one loop while fewer than `flushMost` are waiting.
     static let flushInterval = Duration.milliseconds(5)
+    /// The longest an outcome waits for its write while other sends of its claim are still out.
+    static let flushAge = Duration.milliseconds(100)
 
     private func record(_ outcomes: [DispatchOutcome]) {
         var sent = 0
