@@ -57,11 +57,16 @@ extension SQLiteStore {
         return (out, out.reduce(0) { $0 | 1 << $1.0 })
     }
 
-    /// `UPDATE users …` for the reserved columns in `mask`, changing the row only when a value differs.
+    /// `UPDATE users …` for the reserved columns in `mask`, changing the row only when a value differs. A
+    /// `created_at` given this way is the user's own: events no longer move it (`created_by_event`).
     static let updateSQL: [String] = (0..<128).map { mask in
         let cols = reservedColumns.indices.filter { mask & (1 << $0) != 0 }.map { reservedColumns[$0] }
-        let sets = cols.map { "\($0) = ?" }.joined(separator: ", ")
-        let diff = cols.map { "\($0) IS NOT ?" }.joined(separator: " OR ")
+        var sets = cols.map { "\($0) = ?" }.joined(separator: ", ")
+        var diff = cols.map { "\($0) IS NOT ?" }.joined(separator: " OR ")
+        if cols.contains("created_at") {
+            sets += ", created_by_event = 0"
+            diff += " OR created_by_event <> 0"
+        }
         return "UPDATE users SET \(sets), updated_at = ? WHERE pk = ? AND (\(diff))"
     }
 

@@ -182,6 +182,23 @@ public final class SQLiteStore: AudienceStore {
             // Inbound SMS (STOP/START) finds the users of a sender number.
             try db.execute(sql: "CREATE INDEX users_phone ON users(phone) WHERE phone IS NOT NULL")
         }
+        m.registerMigration("v3-events-awaiting-planning") { db in
+            // Events stored through the API whose event campaigns are not yet planned (see
+            // `insertEventsReportingNew`). Created empty: events stored before it never trigger.
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_awaiting_planning (
+                      user_id TEXT NOT NULL,
+                      name TEXT NOT NULL,
+                      ts INTEGER NOT NULL,
+                      PRIMARY KEY (user_id, name, ts)) WITHOUT ROWID
+                    """)
+        }
+        m.registerMigration("v4-users-created-by-event") { db in
+            // 1 while `created_at` is the time of the user's earliest event (a user an event created);
+            // 0 once a profile write gave it. Existing users keep their stored value and 0.
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN created_by_event INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 
