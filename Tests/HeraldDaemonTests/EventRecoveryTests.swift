@@ -29,7 +29,9 @@ import Testing
     @Test func eventsImportedWithTheCLIDoNotTriggerAtStart() async throws {
         let f = try Self.fixture()
         defer { f.remove() }
-        // A fresh install loads its history: sign-ups and abandoned carts inside the campaigns' windows.
+        // A fresh install loads its users, then their history: sign-ups and abandoned carts inside the
+        // campaigns' windows, of users in the campaigns' audience.
+        try await f.users((0..<20).map { "u\($0)" })
         let lines = (0..<20).flatMap { i in
             [
                 #"{"user_id":"u\#(i)","event":"signed_up","timestamp":\#(Self.t0 - 60 * Int64(i))}"#,

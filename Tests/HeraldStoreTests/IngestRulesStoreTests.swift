@@ -22,7 +22,7 @@ import Testing
                 """#)
             var r = try await importer.importUsers(path: users, format: .ndjson)
             #expect(r.inserted == 2 && r.rejected == 2)
-            #expect(r.diagnostics.compactMap { $0.location?.line } == [2, 3])
+            try #require(r.diagnostics.compactMap { $0.location?.line } == [2, 3])
             #expect(r.diagnostics[0].message == "'id' must not hold control characters (found \\n)")
             #expect(r.diagnostics[1].message == "'id' must not start or end with whitespace")
 
@@ -58,7 +58,7 @@ import Testing
                 """#)
             r = try await importer.importEvents(path: events, format: .ndjson)
             #expect(r.inserted == 1 && r.rejected == 2)
-            #expect(r.diagnostics.compactMap { $0.location?.line } == [2, 3])
+            try #require(r.diagnostics.compactMap { $0.location?.line } == [2, 3])
             #expect(r.diagnostics[0].message.hasPrefix("'user_id' must not hold control characters"))
             let stored = try await backend.store.snapshot(SnapshotRequirements()).ids
             #expect(Set(stored) == ["u1", "u4", "c1", "c3", "s1", "s4", "e1"])
@@ -83,7 +83,7 @@ import Testing
             let r = try await importer.importEvents(path: path, format: .ndjson)
             #expect(r.read == 4 && r.inserted == 2 && r.rejected == 2)
             let d = r.diagnostics
-            #expect(d.compactMap { $0.location?.line } == [2, 4])
+            try #require(d.compactMap { $0.location?.line } == [2, 4])
             #expect(d[0].location?.column == 44)
             #expect(
                 d[0].message
