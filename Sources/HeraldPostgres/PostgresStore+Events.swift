@@ -28,10 +28,10 @@ extension PostgresStore {
     /// transaction, until `markPlanned` clears them (`SQLiteStore.insertEventsReportingNew`); a user an event
     /// creates gets its earliest event's time as `created_at`, moved back by an older event stored later.
     ///
-    /// A few statements per batch: the unknown users (one insert) and the `created_at` of event-created ones
-    /// (one update), the names (one insert and one read), the message ids (one insert, whose `RETURNING` says
-    /// which are new), the events (one insert, whose `RETURNING` says which identities are new), their numbers
-    /// (one insert) and the events awaiting planning (one insert).
+    /// A few statements per batch: the unknown users (one insert, one read, and one update when an older event
+    /// moves an event-created user's `created_at` back), the names (one insert and one read), the message ids
+    /// (one insert, whose `RETURNING` says which are new), the events (one insert, whose `RETURNING` says which
+    /// identities are new), their numbers (one insert) and the events awaiting planning (one insert).
     public func insertEventsReportingNew(_ batch: [EventRecord], awaitingPlanning: Set<String>) async throws -> (
         result: BatchResult, new: [Int]
     ) {
@@ -61,17 +61,28 @@ extension PostgresStore {
                 ).decode(Int64.self) {
                     created += 1
                 }
-                // Users an event created earlier, when this batch holds an older event of theirs.
-                try await conn.query(
+                // Users an event created earlier whose earliest event this batch moves back.
+                var olderPKs: [Int64] = []
+                var olderTimes: [Int64] = []
+                for try await (pk, id, eventCreatedAt) in try await conn.query(
                     """
-                    UPDATE users u SET created_at = t.at
-                    FROM unnest(\(userIDs)::text[], \(firstSeen)::bigint[]) AS t(id, at)
-                    WHERE u.id = t.id AND u.created_by_event AND u.created_at > t.at
-                    """, logger: logger)
-                for try await (pk, id) in try await conn.query(
-                    "SELECT pk, id FROM users WHERE id = ANY(\(userIDs)::text[])", logger: logger
-                ).decode((Int64, String).self) {
+                    SELECT pk, id, CASE WHEN created_by_event THEN created_at END
+                    FROM users WHERE id = ANY(\(userIDs)::text[])
+                    """, logger: logger
+                ).decode((Int64, String, Int64?).self) {
                     pkOf[id] = pk
+                    if let at = eventCreatedAt, let first = earliest[id], first < at {
+                        olderPKs.append(pk)
+                        olderTimes.append(first)
+                    }
+                }
+                if !olderPKs.isEmpty {
+                    try await conn.query(
+                        """
+                        UPDATE users u SET created_at = t.at
+                        FROM unnest(\(olderPKs)::bigint[], \(olderTimes)::bigint[]) AS t(pk, at)
+                        WHERE u.pk = t.pk AND u.created_by_event AND u.created_at > t.at
+                        """, logger: logger)
                 }
             }
             let nameIDs = try await self.intern(conn, table: "event_names", names)

@@ -29,7 +29,7 @@ import Testing
                 batch, awaitingPlanning: ["signed_up"])
             #expect(result.inserted == 3 && new == [0, 1, 2])
             let pending = try await store.eventsAwaitingPlanning(limit: 10)
-            #expect(pending.map(\.userID) == ["c", "a"])  // oldest first, only the triggering name
+            try #require(pending.map(\.userID) == ["c", "a"])  // oldest first, only the triggering name
             #expect(pending.map(\.timestampMillis) == [ms + 1000, ms + 2000])
             // A retry stores nothing new, so records nothing new.
             let (_, again) = try await store.insertEventsReportingNew(batch, awaitingPlanning: ["signed_up"])
@@ -130,6 +130,34 @@ import Testing
             let matches = compiled.evaluate(snapshot, env, population: PopulationStats.compute(snapshot, env))
             let members = Set(zip(snapshot.ids, matches).filter(\.1).map(\.0))
             #expect(members == ["tracked", "other"])
+        }
+    }
+
+    /// Two processes on one store, and a store that read every user at once (a batch of 1,000 events or more)
+    /// agree: the earliest event wins, and a profile write's `created_at` stays.
+    @Test(arguments: TestBackend.all)
+    func createdAtFollowsTheEarliestEventAcrossProcesses(_ kind: TestBackend) async throws {
+        try await Backend.with(kind) { backend in
+            let a = backend.store
+            let t = Self.t
+            func event(_ user: String, _ at: Int64) -> EventRecord {
+                EventRecord(userID: user, name: "view", timestampMillis: at * 1000)
+            }
+            _ = try await a.insertEvents([event("x", t), event("y", t)])
+            let b = try backend.reopen()
+            var given = UserUpsert(id: "y")
+            given.createdAt = .some(t)
+            _ = try await b.upsertUsers([given])
+            _ = try await b.insertEvents([event("x", t - 50)])
+            // `a` last saw both as event-created at t.
+            _ = try await a.insertEvents([event("x", t - 20), event("y", t - 70)])
+            #expect(try await a.profile(id: "x")?.createdAt == t - 50)
+            #expect(try await a.profile(id: "y")?.createdAt == t)
+            let c = try backend.reopen()
+            _ = try await c.insertEvents((0..<1_000).map { event("bulk\($0)", t) } + [event("x", t - 90), event("y", t - 90)])
+            #expect(try await c.profile(id: "x")?.createdAt == t - 90)
+            #expect(try await c.profile(id: "y")?.createdAt == t)
+            #expect(try await c.profile(id: "bulk7")?.createdAt == t)
         }
     }
 }

@@ -4,16 +4,22 @@ import HeraldCore
 extension SQLiteStore {
     /// Fills the user cache with one scan when it is empty (far cheaper than one lookup per new id).
     func warmUserCache() async throws {
-        guard userCache.withLock({ $0.isEmpty }) else { return }
-        let all = try await pool.read { db -> [String: Int64] in
+        guard userCache.withLock({ $0.pk.isEmpty }) else { return }
+        let all = try await pool.read { db -> UserCache in
             let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0
-            guard n > 0, n <= Self.userCacheLimit else { return [:] }
-            var map = [String: Int64](minimumCapacity: n)
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, pk FROM users")
-            while let r = try rows.next() { map[r[0]] = r[1] }
-            return map
+            guard n > 0, n <= Self.userCacheLimit else { return UserCache() }
+            var cache = UserCache()
+            cache.pk.reserveCapacity(n)
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, pk, CASE WHEN created_by_event <> 0 THEN created_at END FROM users")
+            while let r = try rows.next() {
+                let pk: Int64 = r[1]
+                cache.pk[r[0]] = pk
+                if let at: Int64 = r[2] { cache.eventCreatedAt[pk] = at }
+            }
+            return cache
         }
-        if !all.isEmpty { userCache.withLock { c in if c.isEmpty { c = all } } }
+        if !all.pk.isEmpty { userCache.withLock { c in if c.pk.isEmpty { c = all } } }
     }
 
     /// Inserts a batch of events in one transaction, creating unknown users and skipping duplicates.
@@ -59,8 +65,8 @@ extension SQLiteStore {
             let insertNumber = RawStatement(db, try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO event_numbers(event_id, key_id, value) VALUES (?, ?, ?)"))
             var created = 0
-            // Users of the batch that existed before it, with the batch's earliest event time of each.
-            var existing: [Int64: Int64] = [:]
+            // Users an event created before this batch, which holds an older event of theirs: pk → its time.
+            var older: [Int64: Int64] = [:]
             // Resolve users and names first, then insert in (user, name, time) order so that the
             // (user_pk, name_id, ts) index is written in order within the transaction.
             var keys = [(pk: Int64, name: Int64, ts: Int64, index: Int)]()
@@ -70,23 +76,27 @@ extension SQLiteStore {
             for (index, e) in batch.enumerated() {
                 var pk = lastPK
                 if e.userID != lastUser || lastUser.isEmpty {
-                    if let known = self.userCache.withLock({ $0[e.userID] }) {
-                        pk = known
-                        existing[pk] = earliest[e.userID]
+                    let first = earliest[e.userID] ?? .max
+                    if let known = self.userCache.withLock({ c in
+                        c.pk[e.userID].map { (pk: $0, createdAt: c.eventCreatedAt[$0]) }
+                    }) {
+                        pk = known.pk
+                        if let createdAt = known.createdAt, first < createdAt { older[pk] = first }
                     } else if let known = fresh.users[e.userID] {
-                        pk = known
+                        pk = known  // met earlier in this batch, with the batch's earliest time
                     } else {
                         insertUser.bind(1, e.userID)
-                        insertUser.bind(2, earliest[e.userID])
+                        insertUser.bind(2, first)
                         insertUser.bind(3, now)
                         insertUser.bind(4, now)
                         try insertUser.run()
                         if db.changesCount > 0 {
                             pk = db.lastInsertedRowID
                             created += 1
+                            fresh.eventCreatedAt[pk] = first
                         } else {
-                            pk = try self.userPK(db, e.userID, fresh) ?? 0
-                            existing[pk] = earliest[e.userID]
+                            pk = try self.userPK(db, e.userID, &fresh) ?? 0
+                            if let createdAt = fresh.eventCreatedAt[pk], first < createdAt { older[pk] = first }
                         }
                         fresh.users[e.userID] = pk
                     }
@@ -147,16 +157,17 @@ extension SQLiteStore {
                     try insertNumber.run()
                 }
             }
-            if !existing.isEmpty {
-                // Only users an event created, and only when this batch holds an older event.
+            if !older.isEmpty {
+                // Guarded: another process may have moved it back further, or a profile write given it.
                 let lower = RawStatement(db, try db.cachedStatement(
                     sql: """
                         UPDATE users SET created_at = ?1 WHERE pk = ?2 AND created_by_event = 1 AND created_at > ?1
                         """))
-                for (pk, at) in existing {
+                for (pk, at) in older {
                     lower.bind(1, at)
                     lower.bind(2, pk)
                     try lower.run()
+                    if db.changesCount > 0 { fresh.eventCreatedAt[pk] = at }
                 }
             }
             if created > 0 { try self.recordChange(db, kind: "users", rows: created) }

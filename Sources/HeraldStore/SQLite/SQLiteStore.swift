@@ -13,8 +13,8 @@ public final class SQLiteStore: AudienceStore {
     public let schema: AttributeSchema
     /// The clock, epoch seconds (DESIGN decision 2).
     let clock: @Sendable () -> Int64
-    /// user id → users.pk for rows known to be committed (users are never deleted).
-    let userCache = LockedState([String: Int64]())
+    /// Committed users (they are never deleted): id → pk, and the `created_at` of the ones an event created.
+    let userCache = LockedState(UserCache())
     /// event name → event_names.id, committed rows only.
     let nameCache = LockedState([String: Int64]())
     /// numeric property name → property_keys.id, committed rows only.
