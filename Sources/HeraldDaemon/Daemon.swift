@@ -65,11 +65,23 @@ public final class Daemon: Sendable {
         var result = BatchResult()
         if !users.isEmpty { result = result + (try await store.upsertUsers(users)) }
         guard !events.isEmpty else { return result }
-        let (inserted, new) = try await store.insertEventsReportingNew(events)
+        // Events that trigger a campaign are recorded as awaiting planning in the write that stores them, and
+        // cleared once planned: one stored just before a crash, whose planning never ran, is planned at the next
+        // start (`Scheduler.recoverEventTriggers`).
+        let triggering = scheduler.triggeringEvents
+        let (inserted, new) = try await store.insertEventsReportingNew(events, awaitingPlanning: triggering)
         result = result + inserted
-        // Only events stored now trigger: a retried call (same messageId, or the same event) plans nothing
-        // twice. An event stored just before a crash, whose planning never ran, is planned at the next start.
-        if try await scheduler.handle(events: new.map { events[$0] }) > 0 { wakeup.signal() }
+        // Only events stored now trigger: a retried call (same messageId, or the same event) plans nothing twice.
+        let fresh = new.map { events[$0] }
+        if try await scheduler.handle(events: fresh) > 0 { wakeup.signal() }
+        let planned = fresh.filter { triggering.contains($0.name) }
+        do {
+            try await store.markPlanned(planned)
+        } catch {
+            // The events are stored and planned: the call succeeded. The next start plans them again, which
+            // records nothing new.
+            logger.warning("could not clear events awaiting planning: \(error)")
+        }
         return result
     }
 

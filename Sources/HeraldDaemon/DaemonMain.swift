@@ -20,13 +20,17 @@ public enum DaemonMain {
     /// shards move to the others within this after its last renewal, plus the keepers' one-second round.
     public static let shardLease: Int64 = 15
 
+    /// heraldd's log handler over `base` (stderr, one line per record): at `HERALD_LOG_LEVEL` (default info),
+    /// with control characters from outside shown escaped, so that no log line can be split or forged.
+    public static func logHandler(_ base: StreamLogHandler, environment: [String: String]) -> EscapingLogHandler {
+        var h = EscapingLogHandler(base)
+        h.logLevel = environment["HERALD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return h
+    }
+
     /// Runs heraldd with `arguments` (without the program name) until SIGTERM; returns the exit code.
     public static func run(arguments: [String], environment: [String: String]) async -> Int32 {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = environment["HERALD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return h
-        }
+        LoggingSystem.bootstrap { label in logHandler(.standardError(label: label), environment: environment) }
         let logger = Logger(label: "heraldd")
         var explicit: String?
         if let i = arguments.firstIndex(of: "--config") {

@@ -19,6 +19,8 @@ struct WhyCommand: AsyncParsableCommand {
     @Option(help: "table, or json: one object per check, then the decision as dry-run prints it.")
     var format: OutputFormat = .table
 
+    func validate() throws { try checkUserArgument(user) }
+
     func run() async throws {
         let context = try HeraldContext.load(options)
         let loader = PlanningLoader(context: context)

@@ -39,6 +39,7 @@ extension HeraldConfig {
         }
         let known = [
             "store", "campaigns", "templates", "api", "lifecycle", "attributes", "segments", "policy", "channels",
+            "ingest",
         ]
         guard let m = y.map(root, "herald.yaml", known: known) else { return (nil, y.sorted) }
 
@@ -65,13 +66,14 @@ extension HeraldConfig {
         y.absorb(segmentDiagnostics)
         let policy = parsePolicy(m["policy"], y)
         let channels = parseChannels(m["channels"], y, paths)
+        let ingest = parseIngest(m["ingest"], y)
 
         guard !y.diagnostics.hasErrors else { return (nil, y.sorted) }
         let config = HeraldConfig(
             file: file, baseDirectory: baseDirectory, store: store ?? .sqlite(path: "/var/lib/herald/herald.db"),
             campaignsDirectory: campaigns ?? paths.absolute("campaigns"), templatesDirectory: templates, api: api,
             lifecycle: lifecycle, attributes: schema, segments: segments, catalog: catalog, policy: policy,
-            channels: channels)
+            channels: channels, ingest: ingest)
         return (config, y.sorted)
     }
 

@@ -145,6 +145,16 @@ extension DecisionPipeline {
             if moved != sendAt && tracing { how += "; quiet hours \(quiet.from)–\(quiet.to) defer it" }
             sendAt = moved
         }
+        // Never past the window: quiet hours lasting beyond its end leave no moment to send in. The row would
+        // only expire at dispatch, counting toward the caps until then.
+        guard sendAt < context.windowEnd else {
+            note(
+                "send time", false,
+                "window_missed: quiet hours last until \(TimestampParser.formatUTC(seconds: sendAt)), after the "
+                    + "window ends \(TimestampParser.formatUTC(seconds: context.windowEnd))")
+            d.reason = "window_missed"
+            return d
+        }
         let local = zone.clock.local(sendAt)
         d.sendAt = sendAt
         d.localHour = local.secondOfDay / 3600

@@ -51,21 +51,40 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The full rendering: header line, then source line and caret line when known, then the suggestion.
+    /// Control characters of the input (a bad import row, a value quoted in the message) are shown escaped
+    /// (`VisibleText`), the caret still under the character it points at.
     public var description: String {
         var out = ""
+        let message = VisibleText.escape(message)
         if let l = location {
-            out = "\(l.file):\(l.line):\(l.column): \(severity.rawValue): \(message)"
+            out = "\(VisibleText.escape(l.file)):\(l.line):\(l.column): \(severity.rawValue): \(message)"
         } else {
             out = "\(severity.rawValue): \(message)"
         }
         if let line = sourceLine, let l = location {
-            let (shown, column, span) = Self.window(line, column: l.column, length: length)
+            let (raw, rawColumn, rawSpan) = Self.window(line, column: l.column, length: length)
+            let (shown, column, span) = Self.escaped(raw, column: rawColumn, span: rawSpan)
             out += "\n" + shown
             let pad = String(repeating: " ", count: max(0, column - 1))
             out += "\n" + pad + "^" + String(repeating: "~", count: span - 1)
         }
-        if let s = suggestion { out += "\nnote: \(s)" }
+        if let s = suggestion { out += "\nnote: \(VisibleText.escape(s))" }
         return out
+    }
+
+    /// `line` with its control characters escaped, and the caret's column and span moved to match.
+    static func escaped(_ line: String, column: Int, span: Int) -> (String, Int, Int) {
+        guard VisibleText.mayHoldControl(line) else { return (line, column, span) }
+        var shown = ""
+        var newColumn = column
+        var newSpan = span
+        for (i, c) in line.enumerated() {
+            let e = VisibleText.escape(String(c))
+            shown += e
+            let extra = e.count - 1
+            if i < column - 1 { newColumn += extra } else if i < column - 1 + span { newSpan += extra }
+        }
+        return (shown, newColumn, newSpan)
     }
 
     /// At most this many characters of a source line are shown; longer lines are cut around the caret.

@@ -62,16 +62,20 @@ struct APIGuardMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// Why a path is refused before routing, or nil: dot segments (plain or percent-encoded), NUL,
     /// backslashes, empty segments and over-long paths. No route serves files, but no route
-    /// should see such a path either.
+    /// should see such a path either. The one exception: the user id of `/v1/users/{id}/…` may hold an
+    /// encoded `/` or `\` (`%2F`, `%5C`), since user ids may (docs/api.md).
     static func oddPath(_ path: String) -> String? {
         guard path.utf8.count <= 4096 else { return "path too long" }
         guard path.hasPrefix("/") else { return "malformed path" }
         let lowered = path.lowercased()
         if lowered.contains("%00") || path.contains("\0") { return "malformed path: NUL" }
-        if lowered.contains("%2f") || lowered.contains("%5c") || path.contains("\\") {
-            return "malformed path: encoded separator"
-        }
-        for segment in lowered.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+        if path.contains("\\") { return "malformed path: encoded separator" }
+        let segments = lowered.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let userID = segments.starts(with: ["v1", "users"]) ? segments.index(segments.startIndex, offsetBy: 2) : nil
+        for (i, segment) in zip(segments.indices, segments) {
+            if i != userID && (segment.contains("%2f") || segment.contains("%5c")) {
+                return "malformed path: encoded separator"
+            }
             let decoded = segment.replacingOccurrences(of: "%2e", with: ".")
             if decoded == "." || decoded == ".." { return "malformed path: dot segment" }
         }

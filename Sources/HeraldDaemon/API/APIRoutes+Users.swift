@@ -95,9 +95,12 @@ extension APIRoutes {
             guard case .array(let list) = v else {
                 throw APIError(.badRequest, "'users' must be an array of user ids", field: "users")
             }
-            users = try list.map { (item) throws(APIError) -> String in
+            users = try list.enumerated().map { (i, item) throws(APIError) -> String in
                 guard case .string(let id) = item, !id.isEmpty else {
-                    throw APIError(.badRequest, "'users' must be an array of user ids", field: "users")
+                    throw APIError(.badRequest, "'users' must be an array of user ids", field: "users", index: i)
+                }
+                if let problem = UserID.problem(id) {
+                    throw APIError(.badRequest, "'users[\(i)]' \(problem)", field: "users", index: i)
                 }
                 return id
             }

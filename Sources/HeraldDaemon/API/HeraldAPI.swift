@@ -49,10 +49,10 @@ public enum HeraldAPI {
         v1.post("track") { req, _ in try await api.ingest(req, shape: .track) }
         v1.post("batch") { req, _ in try await api.ingest(req, shape: .batch) }
         v1.get("users/{id}/preferences") { req, ctx in
-            try await api.preferences(req.pathParameter("id", context: ctx))
+            try await api.preferences(req.userIDParameter(context: ctx))
         }
         v1.put("users/{id}/preferences") { req, ctx in
-            try await api.setPreferences(req.pathParameter("id", context: ctx), req)
+            try await api.setPreferences(req.userIDParameter(context: ctx), req)
         }
         v1.post("campaigns/{id}/trigger") { req, ctx in
             try await api.trigger(req.pathParameter("id", context: ctx), req)
