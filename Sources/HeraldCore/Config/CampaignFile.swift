@@ -3,14 +3,17 @@ import Yams
 
 /// Reads one campaign file (SPEC §3) against a config: every problem found is reported, located.
 public enum CampaignFile {
-    /// Reads and validates the campaign file at `path`.
+    /// Reads and validates the campaign file at `path`; its real path must stay in the folder it is listed in.
     public static func load(path: String, config: HeraldConfig) -> (Campaign?, [Diagnostic]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return (nil, [Diagnostic(at: nil, "cannot read campaign file '\(path)'")])
+        let folder = (path as NSString).deletingLastPathComponent
+        let read = ConfigFileReader.read(
+            path, what: "campaign file", limit: ConfigFileReader.maxYAMLBytes, inside: folder.isEmpty ? "." : folder)
+        switch read {
+        case .success(let text): return parse(yaml: text, file: path, config: config)
+        case .failure(let problem):
+            let missing = Diagnostic(at: nil, "cannot read campaign file '\(path)'")
+            return (nil, [ConfigFileReader.diagnostic(problem) ?? missing])
         }
-        let (text, bad) = YAMLFile.decode(data, file: path)
-        guard let text else { return (nil, bad.map { [$0] } ?? []) }
-        return parse(yaml: text, file: path, config: config)
     }
 
     /// Validates campaign text; `file` names it in diagnostics.
@@ -36,7 +39,7 @@ struct CampaignParser {
     ]
 
     func campaign(_ root: Node) -> Campaign? {
-        guard
+        guard y.isDocument(root, of: "a campaign file", known: Self.topKeys),
             let m = y.map(
                 root, "campaign", known: Self.topKeys, required: ["id", "name", "audience", "trigger", "message"])
         else { return nil }
