@@ -58,6 +58,7 @@ struct CampaignParser {
         let conversion = eventWindow(m["conversion"], "conversion").map {
             Campaign.Conversion(event: $0.event, within: $0.within)
         }
+        checkDateAudience(m, audience: audience, trigger: trigger, sendTime: sendTime)
         guard let id, let name, let status, let priority, let transactional, let audience, let trigger,
             let sendTime, let limits, let message, !y.diagnostics.hasErrors
         else { return nil }
