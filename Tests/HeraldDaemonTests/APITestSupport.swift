@@ -121,6 +121,7 @@ struct APIHarness {
             store: { sqlite: h.db }
             api: { public_url: \(publicURL) }
             attributes: { plan: string, avg_order_value: number }
+            topics: [promotions]
             channels:
               sms: { provider: kannel, help_reply: "Shop: reply STOP to opt out. Help at shop.example" }
             """
@@ -134,7 +135,7 @@ struct APIHarness {
             campaignsDirectory: c.campaignsDirectory,
             templatesDirectory: c.templatesDirectory, api: api, lifecycle: c.lifecycle,
             attributes: c.attributes,
-            segments: c.segments, catalog: c.catalog, policy: c.policy, channels: c.channels)
+            segments: c.segments, catalog: c.catalog, policy: c.policy, channels: c.channels, topics: c.topics)
     }
 
     /// Sends a request to `path` (which may carry a query).

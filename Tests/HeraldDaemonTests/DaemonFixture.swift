@@ -64,6 +64,7 @@ struct DaemonFixture {
             attributes:
               country: string
               first_name: string
+            topics: [promotions]
             policy:
               default_timezone: UTC
             \(policy)

@@ -47,6 +47,9 @@ struct CampaignParser {
         let name = y.string(m["name"], "name")
         let status = m["status"] == nil ? .active : y.choice(m["status"], "status", Campaign.Status.self)
         let topic = y.name(m["topic"], "topic", pattern: "[a-z0-9][a-z0-9_-]*", NameRules.isTopic)
+        if let topic, let undeclared = config.undeclaredTopic(topic) {
+            y.report("topic: \(undeclared.message)", node: m["topic"], suggestion: undeclared.suggestion)
+        }
         let priority = m["priority"] == nil ? 0 : y.int(m["priority"], "priority", range: -1_000_000...1_000_000)
         let transactional = m["transactional"] == nil ? false : y.bool(m["transactional"], "transactional")
         let audience = self.audience(m["audience"])

@@ -27,13 +27,15 @@ public struct HeraldConfig: Sendable {
     public let policy: PolicyConfig
     /// Providers and the outbox.
     public let channels: ChannelsConfig
+    /// The declared subscription topics (`topics:`); campaigns and preferences may name no other.
+    public let topics: [Topic]
 
     /// Builds a snapshot from already-validated parts.
     public init(
         file: String, baseDirectory: String, store: StoreConfig, campaignsDirectory: String,
         templatesDirectory: String?, api: APIConfig, lifecycle: LifecycleThresholds,
         attributes: AttributeSchema, segments: [SegmentSource], catalog: SegmentCatalog,
-        policy: PolicyConfig, channels: ChannelsConfig
+        policy: PolicyConfig, channels: ChannelsConfig, topics: [Topic] = []
     ) {
         self.file = file
         self.baseDirectory = baseDirectory
@@ -47,6 +49,7 @@ public struct HeraldConfig: Sendable {
         self.catalog = catalog
         self.policy = policy
         self.channels = channels
+        self.topics = topics
     }
 
     /// The names a template may use: reserved profile fields, declared attributes, and message context.

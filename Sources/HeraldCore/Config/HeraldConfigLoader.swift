@@ -41,6 +41,7 @@ extension HeraldConfig {
         }
         let known = [
             "store", "campaigns", "templates", "api", "lifecycle", "attributes", "segments", "policy", "channels",
+            "topics",
         ]
         guard y.isDocument(root, of: "a Herald config file", known: known),
             let m = y.map(root, "herald.yaml", known: known)
@@ -67,7 +68,8 @@ extension HeraldConfig {
         }
         let (catalog, segmentDiagnostics) = SegmentCompiler.catalog(segments, schema: schema)
         y.absorb(segmentDiagnostics)
-        let policy = parsePolicy(m["policy"], y)
+        let topics = parseTopics(m["topics"], y)
+        let policy = parsePolicy(m["policy"], y, topics: topics)
         let channels = parseChannels(m["channels"], y, paths)
 
         guard !y.diagnostics.hasErrors else { return (nil, y.sorted) }
@@ -75,7 +77,7 @@ extension HeraldConfig {
             file: file, baseDirectory: baseDirectory, store: store ?? .sqlite(path: "/var/lib/herald/herald.db"),
             campaignsDirectory: campaigns ?? paths.absolute("campaigns"), templatesDirectory: templates, api: api,
             lifecycle: lifecycle, attributes: schema, segments: segments, catalog: catalog, policy: policy,
-            channels: channels)
+            channels: channels, topics: topics)
         return (config, y.sorted)
     }
 
