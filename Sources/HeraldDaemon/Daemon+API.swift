@@ -14,6 +14,9 @@ extension Daemon: APIBackend {
 
     /// True while serving (not draining).
     public func isReady() async -> Bool { isReady }
+
+    /// The topics of the campaign book in force.
+    public func declaredTopics() async -> [Topic]? { book.current.config.topics }
 }
 
 extension MessageLinks {

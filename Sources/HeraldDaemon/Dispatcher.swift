@@ -294,7 +294,9 @@ public final class Dispatcher: Sendable {
         for (row, c) in live {
             if case .event(_, _, let cancel?) = c.trigger {
                 cancelNames.insert(cancel.event)
-                since = min(since, row.triggerAt ?? now)
+                let from = DecisionPipeline.cancelWindowStart(
+                    trigger: row.triggerAt ?? now, within: cancel.within, now: now)
+                since = min(since, from)
             }
         }
         let users = live.map(\.0.user)

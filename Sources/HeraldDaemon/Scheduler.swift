@@ -82,7 +82,7 @@ public final class Scheduler: Sendable {
                     try await missed(c, Occurrence(start: skipped), "superseded by a later occurrence after downtime", now)
                 }
                 if latest + c.sendTime.within > now {
-                    due.append((c, Occurrence(start: latest), nil))
+                    due.append((c, Occurrence.cron(at: latest, campaign: c), nil))
                 } else {
                     try await missed(c, Occurrence(start: latest), "the daemon was not running during the whole delivery window", now)
                 }
@@ -291,7 +291,7 @@ public final class Scheduler: Sendable {
     private func planOne(
         _ c: Campaign, user: String, triggerAt: Int64, start: Int64, book: CampaignBook, now: Int64
     ) async throws -> Int {
-        let o = Occurrence(start: start, id: Self.eventOccurrence(triggerAt))
+        let o = Occurrence.event(triggeredAt: triggerAt, delay: start - triggerAt, id: Self.eventOccurrence(triggerAt))
         guard let facts = try await store.facts(id: user) else { return 0 }
         let snapshot = AudienceSnapshot(facts: [facts], schema: book.config.attributes)
         let env = EvaluationEnvironment(

@@ -125,6 +125,7 @@ struct APIHarness {
             store: { sqlite: h.db }
             api: { public_url: \(publicURL) }
             attributes: { plan: string, avg_order_value: number }
+            topics: [promotions]
             channels:
               sms: { provider: kannel, help_reply: "Shop: reply STOP to opt out. Help at shop.example" }
             """
@@ -138,7 +139,7 @@ struct APIHarness {
             campaignsDirectory: c.campaignsDirectory,
             templatesDirectory: c.templatesDirectory, api: api, lifecycle: c.lifecycle,
             attributes: c.attributes,
-            segments: c.segments, catalog: c.catalog, policy: c.policy, channels: c.channels)
+            segments: c.segments, catalog: c.catalog, policy: c.policy, channels: c.channels, topics: c.topics)
     }
 
     /// Sends a request to `path` (which may carry a query).

@@ -67,6 +67,7 @@ struct DaemonFixture {
             attributes:
               country: string
               first_name: string
+            topics: [promotions]
             policy:
               default_timezone: UTC
             \(policy)

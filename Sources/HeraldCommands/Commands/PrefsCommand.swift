@@ -101,6 +101,11 @@ struct PrefsSetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try HeraldContext.load(options)
+        if let topic, let undeclared = context.config.undeclaredTopic(topic) {
+            Console.err("error: --topic: \(undeclared.message)")
+            if let suggestion = undeclared.suggestion { Console.err("note: \(suggestion)") }
+            throw ReportedFailure(code: ExitStatus.usage)
+        }
         let store = try await context.openStore()
         guard try await store.profile(id: user) != nil else {
             Console.err("error: no user '\(user)' in the store")

@@ -29,13 +29,16 @@ public struct HeraldConfig: Sendable {
     public let channels: ChannelsConfig
     /// What ingestion accepts (event timestamp skew).
     public let ingest: IngestConfig
+    /// The declared subscription topics (`topics:`); campaigns and preferences may name no other.
+    public let topics: [Topic]
 
     /// Builds a snapshot from already-validated parts.
     public init(
         file: String, baseDirectory: String, store: StoreConfig, campaignsDirectory: String,
         templatesDirectory: String?, api: APIConfig, lifecycle: LifecycleThresholds,
         attributes: AttributeSchema, segments: [SegmentSource], catalog: SegmentCatalog,
-        policy: PolicyConfig, channels: ChannelsConfig, ingest: IngestConfig = IngestConfig()
+        policy: PolicyConfig, channels: ChannelsConfig, ingest: IngestConfig = IngestConfig(),
+        topics: [Topic] = []
     ) {
         self.file = file
         self.baseDirectory = baseDirectory
@@ -50,6 +53,7 @@ public struct HeraldConfig: Sendable {
         self.policy = policy
         self.channels = channels
         self.ingest = ingest
+        self.topics = topics
     }
 
     /// The names a template may use: reserved profile fields, declared attributes, and message context.

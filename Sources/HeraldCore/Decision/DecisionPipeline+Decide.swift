@@ -102,8 +102,7 @@ extension DecisionPipeline {
         }
 
         // 6. send time
-        let picker = SendTimePicker(
-            windowStart: occurrence.start, windowEnd: context.windowEnd, now: inputs.now)
+        let picker = sendTimePicker
         let quiet =
             campaign.transactional
             ? nil : inputs.policy.quietHours.flatMap { $0.applies(to: channel) ? $0 : nil }
@@ -117,7 +116,7 @@ extension DecisionPipeline {
             if tracing { how = "immediate" }
         case .localTime:
             let time = campaign.sendTime.localTime ?? ClockTime(hour: 10, minute: 0)
-            at = picker.localTime(time, clock: zone.clock)
+            at = localTimeSend(time, row: row, picker: picker, clock: zone.clock)
             if tracing { how = "local_time \(time) in \(zone.clock.name)" }
         case .bestTime:
             let (profile, source, ownEvents) = context.profile(row)

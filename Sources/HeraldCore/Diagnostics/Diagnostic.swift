@@ -90,9 +90,11 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// At most this many characters of a source line are shown; longer lines are cut around the caret.
     public static let maxShownLine = 120
 
-    /// The part of `line` to show, with the caret's column and span inside it.
+    /// The part of `line` to show, with the caret's column and span inside it: never more than its first line,
+    /// control characters shown as U+FFFD (a binary file's bytes never reach the terminal).
     static func window(_ line: String, column: Int, length: Int) -> (String, Int, Int) {
-        let chars = Array(line)
+        let chars = Array(Self.printable(line.prefix { !$0.isNewline }))
+        let line = String(chars)
         guard chars.count > maxShownLine else { return (line, column, length) }
         let caret = max(0, min(column - 1, chars.count))
         let start = max(0, min(caret - maxShownLine / 2, chars.count - maxShownLine))
@@ -106,6 +108,27 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
     /// True for errors.
     public var isError: Bool { severity == .error }
+
+    /// At most this many characters of a value from a file are quoted in a message.
+    public static let maxQuoted = 60
+
+    /// A value from a file as a message quotes it: its first line, control characters replaced, at most
+    /// `maxQuoted` characters (then "…").
+    public static func excerpt(_ value: some StringProtocol) -> String {
+        let first = value.prefix { !$0.isNewline }
+        let cut = first.count > maxQuoted || first.endIndex != value.endIndex
+        return printable(first.prefix(maxQuoted)) + (cut ? "…" : "")
+    }
+
+    /// `text` with control characters other than tab replaced by U+FFFD.
+    static func printable(_ text: some StringProtocol) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return String(text) }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { isControl($0) ? "\u{FFFD}" : $0 }))
+    }
+
+    private static func isControl(_ u: Unicode.Scalar) -> Bool {
+        u != "\t" && (u.value < 0x20 || (0x7F...0x9F).contains(u.value))
+    }
 }
 
 extension Array where Element == Diagnostic {

@@ -13,6 +13,13 @@ public protocol APIBackend: Sendable {
     func trigger(campaign: String, occurrence: String?, users: [String]?) async throws -> TriggerResult
     /// True once the store is open and campaigns are loaded; false while draining.
     func isReady() async -> Bool
+    /// The topics of the live config (a reload may change them); nil: those of `APIDependencies.config`.
+    func declaredTopics() async -> [Topic]?
+}
+
+extension APIBackend {
+    /// No live config: the API uses the topics of the config it was started with.
+    public func declaredTopics() async -> [Topic]? { nil }
 }
 
 /// The outcome of `POST /v1/campaigns/{id}/trigger`.

@@ -42,6 +42,7 @@ extension APIRoutes {
         let body = try await jsonObject(request)
         try body.onlyKeys(["global", "channels", "topics"])
         var changes: [(PreferenceScope, Bool)] = []
+        let topics = await deps.backend.declaredTopics() ?? deps.config.topics
         if let global = try body.bool("global", path: "global") { changes.append((.global, global)) }
         for group in ["channels", "topics"] {
             guard let value = body[group] else { continue }
@@ -62,6 +63,11 @@ extension APIRoutes {
                         !name.contains(where: { $0.isNewline || $0 == "\0" })
                     else {
                         throw APIError(.badRequest, "a topic name must be 1 to 64 characters", field: path)
+                    }
+                    // Only declared topics: a misspelt one would record an opt-out no campaign ever reads.
+                    if let undeclared = Topic.undeclared(name, among: topics) {
+                        let hint = undeclared.suggestion.map { "; \($0)" } ?? ""
+                        throw APIError(.badRequest, undeclared.message + hint, field: path)
                     }
                     changes.append((.topic(name), out))
                 }
