@@ -103,7 +103,7 @@ struct ConfigFileSafetyTests {
             at: SourceLocation(file: "f", line: 1, column: 1), "bad", sourceLine: "a\u{1B}[31mb\u{0}c\nsecond line")
         let lines = d.description.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == 3)
-        #expect(lines[1] == "a\u{FFFD}[31mb\u{FFFD}c")
+        #expect(lines[1] == #"a\u{1B}[31mb\u{0}c"#)
         #expect(!d.description.contains("second"))
     }
 

@@ -19,6 +19,7 @@ import Testing
             attributes:
               country: string
               first_name: string
+            topics: [promotions]
             channels:
               outbox: var/outbox
               email:

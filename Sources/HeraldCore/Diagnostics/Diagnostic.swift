@@ -90,10 +90,10 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// At most this many characters of a source line are shown; longer lines are cut around the caret.
     public static let maxShownLine = 120
 
-    /// The part of `line` to show, with the caret's column and span inside it: never more than its first line,
-    /// control characters shown as U+FFFD (a binary file's bytes never reach the terminal).
+    /// The part of `line` to show, with the caret's column and span inside it: never more than its first line
+    /// (`escaped` then shows its control characters visibly, so a binary file's bytes never reach the terminal).
     static func window(_ line: String, column: Int, length: Int) -> (String, Int, Int) {
-        let chars = Array(Self.printable(line.prefix { !$0.isNewline }))
+        let chars = Array(line.prefix { !$0.isNewline })
         let line = String(chars)
         guard chars.count > maxShownLine else { return (line, column, length) }
         let caret = max(0, min(column - 1, chars.count))
