@@ -33,7 +33,8 @@ struct PlanningLoader {
     func pipeline(_ campaign: Campaign, occurrence: Occurrence, now: Int64) async throws -> DecisionPipeline {
         let (store, ledger) = try await context.openBackend()
         let inputs = try await PlanningSource.inputs(
-            store: store, ledger: ledger, config: context.config, campaigns: [campaign], now: now)
+            store: store, ledger: ledger, config: context.config, campaigns: [campaign], now: now,
+            goals: Campaign.conversionGoals(context.campaigns().campaigns))
         return DecisionPipeline(campaign: campaign, occurrence: occurrence, inputs: inputs)
     }
 }
