@@ -20,13 +20,16 @@ extension PostgresLedger {
             var ids: [String: Int64] = [:]
             if !eventNames.isEmpty {
                 for try await (name, id) in try await conn.query(
-                    "SELECT name, id FROM event_names WHERE name = ANY(\(eventNames)::text[])", logger: self.logger
+                    "SELECT name, id FROM event_names WHERE name = ANY(\(eventNames)::text[])",
+                    logger: self.logger
                 ).decode((String, Int64).self) {
                     ids[name] = id
                 }
             }
             // A goal whose event was never stored cannot convert anyone.
-            let known = sorted.compactMap { c, g in ids[g.event].map { (campaign: c, nameID: $0, within: g.within) } }
+            let known = sorted.compactMap { c, g in
+                ids[g.event].map { (campaign: c, nameID: $0, within: g.within) }
+            }
             let campaigns = known.map(\.campaign)
             let nameIDs = known.map(\.nameID)
             let withins = known.map(\.within)

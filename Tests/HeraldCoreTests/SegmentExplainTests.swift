@@ -20,10 +20,11 @@ struct SegmentExplainTests {
 
     @Test func aFalseAndNamesEachFalseConjunctWithItsValues() throws {
         #expect(
-            try Self.explain(#"country == "US" and count("purchase", 30d) >= 2 and id != """#, Self.buyer) == [
-                #"(== country "US") is false: country = "CN""#,
-                "(>= (count purchase 30d) 2) is false: (count purchase 30d) = 1",
-            ])
+            try Self.explain(#"country == "US" and count("purchase", 30d) >= 2 and id != """#, Self.buyer)
+                == [
+                    #"(== country "US") is false: country = "CN""#,
+                    "(>= (count purchase 30d) 2) is false: (count purchase 30d) = 1",
+                ])
     }
 
     @Test func aFalseOrNamesEveryDisjunctAndNotLooksInside() throws {

@@ -27,23 +27,23 @@ import Testing
                     sendTime: "strategy: local_time\n  local_time: \"12:00\"\n  within: 24h"),
                 "p3.yaml": campaignYAML(id: "p3", trigger: "schedule: \(later)"),
                 "engaged.yaml": """
-                    id: engaged
-                    name: engaged
-                    status: active
-                    topic: reminders
-                    audience:
-                      segment: engagement() >= 0.5
-                    trigger:
-                      event: cart_abandoned
-                    send_time:
-                      strategy: immediate
-                      within: 6h
-                    message:
-                      channel: webhook
-                      webhook:
-                        endpoint: hook
-                        body: { "user": "{{user_id}}" }
-                    """,
+                id: engaged
+                name: engaged
+                status: active
+                topic: reminders
+                audience:
+                  segment: engagement() >= 0.5
+                trigger:
+                  event: cart_abandoned
+                send_time:
+                  strategy: immediate
+                  within: 6h
+                message:
+                  channel: webhook
+                  webhook:
+                    endpoint: hook
+                    body: { "user": "{{user_id}}" }
+                """,
             ], policy: Self.policy)
         defer { f.remove() }
         try await f.users(["cold", "hot"])
@@ -54,13 +54,15 @@ import Testing
         f.clock.set(Self.t0 + 12 * 3600)
         #expect(try await f.drain() == 2)
         var rows = try await Self.byKey(f)
-        #expect(rows["p2/cold"]?.status == .suppressed && rows["p2/cold"]?.reason == "cap:topic=promotions/7d")
+        #expect(
+            rows["p2/cold"]?.status == .suppressed && rows["p2/cold"]?.reason == "cap:topic=promotions/7d")
         #expect(rows["p2/hot"]?.status == .sent)
 
         f.clock.set(Self.t0 + 13 * 3600)
         #expect(try await f.scheduler.tick() == 2)
         rows = try await Self.byKey(f)
-        #expect(rows["p3/cold"]?.status == .suppressed && rows["p3/cold"]?.reason == "cap:topic=promotions/7d")
+        #expect(
+            rows["p3/cold"]?.status == .suppressed && rows["p3/cold"]?.reason == "cap:topic=promotions/7d")
         #expect(rows["p3/hot"]?.status == .scheduled)
         // hot: p1 opened, p2 sent and not opened yet: 0.5. cold: 0 of 1.
         let events = ["cold", "hot"].map {

@@ -16,7 +16,8 @@ struct EngagementTests {
 
     /// A row the provider accepted at `sentAt`, in `status`.
     static func sent(
-        _ key: String, user: String, at sentAt: Int64, status: LedgerStatus = .sent, campaign: String = "promo"
+        _ key: String, user: String, at sentAt: Int64, status: LedgerStatus = .sent,
+        campaign: String = "promo"
     ) -> LedgerEntry {
         var e = LedgerEntry(
             idempotencyKey: key, campaign: campaign, user: user, status: status, channel: .email,
@@ -55,7 +56,8 @@ struct EngagementTests {
                 createdAt: n - 5 * day),
             sent("u5/delivered", user: "u5", at: n - 6 * day, status: .delivered),
             // u6: opened only after now; u7: bought only after now.
-            sent("u6/open-later", user: "u6", at: n - 3 * day), sent("u7/buy-later", user: "u7", at: n - 3600),
+            sent("u6/open-later", user: "u6", at: n - 3 * day),
+            sent("u7/buy-later", user: "u7", at: n - 3600),
         ])
         #expect(try await ledger.markOpened(key: "u1/open", at: n - 10 * day + 60))
         #expect(try await ledger.markClicked(key: "u1/click", at: n - 20 * day + 60))
@@ -88,12 +90,14 @@ struct EngagementTests {
             #expect(try await ledger.engagement(users: [], now: Self.now, goals: Self.goals).isEmpty)
             // Without goals nothing converts.
             let noGoals = try await ledger.engagement(users: ["u1", "u2"], now: Self.now, goals: [:])
-            #expect(noGoals == ["u1": Engagement(sent: 4, engaged: 2), "u2": Engagement(sent: 2, engaged: 0)])
+            #expect(
+                noGoals == ["u1": Engagement(sent: 4, engaged: 2), "u2": Engagement(sent: 2, engaged: 0)])
             // A second later the 90-day-old send leaves the window; a day later u6's open and u7's purchase
             // have happened, and u4's send is in.
             let later = try await ledger.engagement(users: nil, now: Self.now + 1, goals: Self.goals)
             #expect(later["u3"] == Engagement(sent: 1, engaged: 0))
-            let dayLater = try await ledger.engagement(users: nil, now: Self.now + Self.day, goals: Self.goals)
+            let dayLater = try await ledger.engagement(
+                users: nil, now: Self.now + Self.day, goals: Self.goals)
             #expect(dayLater["u6"] == Engagement(sent: 1, engaged: 1))
             #expect(dayLater["u7"] == Engagement(sent: 1, engaged: 1))
             #expect(dayLater["u4"] == Engagement(sent: 1, engaged: 0))
@@ -138,14 +142,19 @@ struct EngagementTests {
                 }
             }
             _ = try await backend.ledger.record(rows)
-            for i in 0..<4 { #expect(try await backend.ledger.markOpened(key: "hot/\(i)", at: Self.now - 86_400)) }
+            for i in 0..<4 {
+                #expect(try await backend.ledger.markOpened(key: "hot/\(i)", at: Self.now - 86_400))
+            }
             let inputs = try await PlanningSource.inputs(
-                store: backend.store, ledger: backend.ledger, config: config, campaigns: [campaign], now: Self.now,
+                store: backend.store, ledger: backend.ledger, config: config, campaigns: [campaign],
+                now: Self.now,
                 goals: [:])
             let byID = Dictionary(uniqueKeysWithValues: zip(inputs.snapshot.ids, inputs.snapshot.engagement))
             #expect(byID["cold"] == 0 && byID["hot"] == 1)
-            let decisions = DecisionPipeline(campaign: campaign, occurrence: Occurrence(start: Self.now), inputs: inputs)
-                .plan()
+            let decisions = DecisionPipeline(
+                campaign: campaign, occurrence: Occurrence(start: Self.now), inputs: inputs
+            )
+            .plan()
             let outcome = Dictionary(uniqueKeysWithValues: decisions.map { ($0.user, $0) })
             // One send in the last 7 days each: the cold user's cap is max(1, round(2 × 0.25)) = 1, so it is full.
             #expect(outcome["cold"]?.outcome == .suppressed && outcome["cold"]?.reason == "cap:any/7d")

@@ -11,7 +11,8 @@ struct WhyRecorded {
     static let limit = 20
 
     /// The newest `limit` rows of `user` for `campaign`, with their histories.
-    static func load(_ ledger: any DispatchLedger, user: String, campaign: String) async throws -> WhyRecorded {
+    static func load(_ ledger: any DispatchLedger, user: String, campaign: String) async throws -> WhyRecorded
+    {
         var rows: [(LedgerEntry, [LedgerTransition])] = []
         for e in try await ledger.entries(campaign: campaign, user: user, status: nil, limit: limit) {
             rows.append((e, try await ledger.history(key: e.idempotencyKey)))
@@ -24,7 +25,9 @@ struct WhyRecorded {
     /// The human report: a table of the rows, then each row's status history.
     func lines(user: String, campaign: String) -> [String] {
         guard !rows.isEmpty else {
-            return ["Recorded: no ledger row for \(user) × \(campaign) (nothing was decided for this user yet)."]
+            return [
+                "Recorded: no ledger row for \(user) × \(campaign) (nothing was decided for this user yet)."
+            ]
         }
         var out = ["Recorded in the ledger (what happened), newest first:"]
         var table = TextTable(header: [
@@ -45,7 +48,8 @@ struct WhyRecorded {
             out.append("history of \(e.idempotencyKey)\(e.variant.map { " (variant \($0))" } ?? ""):")
             for h in history {
                 let from = h.from.map { "\($0.rawValue) → " } ?? ""
-                out.append("  \(Self.time(h.at))  \(from)\(h.to.rawValue)\(h.reason.map { " (\($0))" } ?? "")")
+                out.append(
+                    "  \(Self.time(h.at))  \(from)\(h.to.rawValue)\(h.reason.map { " (\($0))" } ?? "")")
             }
         }
         return out

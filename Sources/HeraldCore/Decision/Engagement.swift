@@ -42,6 +42,7 @@ extension Campaign {
     /// The conversion goals of `campaigns` by campaign id (the first file wins a duplicated id): what a
     /// conversion is for each campaign's ledger rows when engagement is measured.
     public static func conversionGoals(_ campaigns: [Campaign]) -> [String: Conversion] {
-        Dictionary(campaigns.compactMap { c in c.conversion.map { (c.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        Dictionary(
+            campaigns.compactMap { c in c.conversion.map { (c.id, $0) } }, uniquingKeysWith: { a, _ in a })
     }
 }

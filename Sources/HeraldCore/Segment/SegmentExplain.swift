@@ -6,7 +6,8 @@ extension CompiledSegment {
     /// Sub-expressions print as `SegmentPrint`'s S-expressions, named segments inlined. `a and b` that is false
     /// is explained by its false conjuncts, one that is true by all of them; `or` likewise by its true
     /// disjuncts or all of them; `not x` by what explains `x`.
-    public func explain(_ facts: UserFacts, _ env: EvaluationEnvironment, population: PopulationStats) -> [String]
+    public func explain(_ facts: UserFacts, _ env: EvaluationEnvironment, population: PopulationStats)
+        -> [String]
     {
         var out: [String] = []
         SegmentExplainer(
@@ -41,7 +42,8 @@ struct SegmentExplainer {
         var operands: [(TExpr, SType?)] = []
         switch e {
         case .compare(_, let l, let r, let t): operands = [(l, t), (r, t)]
-        case .member(let x, let list, let t): operands = [(x, t), (list, t == .string ? .stringList : .numberList)]
+        case .member(let x, let list, let t):
+            operands = [(x, t), (list, t == .string ? .stringList : .numberList)]
         case .substring(let h, let n): operands = [(h, .string), (n, .string)]
         case .field where interpreter.eval(e) == .null: return verdict + ": \(e) = null"
         default: break
@@ -57,7 +59,8 @@ struct SegmentExplainer {
         case .number(let v): return TExpr.number(v).description
         case .string(let s): return TExpr.string(s).description
         case .bool(let b): return String(b)
-        case .int(let v): return type == .duration ? TExpr.duration(v).description : TExpr.timestamp(v).description
+        case .int(let v):
+            return type == .duration ? TExpr.duration(v).description : TExpr.timestamp(v).description
         case .strings(let l): return TExpr.stringList(l).description
         case .numbers(let l): return TExpr.numberList(l).description
         }
