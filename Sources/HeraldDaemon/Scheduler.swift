@@ -298,8 +298,11 @@ public final class Scheduler: Sendable {
     ) async throws -> Int {
         let o = Occurrence(start: start, id: Self.eventOccurrence(triggerAt))
         guard var facts = try await store.facts(id: user) else { return 0 }
-        facts.engagement = try await ledger.engagement(
-            users: [user], now: now, goals: Campaign.conversionGoals(book.campaigns))[user]?.ratio
+        // Read by `engagement()` and adaptive caps only: an event's request pays for the query when one needs it.
+        if c.requirements.engagement || book.config.policy.adaptiveCaps {
+            facts.engagement = try await ledger.engagement(
+                users: [user], now: now, goals: Campaign.conversionGoals(book.campaigns))[user]?.ratio
+        }
         let snapshot = AudienceSnapshot(facts: [facts], schema: book.config.attributes)
         let env = EvaluationEnvironment(
             now: now, lifecycle: book.config.lifecycle, defaultTimeZone: book.config.policy.defaultTimezone)
