@@ -83,6 +83,7 @@ let package = Package(
                 "HeraldCore", "HeraldStore", "HeraldPostgres", "HeraldDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,7 +117,10 @@ let package = Package(
         // The daemon's parts in-process (scheduler, dispatcher, API, systemd notify) and heraldd as a process.
         .testTarget(
             name: "HeraldDaemonTests",
-            dependencies: ["HeraldDaemon", "HeraldCore", "HeraldStore", "HeraldDelivery"],
+            dependencies: [
+                "HeraldDaemon", "HeraldCore", "HeraldStore", "HeraldDelivery",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "HeraldCommandsTests",

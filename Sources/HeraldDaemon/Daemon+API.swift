@@ -14,13 +14,20 @@ extension Daemon: APIBackend {
 
     /// True while serving (not draining).
     public func isReady() async -> Bool { isReady }
+
+    /// The topics of the campaign book in force.
+    public func declaredTopics() async -> [Topic]? { book.current.config.topics }
 }
 
 extension MessageLinks {
     /// Signed links under the config's `api.public_url`: one-click unsubscribe, the SMS gateway's delivery
     /// reports, and open/click tracking in HTML email. Without a public URL, messages carry no links that
-    /// would point nowhere (and `List-Unsubscribe` is left out).
-    public static func signed(by signer: LinkSigner, config: HeraldConfig) -> MessageLinks {
+    /// would point nowhere (and `List-Unsubscribe` is left out). A delivery-report token is bound to its ledger
+    /// row and accepted for `reportLifetime` seconds after the send (docs/ledger.md).
+    public static func signed(
+        by signer: LinkSigner, config: HeraldConfig,
+        reportLifetime: Int64 = LinkPayload.deliveryReportLifetime
+    ) -> MessageLinks {
         guard let base = config.api.publicURL?.trimmingCharacters(in: CharacterSet(charactersIn: "/")),
             !base.isEmpty
         else { return .none }
@@ -31,8 +38,10 @@ extension MessageLinks {
                     LinkPayload(kind: .unsubscribe, user: user, campaign: campaign.id, topic: campaign.topic, key: key),
                     base: base)
             },
-            statusCallback: { key in
-                signer.url(LinkPayload(kind: .dlr, user: "", campaign: "", key: key), base: base, provider: provider)
+            statusCallback: { key, now in
+                signer.url(
+                    LinkPayload.deliveryReport(key: key, now: now, lifetime: reportLifetime), base: base,
+                    provider: provider)
             },
             decorateHTML: { html, user, campaign, key in
                 let unsubscribe = signer.url(

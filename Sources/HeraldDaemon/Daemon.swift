@@ -27,6 +27,8 @@ public final class Daemon: Sendable {
     public let keeper: ShardKeeper?
     /// Nudges the dispatchers when new rows are due.
     public let wakeup = Wakeup()
+    /// Storage faults (a full disk) met by the API and the loops, logged once per interval.
+    public let faults: FaultLog
     let engine: CurlEngine
     let logger: Logger
     let environment: [String: String]
@@ -46,6 +48,7 @@ public final class Daemon: Sendable {
         self.engine = engine
         self.logger = logger
         self.environment = environment
+        faults = FaultLog(logger: logger, clock: clock.now)
         scheduler = Scheduler(store: store, ledger: ledger, book: self.book, clock: clock, logger: logger)
         let senders = try ChannelSenders(
             config: book.config.channels, baseDirectory: book.config.baseDirectory, engine: engine)
@@ -54,7 +57,7 @@ public final class Daemon: Sendable {
         keeper = shardLease.map { ShardKeeper(ledger: ledger, owner: owner, clock: clock, lease: $0, logger: logger) }
         dispatcher = Dispatcher(
             store: store, ledger: ledger, book: self.book, senders: senders, links: links, clock: clock,
-            logger: logger, owner: owner, keeper: keeper)
+            logger: logger, owner: owner, keeper: keeper, faults: faults)
     }
 
     /// Writes identify/track calls durably, then plans the event campaigns they trigger and wakes the dispatchers.
@@ -62,11 +65,23 @@ public final class Daemon: Sendable {
         var result = BatchResult()
         if !users.isEmpty { result = result + (try await store.upsertUsers(users)) }
         guard !events.isEmpty else { return result }
-        let (inserted, new) = try await store.insertEventsReportingNew(events)
+        // Events that trigger a campaign are recorded as awaiting planning in the write that stores them, and
+        // cleared once planned: one stored just before a crash, whose planning never ran, is planned at the next
+        // start (`Scheduler.recoverEventTriggers`).
+        let triggering = scheduler.triggeringEvents
+        let (inserted, new) = try await store.insertEventsReportingNew(events, awaitingPlanning: triggering)
         result = result + inserted
-        // Only events stored now trigger: a retried call (same messageId, or the same event) plans nothing
-        // twice. An event stored just before a crash, whose planning never ran, is planned at the next start.
-        if try await scheduler.handle(events: new.map { events[$0] }) > 0 { wakeup.signal() }
+        // Only events stored now trigger: a retried call (same messageId, or the same event) plans nothing twice.
+        let fresh = new.map { events[$0] }
+        if try await scheduler.handle(events: fresh) > 0 { wakeup.signal() }
+        let planned = fresh.filter { triggering.contains($0.name) }
+        do {
+            try await store.markPlanned(planned)
+        } catch {
+            // The events are stored and planned: the call succeeded. The next start plans them again, which
+            // records nothing new.
+            logger.warning("could not clear events awaiting planning: \(error)")
+        }
         return result
     }
 
@@ -112,7 +127,7 @@ public final class Daemon: Sendable {
         // First, so it stops last: the shards are given back after the dispatchers drained.
         if let keeper { services.append(ShardKeeperService(keeper: keeper, wakeup: wakeup, logger: logger)) }
         services.append(
-            LoopService(name: "scheduler", idle: tick, wakeup: nil, logger: logger) { [scheduler, wakeup, keeper] in
+            LoopService(name: "scheduler", idle: tick, wakeup: nil, logger: logger, faults: faults) { [scheduler, wakeup, keeper] in
                 // With several daemons only the holder of shard 0 plans scheduled occurrences.
                 if let keeper, !keeper.isPlanner(now: scheduler.clock.seconds) { return false }
                 if try await scheduler.tick() > 0 { wakeup.signal() }
@@ -120,13 +135,15 @@ public final class Daemon: Sendable {
             })
         for i in 0..<Self.dispatchWorkers {
             services.append(
-                LoopService(name: "dispatcher-\(i)", idle: .seconds(1), wakeup: i == 0 ? wakeup : nil, logger: logger) {
+                LoopService(
+                    name: "dispatcher-\(i)", idle: .seconds(1), wakeup: wakeup, logger: logger,
+                    faults: faults) {
                     [dispatcher] in try await dispatcher.dispatchOnce() > 0
                 })
         }
         // Queue depth and rate for /metrics, under systemd or not.
         services.append(
-            LoopService(name: "queue-metrics", idle: .seconds(15), wakeup: nil, logger: logger) { [weak self] in
+            LoopService(name: "queue-metrics", idle: .seconds(15), wakeup: nil, logger: logger, faults: faults) { [weak self] in
                 _ = await self?.status()
                 return false
             })
@@ -159,22 +176,4 @@ struct DrainFlag: Service, CustomStringConvertible {
         try? await gracefulShutdown()
         daemon.draining.withLock { $0 = true }
     }
-}
-
-/// An exclusive lock on a file: one heraldd per SQLite store.
-public final class InstanceLock: Sendable {
-    private let fd: Int32
-
-    /// Takes the lock on `path`, or returns nil when another process holds it.
-    public init?(path: String) {
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return nil }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            return nil
-        }
-        self.fd = fd
-    }
-
-    deinit { close(fd) }
 }

@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
@@ -19,13 +20,17 @@ public enum DaemonMain {
     /// shards move to the others within this after its last renewal, plus the keepers' one-second round.
     public static let shardLease: Int64 = 15
 
+    /// heraldd's log handler over `base` (stderr, one line per record): at `HERALD_LOG_LEVEL` (default info),
+    /// with control characters from outside shown escaped, so that no log line can be split or forged.
+    public static func logHandler(_ base: StreamLogHandler, environment: [String: String]) -> EscapingLogHandler {
+        var h = EscapingLogHandler(base)
+        h.logLevel = environment["HERALD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return h
+    }
+
     /// Runs heraldd with `arguments` (without the program name) until SIGTERM; returns the exit code.
     public static func run(arguments: [String], environment: [String: String]) async -> Int32 {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = environment["HERALD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return h
-        }
+        LoggingSystem.bootstrap { label in logHandler(.standardError(label: label), environment: environment) }
         let logger = Logger(label: "heraldd")
         var explicit: String?
         if let i = arguments.firstIndex(of: "--config") {
@@ -58,7 +63,7 @@ public enum DaemonMain {
             do {
                 try FileManager.default.createDirectory(
                     atPath: (dbPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                guard let l = InstanceLock(path: dbPath + ".heraldd.lock") else {
+                guard let l = try InstanceLock(path: InstanceLock.path(forStore: dbPath)) else {
                     logger.critical("another heraldd is running on \(dbPath) (one daemon per SQLite store)")
                     return 69
                 }
@@ -110,22 +115,16 @@ public enum DaemonMain {
             return 69
         }
         let notifier = SystemdNotifier(environment: environment)
-        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        signal(SIGHUP, SIG_IGN)
-        hup.setEventHandler {
-            notifier.reloading()
-            let ok = daemon.reload()
-            // READY=1 always follows RELOADING=1, also when the reload was refused and the old set stays live.
-            notifier.send([("READY", "1"), ("STATUS", ok ? "reloaded" : "reload refused; previous config live")])
-        }
-        hup.resume()
+        let reloader = ReloadService(
+            hangups: await UnixSignalsSequence(trapping: .sighup), notifier: notifier, reload: { daemon.reload() })
         // The watchdog goes last: the group stops services in reverse order, so it announces STOPPING=1 first.
         let watchdog = WatchdogService(notifier: notifier, logger: logger) { await daemon.status() }
         let api = HeraldAPI.makeApplication(
             APIDependencies(
                 config: book.config, store: store, ledger: ledger, backend: daemon, signer: secrets.signer,
                 apiToken: secrets.apiToken, smsInboundSecret: secrets.smsInboundSecret,
-                twilioAuthToken: secrets.twilioAuthToken, metrics: registry, logger: Logger(label: "herald.api")),
+                twilioAuthToken: secrets.twilioAuthToken, metrics: registry, logger: Logger(label: "herald.api"),
+                faults: daemon.faults),
             onServerRunning: { port in
                 logger.info("api listening", metadata: ["address": "\(book.config.api.host):\(port)"])
                 notifier.ready()
@@ -135,7 +134,8 @@ public enum DaemonMain {
             logger.notice("api.token_file is not set: /v1/* takes the bearer token generated in \(path)")
         }
         var configuration = ServiceGroupConfiguration(
-            services: ([api] + daemon.coreServices() + [watchdog]).map { .init(service: $0) }, logger: logger)
+            services: ([api, reloader] + daemon.coreServices() + [watchdog]).map { .init(service: $0) },
+            logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         configuration.maximumGracefulShutdownDuration = .seconds(8)
         configuration.maximumCancellationDuration = .seconds(1)

@@ -10,15 +10,15 @@ import Metrics
 public struct MessageLinks: Sendable {
     /// The unsubscribe URL for (user, campaign, key); nil for none.
     public var unsubscribe: @Sendable (_ user: String, _ campaign: Campaign, _ key: String) -> String?
-    /// The delivery-report URL for an SMS with this key; nil for none.
-    public var statusCallback: @Sendable (_ key: String) -> String?
+    /// The delivery-report URL for an SMS with this key sent at `now` (its token expires); nil for none.
+    public var statusCallback: @Sendable (_ key: String, _ now: Int64) -> String?
     /// The HTML body with tracked links and an open pixel.
     public var decorateHTML: @Sendable (_ html: String, _ user: String, _ campaign: Campaign, _ key: String) -> String
 
     /// Links from closures.
     public init(
         unsubscribe: @escaping @Sendable (String, Campaign, String) -> String?,
-        statusCallback: @escaping @Sendable (String) -> String?,
+        statusCallback: @escaping @Sendable (String, Int64) -> String?,
         decorateHTML: @escaping @Sendable (String, String, Campaign, String) -> String
     ) {
         self.unsubscribe = unsubscribe
@@ -28,7 +28,7 @@ public struct MessageLinks: Sendable {
 
     /// No links (tests that do not look at them).
     public static let none = MessageLinks(
-        unsubscribe: { _, _, _ in nil }, statusCallback: { _ in nil }, decorateHTML: { html, _, _, _ in html })
+        unsubscribe: { _, _, _ in nil }, statusCallback: { _, _ in nil }, decorateHTML: { html, _, _, _ in html })
 }
 
 /// Claims due ledger rows with a lease, rechecks consent, caps and `cancel_if` against fresh reads, renders,
@@ -58,6 +58,8 @@ public final class Dispatcher: Sendable {
     let keeper: ShardKeeper?
     /// Waits this many seconds (a rate limit's pause); tests pass one that moves their clock instead.
     let sleep: @Sendable (Double) async throws -> Void
+    /// Where storage faults are logged once per interval (the daemon's), or nil.
+    let faults: FaultLog?
     private let stats = LockedState(Stats())
     private let campaignGates = LockedState([String: GateBox]())
     /// Serializes claim → recheck → recording of the rows not sent, across this dispatcher's loops.
@@ -74,10 +76,11 @@ public final class Dispatcher: Sendable {
     public init(
         store: any HeraldAudience, ledger: any DispatchLedger, book: LiveBook, senders: ChannelSenders, links: MessageLinks,
         clock: DaemonClock, logger: Logger, owner: String, batchSize: Int = 256, lease: Int64 = 60,
-        retry: RetryPolicy = RetryPolicy(), keeper: ShardKeeper? = nil,
+        retry: RetryPolicy = RetryPolicy(), keeper: ShardKeeper? = nil, faults: FaultLog? = nil,
         sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .milliseconds(Int($0 * 1000) + 1)) }
     ) {
         self.sleep = sleep
+        self.faults = faults
         self.keeper = keeper
         self.store = store
         self.ledger = ledger
@@ -132,28 +135,59 @@ public final class Dispatcher: Sendable {
         // Each send's outcome is written as soon as a few are in, not when the whole batch is done: what a
         // crash can repeat is only what the provider accepted since the last small write.
         let senders = self.senders.withLock { $0 }
-        try await withThrowingTaskGroup(of: DispatchOutcome.self) { group in
+        try await withThrowingTaskGroup(of: DispatchOutcome?.self) { group in
             for (row, c, profile) in sends {
                 group.addTask { await self.send(row, c, profile, senders, now: now) }
             }
+            // A tick (nil) every `flushAge`: outcomes that came in just after a write are written within it
+            // even while the claim's last sends are slow, never left unrecorded until the claim's lease ends.
+            let tick: @Sendable () async -> DispatchOutcome? = {
+                try? await Task.sleep(for: Self.flushAge)
+                return nil
+            }
+            group.addTask(operation: tick)
+            var remaining = sends.count
             var buffer: [DispatchOutcome] = []
             var flushed = ContinuousClock.now
-            for try await o in group {
-                buffer.append(o)
+            while remaining > 0, let next = try await group.next() {
+                if let o = next {
+                    buffer.append(o)
+                    remaining -= 1
+                } else {
+                    group.addTask(operation: tick)
+                }
+                let age = ContinuousClock.now - flushed
                 // A few outcomes at once when sends trickle in; under load, one write per few milliseconds.
                 if buffer.count >= Self.flushMost
-                    || (buffer.count >= Self.flushEvery && ContinuousClock.now - flushed >= Self.flushInterval)
+                    || (buffer.count >= Self.flushEvery && age >= Self.flushInterval)
+                    || (!buffer.isEmpty && age >= Self.flushAge)
                 {
-                    try await ledger.complete(buffer, owner: owner, at: clock.seconds)
-                    record(buffer)
+                    try await completeSent(buffer)
                     buffer.removeAll(keepingCapacity: true)
                     flushed = ContinuousClock.now
                 }
             }
-            try await ledger.complete(buffer, owner: owner, at: clock.seconds)
-            record(buffer)
+            group.cancelAll()
+            try await completeSent(buffer)
         }
         return count
+    }
+
+    /// Records outcomes of messages that went out. A storage fault (a full disk) must not lose them — the rows
+    /// would be reclaimed and sent again once space returns — so the write is tried again every second for as
+    /// long as the rows' lease holds (docs/operations.md).
+    private func completeSent(_ outcomes: [DispatchOutcome]) async throws {
+        let giveUp = clock.now() + Double(lease)
+        while true {
+            do {
+                try await ledger.complete(outcomes, owner: owner, at: clock.seconds)
+                record(outcomes)
+                return
+            } catch where StorageFault.of(error) != nil && clock.now() < giveUp {
+                faults?.record(error, in: "dispatcher: recording \(outcomes.count) outcomes")
+                try await sleep(1)
+            }
+        }
     }
 
     /// How many rows of each rate-limited channel one claim may take: about two seconds of its provider's rate
@@ -210,6 +244,8 @@ public final class Dispatcher: Sendable {
 
     /// The shortest time between two outcome writes of one loop while fewer than `flushMost` are waiting.
     static let flushInterval = Duration.milliseconds(5)
+    /// The longest an outcome waits for its write while other sends of its claim are still out.
+    static let flushAge = Duration.milliseconds(100)
 
     private func record(_ outcomes: [DispatchOutcome]) {
         var sent = 0
@@ -258,7 +294,9 @@ public final class Dispatcher: Sendable {
         for (row, c) in live {
             if case .event(_, _, let cancel?) = c.trigger {
                 cancelNames.insert(cancel.event)
-                since = min(since, row.triggerAt ?? now)
+                let from = DecisionPipeline.cancelWindowStart(
+                    trigger: row.triggerAt ?? now, within: cancel.within, now: now)
+                since = min(since, from)
             }
         }
         let users = live.map(\.0.user)
@@ -317,7 +355,7 @@ public final class Dispatcher: Sendable {
         let envelope = Envelope(
             key: key, channel: channel, address: row.address,
             endpoint: c.message(forVariant: row.variant).webhook?.endpoint, unsubscribeURL: unsubscribe,
-            statusCallback: channel == .sms ? links.statusCallback(key) : nil, date: now)
+            statusCallback: channel == .sms ? links.statusCallback(key, now) : nil, date: now)
         let gate = senders.usesOutbox(envelope) ? nil : senders.gates[ChannelSenders.gateName(envelope)]
         // The campaign's own `limits.rate` first, then the provider's rate, quota and breaker.
         for (g, reason) in [(campaignGate(c), "campaign_rate"), (gate, "provider_busy")] {
@@ -331,9 +369,12 @@ public final class Dispatcher: Sendable {
             gate?.record(nil, now: clock.now())
             return DispatchOutcome(key: key, status: .sent, providerMessageID: accepted.providerMessageID)
         } catch {
-            gate?.record(error, now: clock.now())
+            let firstRefusal = gate?.record(error, now: clock.now()) ?? false
             if error.code == .cancelled {
                 return DispatchOutcome(key: key, status: .scheduled, reason: "shutdown", retryAt: now)
+            }
+            if error.code == .loginDenied {
+                return loginRefused(key, error, provider: ChannelSenders.gateName(envelope), gate: gate, first: firstRefusal, now: now)
             }
             switch retry.decide(attempt: row.attempts, error: error, jitter: Double.random(in: 0..<1)) {
             case .dead(let final):

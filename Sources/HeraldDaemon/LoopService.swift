@@ -3,11 +3,12 @@ import HeraldCore
 import Logging
 import ServiceLifecycle
 
-/// A nudge: wakes a sleeping loop early (new rows in the ledger, a trigger) without polling faster.
+/// A nudge: wakes sleeping loops early (new rows in the ledger, a trigger) without polling faster. Every loop
+/// waiting when it is signalled wakes; a signal with no loop waiting makes the next wait return at once.
 public final class Wakeup: Sendable {
     private struct State {
         var pending = false
-        var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var next: UInt64 = 0
     }
 
@@ -16,18 +17,21 @@ public final class Wakeup: Sendable {
     /// A wakeup.
     public init() {}
 
-    /// Wakes the waiter, or makes its next wait return at once.
+    /// Wakes every waiter, or makes the next wait return at once when none is waiting.
     public func signal() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard let w = s.waiter else {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            guard !s.waiters.isEmpty else {
                 s.pending = true
-                return nil
+                return []
             }
-            s.waiter = nil
-            return w.continuation
+            defer { s.waiters.removeAll(keepingCapacity: true) }
+            return Array(s.waiters.values)
         }
-        waiter?.resume()
+        for w in waiters { w.resume() }
     }
+
+    /// Loops waiting now (for tests).
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Waits for a signal or `timeout`, whichever comes first.
     func wait(timeout: Duration) async {
@@ -38,18 +42,13 @@ public final class Wakeup: Sendable {
                     return nil
                 }
                 s.next += 1
-                s.waiter = (s.next, c)
+                s.waiters[s.next] = c
                 return s.next
             }
             guard let id else { return c.resume() }
             Task {
                 try? await Task.sleep(for: timeout)
-                let expired = self.state.withLock { s -> CheckedContinuation<Void, Never>? in
-                    guard let w = s.waiter, w.id == id else { return nil }
-                    s.waiter = nil
-                    return w.continuation
-                }
-                expired?.resume()
+                self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
             }
         }
     }
@@ -57,12 +56,13 @@ public final class Wakeup: Sendable {
 
 /// A service that runs `body` in a loop until the group shuts down: right away again when it did work, else
 /// after `idle` or a wakeup. Errors are logged and the loop goes on after a pause (a store briefly busy must
-/// not stop the daemon).
+/// not stop the daemon); a storage fault goes to the shared `FaultLog`, which logs it once per interval.
 struct LoopService: Service, CustomStringConvertible {
     let name: String
     let idle: Duration
     let wakeup: Wakeup?
     let logger: Logger
+    var faults: FaultLog?
     let body: @Sendable () async throws -> Bool
 
     var description: String { name }
@@ -75,6 +75,8 @@ struct LoopService: Service, CustomStringConvertible {
                     if try await body() { continue }
                 } catch is CancellationError {
                     return
+                } catch where faults?.record(error, in: name) == true {
+                    // Logged once per interval by the fault log; the loop waits and tries again.
                 } catch {
                     logger.error("\(name) failed; retrying", metadata: ["error": "\(error)"])
                 }

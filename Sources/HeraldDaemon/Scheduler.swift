@@ -82,7 +82,7 @@ public final class Scheduler: Sendable {
                     try await missed(c, Occurrence(start: skipped), "superseded by a later occurrence after downtime", now)
                 }
                 if latest + c.sendTime.within > now {
-                    due.append((c, Occurrence(start: latest), nil))
+                    due.append((c, Occurrence.cron(at: latest, campaign: c), nil))
                 } else {
                     try await missed(c, Occurrence(start: latest), "the daemon was not running during the whole delivery window", now)
                 }
@@ -262,31 +262,28 @@ public final class Scheduler: Sendable {
         return sends
     }
 
-    /// Plans the event campaigns of events stored shortly before a crash, whose planning never ran (the client
-    /// got no reply, and a retry is a duplicate that triggers nothing). Looks at the last `lastRows` events
-    /// stored; what was planned already is skipped. Returns the sends planned.
+    /// The event names the active `event` campaigns are triggered by: what an API call records as awaiting
+    /// planning until `handle(events:)` has run.
+    public var triggeringEvents: Set<String> {
+        Set(book.current.active.compactMap { c -> String? in
+            if case .event(let name, _, _) = c.trigger { return name }
+            return nil
+        })
+    }
+
+    /// Plans the event campaigns of events an API call stored but whose planning never ran (a crash between
+    /// the two; the client got no reply, and its retry is a duplicate that triggers nothing): the store's
+    /// events awaiting planning, which only API calls record. Imported events are never among them, so
+    /// history never triggers. Planning is idempotent, so an event whose planning was recorded but not yet
+    /// cleared plans nothing again. Returns the sends planned.
     @discardableResult
-    public func recoverEventTriggers(lastRows: Int = 100_000) async throws -> Int {
-        let current = book.current
-        let now = clock.seconds
-        var sends = 0
-        for c in current.active {
-            guard case .event(let name, let delay, _) = c.trigger else { continue }
-            let since = now - delay - c.sendTime.within
-            let planned = try await ledger.occurrenceIDs(campaign: c.id, since: since)
-            let events = try await store.recentEvents(names: [name], lastRows: lastRows, sinceMillis: since * 1000)
-            var recovered = 0
-            for event in events {
-                let at = Int64((Double(event.timestampMillis) / 1000).rounded(.down))
-                guard !planned.contains(Self.eventOccurrence(at) + "/" + event.userID) else { continue }
-                recovered += 1
-                sends += try await planOne(c, user: event.userID, triggerAt: at, start: at + delay, book: current, now: now)
-            }
-            if recovered > 0 {
-                logger.warning(
-                    "planned events stored before a crash", metadata: ["campaign": "\(c.id)", "events": "\(recovered)"])
-            }
-        }
+    public func recoverEventTriggers(limit: Int = 100_000) async throws -> Int {
+        let pending = try await store.eventsAwaitingPlanning(limit: limit)
+        guard !pending.isEmpty else { return 0 }
+        let sends = try await handle(events: pending)
+        try await store.markPlanned(pending)
+        logger.warning(
+            "planned events stored before a crash", metadata: ["events": "\(pending.count)", "sends": "\(sends)"])
         return sends
     }
 
@@ -296,7 +293,7 @@ public final class Scheduler: Sendable {
     private func planOne(
         _ c: Campaign, user: String, triggerAt: Int64, start: Int64, book: CampaignBook, now: Int64
     ) async throws -> Int {
-        let o = Occurrence(start: start, id: Self.eventOccurrence(triggerAt))
+        let o = Occurrence.event(triggeredAt: triggerAt, delay: start - triggerAt, id: Self.eventOccurrence(triggerAt))
         guard var facts = try await store.facts(id: user) else { return 0 }
         // Read by `engagement()` and adaptive caps only: an event's request pays for the query when one needs it.
         if c.requirements.engagement || book.config.policy.adaptiveCaps {

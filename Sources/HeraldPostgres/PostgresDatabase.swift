@@ -1,4 +1,5 @@
 import Foundation
+import HeraldStore
 import Logging
 import PostgresNIO
 
@@ -6,9 +7,24 @@ import PostgresNIO
 public struct PostgresStoreError: Error, CustomStringConvertible, Sendable {
     /// What went wrong (never the password).
     public var description: String
+    /// The server's SQLSTATE, when the server refused the statement.
+    public var sqlState: String?
 
     /// An error.
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String, sqlState: String? = nil) {
+        self.description = description
+        self.sqlState = sqlState
+    }
+}
+
+extension PostgresStoreError: StorageFaultReporting {
+    /// SQLSTATE 53100 (disk_full): the server could not extend a file.
+    public var storageFault: StorageFault? { sqlState == "53100" ? .full : nil }
+}
+
+extension PSQLError: StorageFaultReporting {
+    /// SQLSTATE 53100 (disk_full).
+    public var storageFault: StorageFault? { serverInfo?[.sqlState] == "53100" ? .full : nil }
 }
 
 /// One PostgreSQL database shared by the store and the ledger: a connection pool that runs for the life of
@@ -18,6 +34,9 @@ public final class PostgresDatabase: Sendable {
     public let client: PostgresClient
     /// The URL without its password (for logs and errors).
     public let displayURL: String
+    /// How long opening the store waits for the server to answer (`connect_timeout=` in the URL, seconds, as
+    /// libpq names it; default 10): an unreachable server is an error, not a hang.
+    public let connectTimeout: Duration
     let logger: Logger
     private let runner: Task<Void, Never>
 
@@ -42,10 +61,16 @@ public final class PostgresDatabase: Sendable {
         case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
         default: throw PostgresStoreError("sslmode=\(sslmode): expected disable, prefer or require")
         }
+        let timeoutText = c.queryItems?.first(where: { $0.name == "connect_timeout" })?.value ?? "10"
+        guard let timeoutSeconds = Int(timeoutText), timeoutSeconds > 0 else {
+            throw PostgresStoreError("connect_timeout=\(timeoutText): expected a whole number of seconds above 0")
+        }
+        connectTimeout = .seconds(timeoutSeconds)
         var config = PostgresClient.Configuration(
             host: host, port: c.port ?? 5432, username: user, password: password, database: database, tls: tls)
         config.options.maximumConnections = maxConnections
         config.options.minimumConnections = 0
+        config.options.connectTimeout = .seconds(Int64(timeoutSeconds))
         let client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.client = client
         self.logger = logger
@@ -114,6 +139,28 @@ public final class PostgresDatabase: Sendable {
         try await client.withConnection { connection in try await body(connection) }
     }
 
+    /// Waits for the server to answer a query, at most `connectTimeout`; an unreachable or silent server
+    /// throws an error naming it. The pool itself would keep retrying the connection without end.
+    public func checkReachable() async throws {
+        let timeout = connectTimeout
+        let answered = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await self.connection { conn in _ = try await conn.query("SELECT 1", logger: self.logger) }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        guard answered else {
+            throw PostgresStoreError(
+                "PostgreSQL at \(displayURL) did not answer within \(timeout.components.seconds) s (connect_timeout)")
+        }
+    }
+
     /// Applies `migrations` (name, SQL) not yet recorded in `herald_migrations`, in order, all in one
     /// transaction. A transaction-scoped advisory lock serializes daemons starting together, so each
     /// migration runs once.
@@ -122,6 +169,7 @@ public final class PostgresDatabase: Sendable {
     /// takes a single command (several statements separated by `;` are refused). A step that must do several
     /// things is several steps, or one `DO` block.
     public func migrate(_ migrations: [(name: String, sql: String)]) async throws {
+        try await checkReachable()
         try await transaction { db in
             try await db.query("SELECT pg_advisory_xact_lock(7358120)", logger: logger)
             try await db.query(

@@ -99,7 +99,9 @@ extension PostgresLedger {
 
     /// Records what the dispatcher did with rows it claimed as `owner`, in one statement: only rows still
     /// `sending` and leased to `owner` change (a row whose lease expired and was reclaimed is left alone).
-    /// `scheduled` hands the attempt back; `sent` sets `sent_at`. Returns how many rows were updated.
+    /// `scheduled` hands the attempt back; `sent` sets `sent_at`. A row a delivery report already made final
+    /// keeps its status; a second statement, run only when some outcome found no `sending` row, records its
+    /// `sent_at`, provider id and the end of its lease (docs/ledger.md). Returns how many rows were updated.
     @discardableResult
     public func complete(_ outcomes: [DispatchOutcome], owner: String, at now: Int64) async throws -> Int {
         guard !outcomes.isEmpty else { return 0 }
@@ -130,7 +132,25 @@ extension PostgresLedger {
                   SELECT id, 'sending', status, note, \(now) FROM done ORDER BY ord)
                 SELECT count(*) FROM done
                 """
-            return Int(try await self.scalar(Int64.self, query, conn) ?? 0)
+            let done = Int(try await self.scalar(Int64.self, query, conn) ?? 0)
+            guard done < Set(keys).count else { return done }
+            // A fresh snapshot (READ COMMITTED): a report that committed while the statement above waited for its
+            // row lock is visible here, so its row gets the dispatcher's facts without losing the report's status.
+            let reported: PostgresQuery = """
+                WITH o AS (
+                  SELECT DISTINCT ON (key) * FROM unnest(\(keys)::text[], \(statuses)::text[], \(providerIDs)::text[])
+                    WITH ORDINALITY AS o(key, status, provider_message_id, ord)
+                  ORDER BY key, ord),
+                kept AS (
+                  UPDATE ledger l SET provider_message_id = coalesce(o.provider_message_id, l.provider_message_id),
+                    sent_at = (CASE WHEN o.status = 'sent' THEN coalesce(l.sent_at, \(now)) ELSE l.sent_at END),
+                    lease_owner = NULL, lease_until = NULL, updated_at = \(now)
+                  FROM o WHERE l.idempotency_key = o.key AND l.status IN ('delivered', 'bounced')
+                    AND l.lease_owner = \(owner)
+                  RETURNING 1)
+                SELECT count(*) FROM kept
+                """
+            return done + Int(try await self.scalar(Int64.self, reported, conn) ?? 0)
         }
     }
 

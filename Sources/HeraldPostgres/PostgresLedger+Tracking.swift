@@ -38,9 +38,10 @@ extension PostgresLedger {
         }
     }
 
-    /// Applies a delivery report to a row that left Herald (`sending` or `sent`, or an earlier report),
-    /// appending the change to its history; false when there is no such row, it was never handed to a
-    /// provider, or it already has this status. A late `failed` never undoes a confirmed delivery.
+    /// Applies a delivery report: a row in `sending` or `sent` moves to the outcome's final status, with the
+    /// reason `dlr:<outcome>` on the row and in its history; false (nothing changes) for any other row, so a
+    /// repeated, late or forged report can never put a row back in the send queue (as `SQLiteLedger`). The row
+    /// is locked first, so a concurrent `complete` either ran before (the row is `sent`) or sees the report.
     public func recordDelivery(key: String, outcome: DeliveryOutcome, error: String?, at: Int64) async throws
         -> Bool
     {
@@ -51,19 +52,17 @@ extension PostgresLedger {
                 ).first
             else { return false }
             let (id, status) = try row.decode((Int64, String).self)
-            guard let from = LedgerStatus(rawValue: status) else { return false }
-            let reportable: Set<LedgerStatus> = [.sending, .sent, .delivered, .failed, .bounced]
-            guard reportable.contains(from), from != outcome.status,
-                !(from == .delivered && outcome == .failed)
+            guard let from = LedgerStatus(rawValue: status), DeliveryOutcome.movableStatuses.contains(from)
             else { return false }
             let to = outcome.status.rawValue
             try await conn.query(
                 """
                 WITH moved AS (
-                  UPDATE ledger SET status = \(to), error = coalesce(\(error)::text, error), updated_at = \(at)
-                  WHERE id = \(id) RETURNING id)
+                  UPDATE ledger SET status = \(to), reason = \(outcome.reason),
+                    error = coalesce(\(error)::text, error), updated_at = \(at)
+                  WHERE id = \(id) AND status IN ('sending', 'sent') RETURNING id)
                 INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at)
-                SELECT id, \(status), \(to), \("dlr:\(outcome.rawValue)"), \(at) FROM moved
+                SELECT id, \(status), \(to), \(outcome.reason), \(at) FROM moved
                 """, logger: self.logger)
             return true
         }

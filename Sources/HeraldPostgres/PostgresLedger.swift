@@ -193,7 +193,7 @@ public final class PostgresLedger: DispatchLedger, Sendable {
         if let p = error as? PSQLError {
             if let info = p.serverInfo, let message = info[.message] {
                 let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
-                return PostgresStoreError("ledger: \(what): \(message)\(state)")
+                return PostgresStoreError("ledger: \(what): \(message)\(state)", sqlState: info[.sqlState])
             }
             return PostgresStoreError("ledger: \(what): \(p.code)")
         }

@@ -59,27 +59,35 @@ extension PostgresStore {
         }
     }
 
-    /// Events named one of `names` among the last `lastRows` stored (by insertion order, i.e. event id) with a
-    /// time at or after `sinceMillis`, oldest first: what a crash may have stored without planning the
-    /// campaigns they trigger. (Event ids may have gaps here, so the last rows are counted, not id arithmetic.)
-    public func recentEvents(names: Set<String>, lastRows: Int, sinceMillis: Int64) async throws -> [EventRecord] {
-        guard !names.isEmpty else { return [] }
-        let list = Array(names)
-        let last = Int64(max(0, lastRows))
-        return try await read("recentEvents") { conn in
+    /// Events stored through the API whose event campaigns are not yet planned (`insertEventsReportingNew`'s
+    /// `awaitingPlanning`), oldest first, at most `limit`.
+    public func eventsAwaitingPlanning(limit: Int) async throws -> [EventRecord] {
+        let limit = Int64(max(0, limit))
+        return try await read("eventsAwaitingPlanning") { conn in
             var out: [EventRecord] = []
-            for try await (user, name, ts, messageID) in try await conn.query(
-                """
-                SELECT u.id, n.name, e.ts, e.message_id
-                FROM (SELECT id, user_pk, name_id, ts, message_id FROM events ORDER BY id DESC LIMIT \(last)) e
-                JOIN users u ON u.pk = e.user_pk JOIN event_names n ON n.id = e.name_id
-                WHERE e.ts >= \(sinceMillis) AND n.name = ANY(\(list)::text[])
-                ORDER BY e.id
-                """, logger: logger
-            ).decode((String, String, Int64, String?).self) {
-                out.append(EventRecord(userID: user, name: name, timestampMillis: ts, messageID: messageID))
+            for try await (user, name, ts) in try await conn.query(
+                "SELECT user_id, name, ts FROM events_awaiting_planning ORDER BY ts, user_id, name LIMIT \(limit)",
+                logger: logger
+            ).decode((String, String, Int64).self) {
+                out.append(EventRecord(userID: user, name: name, timestampMillis: ts))
             }
             return out
+        }
+    }
+
+    /// Clears `events` from the events awaiting planning, once their planning is recorded.
+    public func markPlanned(_ events: [EventRecord]) async throws {
+        guard !events.isEmpty else { return }
+        let users = events.map(\.userID)
+        let names = events.map(\.name)
+        let times = events.map(\.timestampMillis)
+        try await write("markPlanned") { conn in
+            _ = try await conn.query(
+                """
+                DELETE FROM events_awaiting_planning p
+                USING unnest(\(users)::text[], \(names)::text[], \(times)::bigint[]) AS t(user_id, name, ts)
+                WHERE p.user_id = t.user_id AND p.name = t.name AND p.ts = t.ts
+                """, logger: logger)
         }
     }
 }

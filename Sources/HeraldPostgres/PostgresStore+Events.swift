@@ -20,19 +20,27 @@ extension PostgresStore {
     /// duplicates are found by the unique (user, name, time, `StableHash.eventIdentity`) index and by
     /// `event_message_ids` for message ids across users.
     public func insertEvents(_ batch: [EventRecord]) async throws -> BatchResult {
-        try await insertEventsReportingNew(batch).result
+        try await insertEventsReportingNew(batch, awaitingPlanning: []).result
     }
 
     /// `insertEvents`, also saying which of `batch` (by index) were new: only those trigger event campaigns.
+    /// New events named in `awaitingPlanning` are recorded in `events_awaiting_planning`, in the same
+    /// transaction, until `markPlanned` clears them (`SQLiteStore.insertEventsReportingNew`); a user an event
+    /// creates gets its earliest event's time as `created_at`, moved back by an older event stored later.
     ///
-    /// A few statements per batch: the unknown users (one insert), the names (one insert and one read), the
-    /// message ids (one insert, whose `RETURNING` says which are new), the events (one insert, whose
-    /// `RETURNING` says which identities are new) and their numbers (one insert).
-    public func insertEventsReportingNew(_ batch: [EventRecord]) async throws -> (result: BatchResult, new: [Int]) {
+    /// A few statements per batch: the unknown users (one insert, one read, and one update when an older event
+    /// moves an event-created user's `created_at` back), the names (one insert and one read), the message ids
+    /// (one insert, whose `RETURNING` says which are new), the events (one insert, whose `RETURNING` says which
+    /// identities are new), their numbers (one insert) and the events awaiting planning (one insert).
+    public func insertEventsReportingNew(_ batch: [EventRecord], awaitingPlanning: Set<String>) async throws -> (
+        result: BatchResult, new: [Int]
+    ) {
         let now = clock()
         var userIDs: [String] = []
         var seenUsers = Set<String>()
         for e in batch where seenUsers.insert(e.userID).inserted { userIDs.append(e.userID) }
+        let earliest = EventRecord.earliestByUser(batch)
+        let firstSeen = userIDs.map { earliest[$0] ?? 0 }
         let names = Set(batch.map(\.name))
         return try await write("insertEvents") { conn in
             var result = BatchResult()
@@ -43,8 +51,9 @@ extension PostgresStore {
             if !userIDs.isEmpty {
                 for try await _ in try await conn.query(
                     """
-                    INSERT INTO users(id, inserted_at, updated_at)
-                    SELECT id, \(now), \(now) FROM unnest(\(userIDs)::text[]) WITH ORDINALITY AS t(id, ord)
+                    INSERT INTO users(id, created_at, created_by_event, inserted_at, updated_at)
+                    SELECT id, at, true, \(now), \(now)
+                    FROM unnest(\(userIDs)::text[], \(firstSeen)::bigint[]) WITH ORDINALITY AS t(id, at, ord)
                     ORDER BY ord
                     ON CONFLICT (id) DO NOTHING
                     RETURNING pk
@@ -52,10 +61,28 @@ extension PostgresStore {
                 ).decode(Int64.self) {
                     created += 1
                 }
-                for try await (pk, id) in try await conn.query(
-                    "SELECT pk, id FROM users WHERE id = ANY(\(userIDs)::text[])", logger: logger
-                ).decode((Int64, String).self) {
+                // Users an event created earlier whose earliest event this batch moves back.
+                var olderPKs: [Int64] = []
+                var olderTimes: [Int64] = []
+                for try await (pk, id, eventCreatedAt) in try await conn.query(
+                    """
+                    SELECT pk, id, CASE WHEN created_by_event THEN created_at END
+                    FROM users WHERE id = ANY(\(userIDs)::text[])
+                    """, logger: logger
+                ).decode((Int64, String, Int64?).self) {
                     pkOf[id] = pk
+                    if let at = eventCreatedAt, let first = earliest[id], first < at {
+                        olderPKs.append(pk)
+                        olderTimes.append(first)
+                    }
+                }
+                if !olderPKs.isEmpty {
+                    try await conn.query(
+                        """
+                        UPDATE users u SET created_at = t.at
+                        FROM unnest(\(olderPKs)::bigint[], \(olderTimes)::bigint[]) AS t(pk, at)
+                        WHERE u.pk = t.pk AND u.created_by_event AND u.created_at > t.at
+                        """, logger: logger)
                 }
             }
             let nameIDs = try await self.intern(conn, table: "event_names", names)
@@ -98,6 +125,9 @@ extension PostgresStore {
 
             // The events, in write order; the identity index skips the duplicates.
             var stored: [EventKey: Int64] = [:]
+            var pendingUsers: [String] = []
+            var pendingNames: [String] = []
+            var pendingTimes: [Int64] = []
             if !candidates.isEmpty {
                 let pks = candidates.map { $0.pk }
                 let nameColumn = candidates.map { $0.name }
@@ -134,6 +164,12 @@ extension PostgresStore {
                     }
                     result.inserted += 1
                     new.append(k.index)
+                    let e = batch[k.index]
+                    if awaitingPlanning.contains(e.name) {
+                        pendingUsers.append(e.userID)
+                        pendingNames.append(e.name)
+                        pendingTimes.append(e.timestampMillis)
+                    }
                     for (key, v) in batch[k.index].numbers where v.isFinite {
                         numberEvents.append(eventID)
                         numberKeys.append(key)
@@ -157,6 +193,15 @@ extension PostgresStore {
                         ON CONFLICT (event_id, key_id) DO UPDATE SET value = excluded.value
                         """, logger: logger)
                 }
+            }
+            if !pendingUsers.isEmpty {
+                try await conn.query(
+                    """
+                    INSERT INTO events_awaiting_planning(user_id, name, ts)
+                    SELECT * FROM unnest(
+                      \(pendingUsers)::text[], \(pendingNames)::text[], \(pendingTimes)::bigint[])
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
             }
             var k: Int64 = 0
             if created > 0 {

@@ -186,6 +186,7 @@ extension PostgresStore {
                   locale = CASE WHEN i.present & 8 = 0 THEN u.locale WHEN i.valued & 8 <> 0 THEN i.locale END,
                   created_at = CASE WHEN i.present & 16 = 0 THEN u.created_at
                                     WHEN i.valued & 16 <> 0 THEN i.created_at END,
+                  created_by_event = u.created_by_event AND i.present & 16 = 0,
                   birthday = CASE WHEN i.present & 32 = 0 THEN u.birthday WHEN i.valued & 32 <> 0 THEN i.birthday END,
                   last_seen_at = CASE WHEN i.present & 64 = 0 THEN u.last_seen_at
                                       WHEN i.valued & 64 <> 0 THEN i.last_seen_at END,
@@ -201,7 +202,8 @@ extension PostgresStore {
                       AND u.timezone IS DISTINCT FROM CASE WHEN i.valued & 4 <> 0 THEN i.timezone END)
                   OR (i.present & 8 <> 0 AND u.locale IS DISTINCT FROM CASE WHEN i.valued & 8 <> 0 THEN i.locale END)
                   OR (i.present & 16 <> 0
-                      AND u.created_at IS DISTINCT FROM CASE WHEN i.valued & 16 <> 0 THEN i.created_at END)
+                      AND (u.created_by_event
+                           OR u.created_at IS DISTINCT FROM CASE WHEN i.valued & 16 <> 0 THEN i.created_at END))
                   OR (i.present & 32 <> 0
                       AND u.birthday IS DISTINCT FROM CASE WHEN i.valued & 32 <> 0 THEN i.birthday END)
                   OR (i.present & 64 <> 0

@@ -61,9 +61,32 @@ public final class PostgresStore: HeraldAudience, Sendable {
     ///
     /// One statement per migration (`PostgresDatabase.migrate` runs each as one prepared statement, which
     /// cannot hold several commands); the names are stable, `audience-v1.NN`.
-    public static let migrations: [(name: String, sql: String)] = audienceV1.enumerated().map { i, sql in
-        (name: "audience-v1." + (i < 10 ? "0\(i)" : "\(i)"), sql: sql)
-    }
+    public static let migrations: [(name: String, sql: String)] =
+        audienceV1.enumerated().map { i, sql in (name: "audience-v1." + (i < 10 ? "0\(i)" : "\(i)"), sql: sql) }
+        + audienceV2
+
+    /// Later audience migrations, each named once and never changed.
+    ///
+    /// - `events_awaiting_planning`: events stored through the API whose event campaigns are not yet planned
+    ///   (`insertEventsReportingNew`); created empty, so events stored before it never trigger.
+    /// - `users.created_by_event`: true while `created_at` is the time of the user's earliest event (a user an
+    ///   event created); false once a profile write gave it. Existing users keep their value and false.
+    static let audienceV2: [(name: String, sql: String)] = [
+        (
+            "audience-v2.00-events-awaiting-planning",
+            """
+            CREATE TABLE events_awaiting_planning (
+              user_id text COLLATE "C" NOT NULL,
+              name text COLLATE "C" NOT NULL,
+              ts bigint NOT NULL,
+              PRIMARY KEY (user_id, name, ts))
+            """
+        ),
+        (
+            "audience-v2.01-users-created-by-event",
+            "ALTER TABLE users ADD COLUMN created_by_event boolean NOT NULL DEFAULT false"
+        ),
+    ]
 
     /// The statements of the first audience schema, in order (never reordered: their index names them).
     static let audienceV1: [String] = [
@@ -229,7 +252,7 @@ public final class PostgresStore: HeraldAudience, Sendable {
                 let detail = info[.detail].map { " (\($0))" } ?? ""
                 return PostgresStoreError(
                     "PostgresStore.\(what): PostgreSQL error \(info[.sqlState] ?? "?"): "
-                        + "\(info[.message] ?? "no message")\(detail)")
+                        + "\(info[.message] ?? "no message")\(detail)", sqlState: info[.sqlState])
             }
             return PostgresStoreError("PostgresStore.\(what): \(e.code)")
         }

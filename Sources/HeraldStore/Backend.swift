@@ -11,13 +11,26 @@ public protocol HeraldAudience: AudienceStore {
     func dispatchFacts(
         users: [String], addresses: [String], eventNames: Set<String>, eventsSince: Int64
     ) async throws -> DispatchFacts
-    /// Events named one of `names` among the last `lastRows` stored (by insertion order) with a time at or
-    /// after `sinceMillis`: what a crash may have stored without planning the campaigns they trigger.
-    func recentEvents(names: Set<String>, lastRows: Int, sinceMillis: Int64) async throws -> [EventRecord]
     /// `insertEvents`, also saying which of `batch` (by index) were new: only those trigger event campaigns.
-    func insertEventsReportingNew(_ batch: [EventRecord]) async throws -> (result: BatchResult, new: [Int])
+    /// New events named in `awaitingPlanning` (the daemon passes the events its active campaigns trigger) are
+    /// recorded as awaiting planning in the same transaction, until `markPlanned` clears them.
+    func insertEventsReportingNew(_ batch: [EventRecord], awaitingPlanning: Set<String>) async throws -> (
+        result: BatchResult, new: [Int]
+    )
+    /// Events recorded as awaiting planning, oldest first, at most `limit`: what an API call stored whose
+    /// planning never ran (a crash between the two). Events stored any other way (imports) are never here.
+    func eventsAwaitingPlanning(limit: Int) async throws -> [EventRecord]
+    /// Clears `events` (user, name and time) from the events awaiting planning, once their planning is recorded.
+    func markPlanned(_ events: [EventRecord]) async throws
     /// The ids of every user whose phone is `number` (E.164, or as a gateway reports it), in id order.
     func usersWithPhone(_ number: String) async throws -> [String]
+}
+
+extension HeraldAudience {
+    /// `insertEventsReportingNew` recording nothing as awaiting planning.
+    public func insertEventsReportingNew(_ batch: [EventRecord]) async throws -> (result: BatchResult, new: [Int]) {
+        try await insertEventsReportingNew(batch, awaitingPlanning: [])
+    }
 }
 
 /// Users hash into a fixed number of shards (DESIGN decision 6). With several daemons on one PostgreSQL

@@ -57,6 +57,28 @@ public struct EventRecord: Sendable, Hashable {
     }
 }
 
+extension EventRecord {
+    /// The time of the earliest event of each user in `batch`, epoch seconds: the `created_at` of a user an
+    /// event creates.
+    public static func earliestByUser(_ batch: [EventRecord]) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        var lastUser = ""
+        var lastMillis = Int64.max
+        // Files grouped by user touch the dictionary once per run of a user.
+        for e in batch {
+            if e.userID != lastUser {
+                if !lastUser.isEmpty { out[lastUser] = min(out[lastUser] ?? .max, secondsOf(millis: lastMillis)) }
+                lastUser = e.userID
+                lastMillis = e.timestampMillis
+            } else {
+                lastMillis = min(lastMillis, e.timestampMillis)
+            }
+        }
+        if !lastUser.isEmpty { out[lastUser] = min(out[lastUser] ?? .max, secondsOf(millis: lastMillis)) }
+        return out
+    }
+}
+
 /// What one batch write did.
 public struct BatchResult: Sendable, Hashable {
     /// Rows newly written.

@@ -16,6 +16,8 @@ MODE:
   stall-after-data      never answers the end of data (keeps the connection open until the client closes it)
   hold-first-mail       the first connection leaves its MAIL unanswered until the server gets SIGUSR1, then closes;
                         later ones deliver
+  auth-535              offers AUTH PLAIN and refuses every login with 535 5.7.8 (logged as "auth N")
+  auth-530-on-mail      offers no AUTH and answers every MAIL with 530 5.7.0 Authentication required
 --pipelining offers PIPELINING in the EHLO reply.
 A delivered message is stored as DIR/N.eml. Each connection, MAIL and end of data is logged as a line
 in DIR/events.log ("connect N", "mail N", "end N", N the connection's number). The port is written to
@@ -34,7 +36,7 @@ signal.signal(signal.SIGUSR1, lambda *a: released.set())
 
 ready, directory, mode = sys.argv[1:4]
 pipelining = "--pipelining" in sys.argv[4:]
-if mode not in ("deliver", "busy-after-first", "close-after-first-data", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data", "hold-first-mail"):
+if mode not in ("deliver", "busy-after-first", "close-after-first-data", "close-after-reply", "close-on-first-mail", "close-on-second-mail", "garbage-on-mail", "silent", "close-on-every-mail", "close-after-data", "stall-after-data", "hold-first-mail", "auth-535", "auth-530-on-mail"):
     sys.exit(f"unknown mode {mode}")
 lock = threading.Lock()
 connections = 0
@@ -66,10 +68,17 @@ def serve(conn, number):
                 return
             verb = line[:4].upper()
             if verb == b"EHLO":
-                lines = [b"fault.test"] + ([b"PIPELINING"] if pipelining else []) + [b"8BITMIME"]
+                lines = [b"fault.test"] + ([b"PIPELINING"] if pipelining else []) + [b"8BITMIME"] \
+                    + ([b"AUTH PLAIN"] if mode == "auth-535" else [])
                 conn.sendall(b"".join(b"250-" + l + b"\r\n" for l in lines[:-1]) + b"250 " + lines[-1] + b"\r\n")
             elif verb == b"HELO":
                 conn.sendall(b"250 fault.test\r\n")
+            elif verb == b"AUTH" and mode == "auth-535":
+                log(f"auth {number}")
+                if len(line.split()) < 3:  # no initial response: ask for the credentials, read and ignore them
+                    conn.sendall(b"334 \r\n")
+                    reader.readline()
+                conn.sendall(b"535 5.7.8 Authentication credentials invalid\r\n")
             elif verb == b"MAIL":
                 log(f"mail {number}")
                 mails += 1
@@ -79,6 +88,9 @@ def serve(conn, number):
                 if mode == "hold-first-mail" and number == 1:
                     released.wait()
                     return
+                if mode == "auth-530-on-mail":
+                    conn.sendall(b"530 5.7.0 Authentication required\r\n")
+                    continue
                 if mode == "garbage-on-mail":
                     conn.sendall(b"HTTP/1.1 400 Bad Request\r\n")
                     continue

@@ -37,7 +37,7 @@ struct ConfigExamplesTests {
         let config = try #require(loadExample().0)
         let (campaigns, diags) = CampaignSet.load(directory: config.campaignsDirectory, config: config)
         #expect(diags.isEmpty, "\(diags.map(\.description).joined(separator: "\n"))")
-        #expect(campaigns.map(\.id) == ["birthday-sms", "cart-abandoned", "flash-sale", "onboarding-welcome", "vip-offer", "winback-dormant"])
+        #expect(campaigns.map(\.id) == ["birthday-sms", "cart-abandoned", "flash-sale", "onboarding-tips", "onboarding-welcome", "vip-offer", "winback-dormant"])
         let byID = Dictionary(uniqueKeysWithValues: campaigns.map { ($0.id, $0) })
 
         let winback = try #require(byID["winback-dormant"])
@@ -69,6 +69,8 @@ struct ConfigExamplesTests {
         let birthday = try #require(byID["birthday-sms"])
         #expect(birthday.sendTime.strategy == .localTime && birthday.sendTime.localTime == ClockTime(hour: 9, minute: 0))
         #expect(byID["onboarding-welcome"]?.trigger == .event(name: "signed_up", delay: 600, cancelIf: nil))
+        #expect(birthday.sendTime.within == 25 * 3600)
+        #expect(byID["onboarding-tips"]?.sendTime.localTime == ClockTime(hour: 10, minute: 0))
     }
 
     /// cart-abandoned reminds everyone but the VIPs who demonstrably ignore messages: a VIP with no send in 90
@@ -113,20 +115,21 @@ struct ConfigSnapshotTests {
         let dir = ConfigFixture.tempDir()
         let path = ConfigFixture.write("campaigns: c\nattributes: { first_name: string }\n", to: "herald.yaml", in: dir).path
         ConfigFixture.write(minimalCampaign, to: "c/a.yaml", in: dir)
-        let (first, diags) = ConfigSnapshot.load(path: path, environment: [:])
-        #expect(diags.isEmpty, "\(diags)")
-        let holder = ConfigHolder(try #require(first))
-        #expect(holder.current.campaigns.map(\.id) == ["test-campaign"])
+        let live = LiveBook(try CampaignBook.load(path: path, environment: [:]).get())
+        #expect(live.current.campaigns.map(\.id) == ["test-campaign"])
 
         ConfigFixture.write("id: broken\n", to: "c/b.yaml", in: dir)
-        let failed = holder.reload(path: path, environment: [:])
-        #expect(!failed.swapped && failed.diagnostics.hasErrors)
-        #expect(holder.current.campaigns.map(\.id) == ["test-campaign"])
+        guard case .failure(let failed) = CampaignBook.load(path: path, environment: [:]) else {
+            Issue.record("a broken campaign file loaded")
+            return
+        }
+        #expect(failed.diagnostics.hasErrors)
+        #expect(live.current.campaigns.map(\.id) == ["test-campaign"])
 
         ConfigFixture.write(minimalCampaign.replacingOccurrences(of: "test-campaign", with: "second"), to: "c/b.yaml", in: dir)
-        #expect(holder.reload(path: path, environment: [:]).swapped)
-        #expect(holder.current.campaigns.map(\.id) == ["test-campaign", "second"])
-        #expect(holder.current.campaign("second")?.name == "Test")
+        live.swap(try CampaignBook.load(path: path, environment: [:]).get())
+        #expect(live.current.campaigns.map(\.id) == ["test-campaign", "second"])
+        #expect(live.current.campaign("second")?.name == "Test")
     }
 
     @Test func secretFileReadsWithoutLeakingContent() throws {

@@ -8,7 +8,7 @@ struct ConfigHeraldYAMLTests {
     /// (yaml, expected "LINE:COL: message prefix", expected suggestion)
     @Test(arguments: [
         ("store: { sqlite: x.db }\npolcy:\n  default_timezone: UTC\n",
-         "2:1: unknown key 'polcy' in herald.yaml; known keys: store, campaigns, templates, api, lifecycle, attributes, segments, policy, channels",
+         "2:1: unknown key 'polcy' in herald.yaml; known keys: store, campaigns, templates, api, lifecycle, attributes, segments, policy, channels, ingest, topics",
          "did you mean 'policy'?"),
         ("lifecycle:\n  dormant_after: soon\n",
          "2:18: lifecycle.dormant_after: expected a duration such as 30d, got 'soon'", nil),
@@ -80,7 +80,7 @@ struct ConfigHeraldYAMLTests {
             "4:18: lifecycle.dormant_after: expected a duration such as 30d, got '30x'",
             "6:21: policy.default_timezone: unknown time zone 'Mars/Olympus'",
             "7:18: policy.adaptive_caps: expected true or false, got 'maybe'",
-            "8:1: unknown key 'chanels' in herald.yaml; known keys: store, campaigns, templates, api, lifecycle, attributes, segments, policy, channels",
+            "8:1: unknown key 'chanels' in herald.yaml; known keys: store, campaigns, templates, api, lifecycle, attributes, segments, policy, channels, ingest, topics",
         ])
     }
 

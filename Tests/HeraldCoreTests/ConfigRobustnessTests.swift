@@ -7,6 +7,7 @@ import Testing
 struct ConfigRobustnessTests {
     static let exampleNames = [
         "winback-dormant.yaml", "onboarding-welcome.yaml", "birthday-sms.yaml", "vip-offer.yaml", "cart-abandoned.yaml",
+        "onboarding-tips.yaml",
     ]
 
     /// Every diagnostic of a file points at a line of that file and carries its text.

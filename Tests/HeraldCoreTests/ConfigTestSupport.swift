@@ -34,6 +34,7 @@ enum ConfigFixture {
           country: string
           avg_order_value: number
           tags: list
+        topics: [promotions, reminders]
         segments:
           vip: rfm_m >= 4
         policy:

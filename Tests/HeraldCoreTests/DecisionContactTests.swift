@@ -35,22 +35,34 @@ struct DecisionContactTests {
     }
 
     @Test(arguments: [
-        (String(repeating: "a", count: 160), SMSLength.Encoding.gsm7, 160, 1),
+        (String(repeating: "a", count: 160), SMSEncoding.Coding.gsm7, 160, 1),
         (String(repeating: "a", count: 161), .gsm7, 161, 2),
         (String(repeating: "a", count: 306), .gsm7, 306, 2),
         (String(repeating: "a", count: 307), .gsm7, 307, 3),
-        (String(repeating: "€", count: 80), .gsm7, 160, 1),
-        (String(repeating: "€", count: 81), .gsm7, 162, 2),
-        ("Grüße aus München: 20% Rabatt!", .gsm7, 30, 1),
-        (String(repeating: "你", count: 70), .ucs2, 70, 1),
-        (String(repeating: "你", count: 71), .ucs2, 71, 2),
-        ("Hi 👋", .ucs2, 5, 1),
-        (String(repeating: "a", count: 133) + "😀", .ucs2, 135, 3),
+        (String(repeating: "€", count: 80), .gsm7, 160, 1),  // extension table: 2 septets each
+        (String(repeating: "€", count: 81), .gsm7, 162, 2),  // 76 pairs (152 septets) + 5: a pair is never split
+        (String(repeating: "a", count: 152) + "€" + String(repeating: "a", count: 152), .gsm7, 306, 3),  // € moves whole to segment 2
+        ("Café à Ñandù {ok}", .gsm7, 19, 1),
+        ("Ñandú", .ucs2, 5, 1),
+        (String(repeating: "您", count: 70), .ucs2, 70, 1),
+        (String(repeating: "您", count: 71), .ucs2, 71, 2),
+        (String(repeating: "a", count: 134) + "😀", .ucs2, 136, 3),  // a surrogate pair is not split across segments
+        ("", .gsm7, 0, 1),
     ])
-    func smsSegments(_ text: String, _ encoding: SMSLength.Encoding, _ units: Int, _ segments: Int) {
-        let m = SMSLength.measure(text)
-        #expect(m.encoding == encoding)
-        #expect(m.units == units)
-        #expect(m.segments == segments)
+    func encodingAndSegments(text: String, coding: SMSEncoding.Coding, units: Int, segments: Int) {
+        let e = SMSEncoding(text)
+        #expect(e.coding == coding)
+        #expect(e.units == units)
+        #expect(e.segments == segments)
+    }
+
+    @Test("dry-run's segment count is the send's: an escape pair moves whole, an empty text is one message")
+    func renderedSegmentsMatchTheSend() {
+        // 152 septets, then € (an escape pair that does not fit in the first part), then 152 more: 3 parts.
+        let text = String(repeating: "a", count: 152) + "€" + String(repeating: "a", count: 152)
+        let m = SMSEncoding(text)
+        #expect(m.segments == 3)
+        #expect(m.description == "GSM-7, 306 septets, 3 segments")
+        #expect(SMSEncoding("").segments == 1)
     }
 }

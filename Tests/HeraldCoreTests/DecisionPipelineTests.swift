@@ -167,11 +167,12 @@ struct DecisionPipelineTests {
         var u = F.user("u1", phone: "+15550001111", firstName: "Zoë")
         let m = RenderedMessage.render(campaign: c, variant: nil, channel: .sms, facts: u, unsubscribeURL: nil)
         #expect(m.text == "Hi Zoë, 20% off. Reply STOP to opt out.")
-        #expect(m.sms?.encoding == .ucs2)  // ë is not in GSM-7
+        #expect(m.sms?.coding == .ucs2)  // ë is not in GSM-7
         u.profile.attributes = [:]
         let plain = RenderedMessage.render(campaign: c, variant: nil, channel: .sms, facts: u, unsubscribeURL: nil)
         #expect(plain.text == "Hi there, 20% off. Reply STOP to opt out.")
-        #expect(plain.sms == SMSLength(encoding: .gsm7, units: 41, segments: 1))
+        #expect(plain.sms == SMSEncoding("Hi there, 20% off. Reply STOP to opt out."))
+        #expect(plain.sms?.segments == 1 && plain.sms?.units == 41 && plain.sms?.coding == .gsm7)
         let hook = RenderedMessage.render(
             campaign: c, variant: nil, channel: .webhook, facts: u, unsubscribeURL: nil)
         #expect(hook.json == "{\"user\":\"u1\"}")

@@ -82,7 +82,8 @@ struct SegmentDiagnosticTests {
             ("is_bithday()", "did you mean 'is_birthday'?"),
         ])
     func nearMiss(_ text: String, _ suggestion: String) {
-        #expect(SegFixture.errors(text).first?.suggestion == suggestion)
+        // Unknown functions add the list of functions after the near miss.
+        #expect(SegFixture.errors(text).first?.suggestion?.hasPrefix(suggestion) == true)
     }
 
     @Test func unknownSegmentSuggestsANamedOne() {
@@ -114,5 +115,17 @@ struct SegmentDiagnosticTests {
 
     @Test func unknownNamesAreFineForEventsAndProperties() {
         #expect(SegFixture.compile("sum(anything_at_all, whatever, 3d) >= 0 and count(\"x y\", 1s) == 0") != nil)
+    }
+
+    /// An unknown function names the nearest one when there is one, and always lists every function.
+    @Test(arguments: [("coutn(purchase, 30d) > 1", "did you mean 'count'? "), ("bday()", "")])
+    func unknownFunctionsListTheAvailableOnes(_ text: String, _ nearest: String) {
+        let diags = SegFixture.errors(text)
+        #expect(diags.count == 1)
+        let all =
+            "functions: days_since(timestamp), count(event, window), sum(event, property, window), "
+            + "avg(event, property, window), last(event), first(event), in_segment(name), is_birthday(), "
+            + "engagement(), date(\"YYYY-MM-DD\")"
+        #expect(diags.first?.suggestion == nearest + all)
     }
 }

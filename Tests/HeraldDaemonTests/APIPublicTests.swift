@@ -68,8 +68,8 @@ import Testing
                 LedgerEntry(
                     idempotencyKey: "c/o/u2/1", campaign: "c", user: "u2", status: .sent, createdAt: 10),
             ])
-            let t1 = api.signer.token(LinkPayload(kind: .dlr, user: "u1", campaign: "c", key: "c/o/u1/1"))
-            let t2 = api.signer.token(LinkPayload(kind: .dlr, user: "u2", campaign: "c", key: "c/o/u2/1"))
+            let t1 = api.signer.token(LinkPayload.deliveryReport(key: "c/o/u1/1", now: 1_767_225_600))
+            let t2 = api.signer.token(LinkPayload.deliveryReport(key: "c/o/u2/1", now: 1_767_225_600))
             #expect(
                 try await api.send(.post, "/dlr/kannel?t=\(t1)&status=8", auth: false).text == "ignored\n")
             #expect(try await api.send(.get, "/dlr/kannel?t=\(t1)&status=1", auth: false).status == 200)
@@ -105,7 +105,11 @@ import Testing
                 "/dlr/twilio", fields, headers: [HeaderField("X-Twilio-Signature", signature)])
             #expect(r.status == 200, "\(r.text)")
             let after = try #require(try await api.ledger.entry(key: "c/o/u1/1"))
-            #expect(after.status == .failed && after.error == "twilio undelivered 30003")
+            // A carrier's failure is final (`bounced`), never the dispatcher's retry status `failed`.
+            #expect(after.status == .bounced && after.reason == "dlr:failed" && after.error == "twilio undelivered 30003")
+            let again = try await api.postForm(
+                "/dlr/twilio", fields, headers: [HeaderField("X-Twilio-Signature", signature)])
+            #expect(again.text == "unchanged\n")
         }
     }
 }

@@ -73,7 +73,10 @@ struct APIHarness {
     static let publicURL = "https://herald.example.com"
 
     /// Starts the API, runs `body`, stops the API.
-    static func run(apiToken: String? = token, _ body: (APIHarness) async throws -> Void) async throws {
+    static func run(
+        apiToken: String? = token, logger given: Logger? = nil, idleTimeout: Duration = HeraldAPI.idleTimeout,
+        _ body: (APIHarness) async throws -> Void
+    ) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
             "herald-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -83,15 +86,16 @@ struct APIHarness {
         let ledger = try SQLiteLedger(pool: store.pool)
         let backend = RecordingBackend(store: store)
         let signer = LinkSigner(key: try LinkSigner.loadKey(config: config))
-        var logger = Logger(label: "herald.api.test")
-        logger.logLevel = .warning
+        var logger = given ?? Logger(label: "herald.api.test")
+        if given == nil { logger.logLevel = .warning }
         let deps = APIDependencies(
             config: config, store: store, ledger: ledger, backend: backend, signer: signer,
             apiToken: apiToken,
             smsInboundSecret: smsSecret, twilioAuthToken: twilioToken, metrics: PrometheusCollectorRegistry(),
             logger: logger, clock: { 1_767_225_600 })
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = HeraldAPI.makeApplication(deps, onServerRunning: { continuation.yield($0) })
+        let app = HeraldAPI.makeApplication(
+            deps, idleTimeout: idleTimeout, onServerRunning: { continuation.yield($0) })
         let engine = CurlEngine()
         defer { engine.shutdown() }
         let services = ServiceGroup(
@@ -121,6 +125,7 @@ struct APIHarness {
             store: { sqlite: h.db }
             api: { public_url: \(publicURL) }
             attributes: { plan: string, avg_order_value: number }
+            topics: [promotions]
             channels:
               sms: { provider: kannel, help_reply: "Shop: reply STOP to opt out. Help at shop.example" }
             """
@@ -134,7 +139,7 @@ struct APIHarness {
             campaignsDirectory: c.campaignsDirectory,
             templatesDirectory: c.templatesDirectory, api: api, lifecycle: c.lifecycle,
             attributes: c.attributes,
-            segments: c.segments, catalog: c.catalog, policy: c.policy, channels: c.channels)
+            segments: c.segments, catalog: c.catalog, policy: c.policy, channels: c.channels, topics: c.topics)
     }
 
     /// Sends a request to `path` (which may carry a query).

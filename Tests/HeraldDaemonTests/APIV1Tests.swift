@@ -19,7 +19,7 @@ import Testing
 
             let track = try await api.postJSON(
                 "/v1/track",
-                #"{"userId":"u1","event":"purchase","properties":{"amount":35.2},"timestamp":"2026-11-02T08:15:00Z","messageId":"m1"}"#
+                #"{"userId":"u1","event":"purchase","properties":{"amount":35.2},"timestamp":"2025-11-02T08:15:00Z","messageId":"m1"}"#
             )
             #expect(track.status == 200, "\(track.text)")
             #expect(try await api.counts().events == 1)
@@ -39,7 +39,7 @@ import Testing
             // The same messageId again is acknowledged and not stored twice.
             let again = try await api.postJSON(
                 "/v1/track",
-                #"{"userId":"u1","event":"purchase","properties":{"amount":35.2},"timestamp":"2026-11-02T08:15:00Z","messageId":"m1"}"#
+                #"{"userId":"u1","event":"purchase","properties":{"amount":35.2},"timestamp":"2025-11-02T08:15:00Z","messageId":"m1"}"#
             )
             #expect(again.status == 200)
             #expect(try await api.counts().events == 2)

@@ -46,10 +46,13 @@ struct DaemonFixture {
     /// 2026-11-02T00:00:00Z, a Monday.
     static let t0: Int64 = 1_793_577_600
 
-    /// A fixture with `campaigns` (file name → YAML) and optional extra config (channels, policy).
+    /// A fixture with `campaigns` (file name → YAML) and optional extra config (channels, policy): `email` and
+    /// `sms` are more keys of those channels (one line, e.g. `url: smtp://…`). With a `signer`, messages carry
+    /// links signed by it (the daemon's `MessageLinks.signed`) instead of `links`.
     static func make(
         campaigns: [String: String], hook: String = "{}", policy: String = "", start: Int64 = t0,
-        links: MessageLinks = .none
+        links: MessageLinks = .none, email: String = "", sms: String = "", signer: LinkSigner? = nil,
+        logger: Logger = Logger(label: "test")
     ) throws -> DaemonFixture {
         let root = NSTemporaryDirectory() + "heraldd-test-\(UUID().uuidString)"
         let fm = FileManager.default
@@ -64,6 +67,7 @@ struct DaemonFixture {
             attributes:
               country: string
               first_name: string
+            topics: [promotions]
             policy:
               default_timezone: UTC
             \(policy)
@@ -71,8 +75,10 @@ struct DaemonFixture {
               outbox: var/outbox
               email:
                 from: "Shop <news@shop.example>"
+                \(email)
               sms:
                 provider: kannel
+                \(sms)
               webhook:
                 endpoints:
                   hook: \(hook)
@@ -91,14 +97,14 @@ struct DaemonFixture {
         let ledger = try SQLiteLedger(pool: store.pool)
         let live = LiveBook(book)
         let clock = ManualClock(start)
-        let logger = Logger(label: "test")
         let engine = CurlEngine()
         let senders = try ChannelSenders(config: book.config.channels, baseDirectory: root, engine: engine)
         return DaemonFixture(
             root: root, store: store, ledger: ledger, book: live, clock: clock,
             scheduler: Scheduler(store: store, ledger: ledger, book: live, clock: clock.clock, logger: logger),
             dispatcher: Dispatcher(
-                store: store, ledger: ledger, book: live, senders: senders, links: links, clock: clock.clock,
+                store: store, ledger: ledger, book: live, senders: senders,
+                links: signer.map { MessageLinks.signed(by: $0, config: book.config) } ?? links, clock: clock.clock,
                 logger: logger, owner: "test-owner", retry: RetryPolicy(maxAttempts: 3, baseDelay: 10),
                 sleep: { [clock] seconds in clock.advance(by: seconds) }),
             engine: engine)

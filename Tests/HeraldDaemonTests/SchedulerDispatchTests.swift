@@ -280,7 +280,8 @@ extension SchedulerDispatchTests {
         try await f.users(["a", "b"])
         let ms = Self.t0 * 1000
         let events = ["a", "b"].map { EventRecord(userID: $0, name: "cart_abandoned", timestampMillis: ms) }
-        let (_, new) = try await f.store.insertEventsReportingNew(events)
+        let (_, new) = try await f.store.insertEventsReportingNew(
+            events, awaitingPlanning: f.scheduler.triggeringEvents)
         #expect(new == [0, 1])
         #expect(try await f.scheduler.handle(events: [events[0]]) == 1)  // b's planning never ran: the crash
         let (_, again) = try await f.store.insertEventsReportingNew(events)

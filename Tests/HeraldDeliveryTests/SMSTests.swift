@@ -10,28 +10,6 @@ import Testing
     @Test(arguments: ["15550001111", "+0123456789", "+1234567", "+1234567890123456", "+1555abc1111", "", "+"])
     func invalidNumbers(text: String) { #expect(PhoneNumber(text) == nil) }
 
-    @Test(arguments: [
-        (String(repeating: "a", count: 160), SMSEncoding.Coding.gsm7, 160, 1),
-        (String(repeating: "a", count: 161), .gsm7, 161, 2),
-        (String(repeating: "a", count: 306), .gsm7, 306, 2),
-        (String(repeating: "a", count: 307), .gsm7, 307, 3),
-        (String(repeating: "€", count: 80), .gsm7, 160, 1),  // extension table: 2 septets each
-        (String(repeating: "€", count: 81), .gsm7, 162, 2),  // 76 pairs (152 septets) + 5: a pair is never split
-        (String(repeating: "a", count: 152) + "€" + String(repeating: "a", count: 152), .gsm7, 306, 3),  // € moves whole to segment 2
-        ("Café à Ñandù {ok}", .gsm7, 19, 1),
-        ("Ñandú", .ucs2, 5, 1),
-        (String(repeating: "您", count: 70), .ucs2, 70, 1),
-        (String(repeating: "您", count: 71), .ucs2, 71, 2),
-        (String(repeating: "a", count: 134) + "😀", .ucs2, 136, 3),  // a surrogate pair is not split across segments
-        ("", .gsm7, 0, 1),
-    ])
-    func encodingAndSegments(text: String, coding: SMSEncoding.Coding, units: Int, segments: Int) {
-        let e = SMSEncoding(text)
-        #expect(e.coding == coding)
-        #expect(e.units == units)
-        #expect(e.segments == segments)
-    }
-
     let engine = CurlEngine()
     let message = SMSMessage(to: PhoneNumber("+15550002222")!, text: "您好 & bye", idempotencyKey: "bday:u1",
                              statusCallback: "http://127.0.0.1:1/dlr?s=%d&id=bday:u1")

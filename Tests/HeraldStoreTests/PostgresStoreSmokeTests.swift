@@ -206,8 +206,8 @@ struct PostgresStoreSmokeTests {
             _ = try await lite.upsertUsers(userBatches[0])
             _ = try await pg.upsertUsers(userBatches[0])
             for batch in eventBatches {
-                let expected = try await lite.insertEventsReportingNew(batch)
-                let got = try await pg.insertEventsReportingNew(batch)
+                let expected = try await lite.insertEventsReportingNew(batch, awaitingPlanning: ["visit", "signup"])
+                let got = try await pg.insertEventsReportingNew(batch, awaitingPlanning: ["visit", "signup"])
                 #expect(got.result == expected.result)
                 #expect(got.new == expected.new)
             }
@@ -220,9 +220,12 @@ struct PostgresStoreSmokeTests {
                 let expected = describe(try await lite.facts(id: id))
                 #expect(got == expected, "facts \(id)")
             }
-            let recentPG = try await pg.recentEvents(names: ["visit", "signup"], lastRows: 3, sinceMillis: 0)
-            let recentLite = try await lite.recentEvents(names: ["visit", "signup"], lastRows: 3, sinceMillis: 0)
-            #expect(recentPG == recentLite)
+            let pendingPG = try await pg.eventsAwaitingPlanning(limit: 1000)
+            #expect(!pendingPG.isEmpty)
+            #expect(pendingPG == (try await lite.eventsAwaitingPlanning(limit: 1000)))
+            try await pg.markPlanned(Array(pendingPG.prefix(2)))
+            try await lite.markPlanned(Array(pendingPG.prefix(2)))
+            #expect(try await pg.eventsAwaitingPlanning(limit: 1000) == (try await lite.eventsAwaitingPlanning(limit: 1000)))
         }
     }
 

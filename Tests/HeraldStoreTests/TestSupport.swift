@@ -150,6 +150,19 @@ final class Backend: Sendable {
         }
     }
 
+    /// Opens the store again as a newer version would, running the migrations it has not yet run (SQLite: on
+    /// open; PostgreSQL: `PostgresDatabase.migrate`).
+    func migrateAgain() async throws -> any HeraldAudience {
+        switch kind {
+        case .sqlite: return try makeStore(dir, schema: schema)
+        case .postgres:
+            guard let postgres else { throw FixtureError("no PostgreSQL database") }
+            let database = try postgres.open()
+            try await database.migrate(PostgresFixture.migrations)
+            return PostgresFixture.store(database, schema: schema)
+        }
+    }
+
     /// Runs one SQL statement (no parameters; rows are discarded) on the backend's database: for what the API
     /// cannot do on purpose (break an append-only table, make a batch fail half-way).
     func runSQL(_ sql: String) async throws {

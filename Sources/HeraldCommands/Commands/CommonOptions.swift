@@ -33,3 +33,10 @@ func report(_ diagnostics: [Diagnostic]) -> Bool {
     }
     return errors > 0
 }
+
+/// Refuses a user id argument outside the id alphabet (`UserID`, docs/api.md) as a usage error (exit 64).
+func checkUserArgument(_ user: String, _ name: String = "USER") throws {
+    if let problem = UserID.problem(user) {
+        throw ValidationError("\(name) '\(VisibleText.escape(user))' \(problem)")
+    }
+}

@@ -101,14 +101,16 @@ struct DryRunReport {
                 unsubscribeURL: campaign.transactional ? nil : "\(publicURL ?? "")/u/PREVIEW-TOKEN")
             let to = d.address.map(ContactValidator.mask) ?? "(webhook)"
             let at = d.sendAt.map { TimestampParser.formatUTC(seconds: $0) } ?? "-"
+            // Profiles come from outside: their control characters are shown escaped, line feeds kept.
+            let show = VisibleText.escapeLines
+            let variant = d.variant.map { ", variant \($0)" } ?? ""
             Console.out(
-                "── sample \(i + 1): \(d.user) via \(channel.rawValue) to \(to) at \(at)\(d.variant.map { ", variant \($0)" } ?? "")"
-            )
-            if let s = m.subject { Console.out("Subject: \(s)") }
+                show("── sample \(i + 1): \(VisibleText.escape(d.user)) via \(channel.rawValue) to \(to) at \(at)\(variant)"))
+            if let s = m.subject { Console.out("Subject: \(VisibleText.escape(s))") }
             if let sms = m.sms { Console.out("[\(sms)]") }
-            if let t = m.text { Console.out(t) }
-            if let h = m.html { Console.out("--- html ---\n\(h)") }
-            if let j = m.json { Console.out(j) }
+            if let t = m.text { Console.out(show(t)) }
+            if let h = m.html { Console.out("--- html ---\n\(show(h))") }
+            if let j = m.json { Console.out(show(j)) }
             Console.out("")
         }
     }

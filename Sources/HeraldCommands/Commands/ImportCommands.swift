@@ -9,14 +9,22 @@ enum ImportRunner {
     static func run(
         _ options: ConfigOption, file: String, users: Bool, format: ImportFormat?
     ) async throws {
+        let chosen = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .ndjson)
+        if !users && chosen == .csv {
+            Console.err(
+                "error: \(file): events are imported from ndjson or segment files, not csv; "
+                    + "give --format ndjson or --format segment if it holds those")
+            throw ReportedFailure(code: ExitStatus.usage)
+        }
         let context = try HeraldContext.load(options)
         guard FileManager.default.isReadableFile(atPath: file) else {
             Console.err("error: \(file): no such readable file")
             throw ReportedFailure(code: ExitStatus.invalidInput)
         }
         let store = try await context.openStore()
-        let importer = Importer(store: store, schema: context.config.attributes)
-        let chosen = format ?? (file.lowercased().hasSuffix(".csv") ? .csv : .ndjson)
+        var importer = Importer(store: store, schema: context.config.attributes)
+        let now = Int64(Date().timeIntervalSince1970)
+        importer.latestEventMillis = context.config.ingest.latestEventMillis(now: now)
         let progress = ProgressLine(label: users ? "users " : "events")
         let started = Date()
         let report: ImportReport
@@ -38,8 +46,8 @@ enum ImportRunner {
         for d in report.diagnostics { Console.err(d.description) }
         let seconds = max(Date().timeIntervalSince(started), 0.001)
         Console.out(
-            "\(file): \(report.read) rows read, \(report.inserted) inserted, \(report.unchanged) unchanged, "
-                + "\(report.rejected) rejected in \(String(format: "%.2f", seconds)) s")
+            "\(file): \(report.read) rows read, \(report.inserted) inserted, \(report.updated) updated, "
+                + "\(report.unchanged) unchanged, \(report.rejected) rejected in \(String(format: "%.2f", seconds)) s")
         if report.rejected > 0 { throw ReportedFailure(code: ExitStatus.invalidInput) }
     }
 }
@@ -71,7 +79,13 @@ struct EventsImportCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Argument(help: "The file to import.") var file: String
-    @Option(help: "ndjson or segment.") var format: ImportFormat?
+    @Option(help: "ndjson or segment (default: ndjson).") var format: ImportFormat?
+
+    func validate() throws {
+        if format == .csv {
+            throw ValidationError("--format csv: events are imported from ndjson or segment files (csv is for users)")
+        }
+    }
 
     func run() async throws {
         try await ImportRunner.run(options, file: file, users: false, format: format)

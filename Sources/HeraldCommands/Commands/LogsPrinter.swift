@@ -65,15 +65,11 @@ struct LogsPrinter: Sendable {
         let error = failed.contains(status) ? e.error : nil
         let note = [reason, error].compactMap { $0 }.joined(separator: "; ")
         // Missing values stay empty: a "-" would read as a number and be right-aligned.
+        // Escaped here, not only by the table: the widths of the first window are measured on these cells.
         return [
             TimestampParser.formatUTC(seconds: at), e.campaign, e.user, e.channel?.rawValue ?? "",
-            e.address.map(ContactValidator.mask) ?? "", status.rawValue, "\(e.attempts)", oneLine(note),
-        ]
-    }
-
-    /// `text` with line breaks as spaces (provider errors may span lines).
-    static func oneLine(_ text: String) -> String {
-        String(text.map { $0.isNewline ? " " : $0 })
+            e.address.map(ContactValidator.mask) ?? "", status.rawValue, "\(e.attempts)", note,
+        ].map(VisibleText.escape)
     }
 
     /// Every column of `e` as one JSON object; a followed change adds its history id and previous status.

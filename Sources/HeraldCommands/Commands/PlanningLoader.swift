@@ -26,6 +26,7 @@ struct PlanningLoader {
             return (Occurrence(start: start), now)
         }
         let now = try parseAt(at)
+        if case .cron = campaign.trigger { return (Occurrence.cron(at: now, campaign: campaign), now) }
         return (Occurrence(start: now), now)
     }
 

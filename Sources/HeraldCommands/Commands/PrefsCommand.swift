@@ -19,6 +19,8 @@ struct PrefsShowCommand: AsyncParsableCommand {
     @Argument(help: "The user id.") var user: String
     @Option(help: "table, or json: one object.") var format: OutputFormat = .table
 
+    func validate() throws { try checkUserArgument(user) }
+
     func run() async throws {
         let context = try HeraldContext.load(options)
         let store = try await context.openStore()
@@ -89,6 +91,7 @@ struct PrefsSetCommand: AsyncParsableCommand {
     @Flag(help: "Opt out or back in.") var choice: Choice
 
     func validate() throws {
+        try checkUserArgument(user)
         let given = [channel != nil, topic != nil, all].filter { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of --channel C, --topic T or --all") }
         if let channel, ChannelKind(rawValue: channel) == nil {
@@ -98,6 +101,11 @@ struct PrefsSetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try HeraldContext.load(options)
+        if let topic, let undeclared = context.config.undeclaredTopic(topic) {
+            Console.err("error: --topic: \(undeclared.message)")
+            if let suggestion = undeclared.suggestion { Console.err("note: \(suggestion)") }
+            throw ReportedFailure(code: ExitStatus.usage)
+        }
         let store = try await context.openStore()
         guard try await store.profile(id: user) != nil else {
             Console.err("error: no user '\(user)' in the store")

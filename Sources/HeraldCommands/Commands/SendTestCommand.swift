@@ -16,6 +16,8 @@ struct SendTestCommand: AsyncParsableCommand {
     @Option(help: "The user whose profile fills the templates.") var user: String
     @Option(help: "Send here instead of the user's own address or number.") var to: String?
 
+    func validate() throws { try checkUserArgument(user, "--user") }
+
     func run() async throws {
         let context = try HeraldContext.load(configOption)
         let (campaigns, diagnostics) = context.campaigns()

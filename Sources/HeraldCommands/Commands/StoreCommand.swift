@@ -47,13 +47,15 @@ struct StoreMigrateCommand: AsyncParsableCommand {
             throw ReportedFailure(code: ExitStatus.invalidInput)
         }
         // Held until the copy is verified, so heraldd cannot start on the source meanwhile.
-        guard let lock = SourceLock(path: path + ".heraldd.lock") else {
+        // A lock file that cannot be created (a read-only folder, where no daemon can run either) holds nothing.
+        let taken = Result { try InstanceLock(path: InstanceLock.path(forStore: path)) }
+        if case .success(nil) = taken {
             Console.err(
                 "error: heraldd is running on \(path): stop it first (e.g. systemctl stop heraldd), then run again"
             )
             throw ReportedFailure(code: ExitStatus.unavailable)
         }
-        defer { withExtendedLifetime(lock) {} }
+        defer { withExtendedLifetime(taken) {} }
         let target: PostgresDatabase
         do {
             // The pool logs every failed connection attempt; the error below says it once.
@@ -158,22 +160,4 @@ struct StoreMigrateCommand: AsyncParsableCommand {
         }
         return path
     }
-}
-
-/// The `heraldd` instance lock of a SQLite store (the daemon's `InstanceLock`, taken here so the daemon
-/// cannot run while its store is being copied).
-final class SourceLock {
-    private let fd: Int32
-
-    /// Takes the lock at `path`, or returns nil when a daemon holds it. When the lock file cannot be created
-    /// (a read-only folder, where no daemon can run either) nothing is held.
-    init?(path: String) {
-        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        if fd >= 0, flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            close(fd)
-            return nil
-        }
-    }
-
-    deinit { if fd >= 0 { close(fd) } }
 }

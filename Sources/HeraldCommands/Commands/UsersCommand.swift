@@ -19,6 +19,8 @@ struct UsersShowCommand: AsyncParsableCommand {
     @Argument(help: "The user id.") var user: String
     @Option(help: "Derive fields at this time (ISO-8601 with offset, or epoch); default now.") var at: String?
 
+    func validate() throws { try checkUserArgument(user) }
+
     func run() async throws {
         let context = try HeraldContext.load(options)
         let now = try parseAt(at)
@@ -83,7 +85,7 @@ struct UsersShowCommand: AsyncParsableCommand {
     static func printPairs(_ pairs: [(String, String)]) {
         let width = pairs.map(\.0.count).max() ?? 0
         for (k, v) in pairs {
-            Console.out("  " + k + String(repeating: " ", count: width - k.count) + "  " + v)
+            Console.out("  " + k + String(repeating: " ", count: width - k.count) + "  " + VisibleText.escape(v))
         }
     }
 

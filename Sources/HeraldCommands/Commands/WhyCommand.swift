@@ -32,6 +32,8 @@ struct WhyCommand: AsyncParsableCommand {
             """)
     var format: OutputFormat = .table
 
+    func validate() throws { try checkUserArgument(user) }
+
     func run() async throws {
         let context = try HeraldContext.load(options)
         let loader = PlanningLoader(context: context)

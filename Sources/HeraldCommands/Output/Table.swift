@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// A plain text table: a header row and left-aligned columns (numbers right-aligned).
 struct TextTable {
     /// Column titles.
@@ -8,8 +10,11 @@ struct TextTable {
     /// Adds a row.
     mutating func add(_ cells: [String]) { rows.append(cells) }
 
-    /// The rendered lines.
+    /// The rendered lines; control characters in cells are shown escaped (`VisibleText`), so a value from
+    /// outside cannot break a row or colour the terminal.
     func render() -> [String] {
+        let header = header.map(VisibleText.escape)
+        let rows = rows.map { $0.map(VisibleText.escape) }
         var widths = header.map { $0.count }
         for r in rows {
             for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }

@@ -38,6 +38,8 @@ public struct EvaluationEnvironment: Sendable, Hashable {
     public var lifecycle: LifecycleThresholds
     /// The zone for users whose own zone is missing or invalid.
     public var defaultTimeZone: String
+    /// In a `local_time` campaign: `is_birthday()` tests each user's local date of their send instead of `now`.
+    public var localSendDay: LocalSendDay? = nil
 
     /// An environment at `now`.
     public init(now: Int64, lifecycle: LifecycleThresholds = .init(), defaultTimeZone: String = "UTC") {

@@ -3,14 +3,17 @@ import Yams
 
 /// Reads one campaign file (SPEC §3) against a config: every problem found is reported, located.
 public enum CampaignFile {
-    /// Reads and validates the campaign file at `path`.
+    /// Reads and validates the campaign file at `path`; its real path must stay in the folder it is listed in.
     public static func load(path: String, config: HeraldConfig) -> (Campaign?, [Diagnostic]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return (nil, [Diagnostic(at: nil, "cannot read campaign file '\(path)'")])
+        let folder = (path as NSString).deletingLastPathComponent
+        let read = ConfigFileReader.read(
+            path, what: "campaign file", limit: ConfigFileReader.maxYAMLBytes, inside: folder.isEmpty ? "." : folder)
+        switch read {
+        case .success(let text): return parse(yaml: text, file: path, config: config)
+        case .failure(let problem):
+            let missing = Diagnostic(at: nil, "cannot read campaign file '\(path)'")
+            return (nil, [ConfigFileReader.diagnostic(problem) ?? missing])
         }
-        let (text, bad) = YAMLFile.decode(data, file: path)
-        guard let text else { return (nil, bad.map { [$0] } ?? []) }
-        return parse(yaml: text, file: path, config: config)
     }
 
     /// Validates campaign text; `file` names it in diagnostics.
@@ -36,7 +39,7 @@ struct CampaignParser {
     ]
 
     func campaign(_ root: Node) -> Campaign? {
-        guard
+        guard y.isDocument(root, of: "a campaign file", known: Self.topKeys),
             let m = y.map(
                 root, "campaign", known: Self.topKeys, required: ["id", "name", "audience", "trigger", "message"])
         else { return nil }
@@ -44,6 +47,9 @@ struct CampaignParser {
         let name = y.string(m["name"], "name")
         let status = m["status"] == nil ? .active : y.choice(m["status"], "status", Campaign.Status.self)
         let topic = y.name(m["topic"], "topic", pattern: "[a-z0-9][a-z0-9_-]*", NameRules.isTopic)
+        if let topic, let undeclared = config.undeclaredTopic(topic) {
+            y.report("topic: \(undeclared.message)", node: m["topic"], suggestion: undeclared.suggestion)
+        }
         let priority = m["priority"] == nil ? 0 : y.int(m["priority"], "priority", range: -1_000_000...1_000_000)
         let transactional = m["transactional"] == nil ? false : y.bool(m["transactional"], "transactional")
         let audience = self.audience(m["audience"])
@@ -55,6 +61,7 @@ struct CampaignParser {
         let conversion = eventWindow(m["conversion"], "conversion").map {
             Campaign.Conversion(event: $0.event, within: $0.within)
         }
+        checkDateAudience(m, audience: audience, trigger: trigger, sendTime: sendTime)
         guard let id, let name, let status, let priority, let transactional, let audience, let trigger,
             let sendTime, let limits, let message, !y.diagnostics.hasErrors
         else { return nil }

@@ -173,13 +173,18 @@ extension CampaignParser {
             return nil
         }
         let path = URL(fileURLWithPath: dir).appendingPathComponent(text).path
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let source: String
+        let limit = ConfigFileReader.maxTemplateBytes
+        switch ConfigFileReader.read(path, what: "template file", limit: limit, inside: dir) {
+        case .success(let t): source = t
+        case .failure(.missing):
             y.report("\(field): template file '\(text)' not found in '\(dir)'", node: node)
             return nil
-        }
-        let (decoded, bad) = YAMLFile.decode(data, file: path)
-        guard let source = decoded else {
-            y.absorb(bad.map { [$0] } ?? [])
+        case .failure(.refused(let why)):
+            y.report("\(field): \(why)", node: node)
+            return nil
+        case .failure(.notText(let d)):
+            y.absorb([d])
             return nil
         }
         let tf = YAMLFile(file: path, text: source)

@@ -27,13 +27,18 @@ public struct HeraldConfig: Sendable {
     public let policy: PolicyConfig
     /// Providers and the outbox.
     public let channels: ChannelsConfig
+    /// What ingestion accepts (event timestamp skew).
+    public let ingest: IngestConfig
+    /// The declared subscription topics (`topics:`); campaigns and preferences may name no other.
+    public let topics: [Topic]
 
     /// Builds a snapshot from already-validated parts.
     public init(
         file: String, baseDirectory: String, store: StoreConfig, campaignsDirectory: String,
         templatesDirectory: String?, api: APIConfig, lifecycle: LifecycleThresholds,
         attributes: AttributeSchema, segments: [SegmentSource], catalog: SegmentCatalog,
-        policy: PolicyConfig, channels: ChannelsConfig
+        policy: PolicyConfig, channels: ChannelsConfig, ingest: IngestConfig = IngestConfig(),
+        topics: [Topic] = []
     ) {
         self.file = file
         self.baseDirectory = baseDirectory
@@ -47,6 +52,8 @@ public struct HeraldConfig: Sendable {
         self.catalog = catalog
         self.policy = policy
         self.channels = channels
+        self.ingest = ingest
+        self.topics = topics
     }
 
     /// The names a template may use: reserved profile fields, declared attributes, and message context.

@@ -16,11 +16,13 @@ extension HeraldConfig {
 
     /// Reads and validates a config file; the snapshot is nil when any error was found.
     public static func load(path: String, environment: [String: String]) -> (HeraldConfig?, [Diagnostic]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return (nil, [Diagnostic(at: nil, "cannot read config file '\(path)'")])
+        let text: String
+        switch ConfigFileReader.read(path, what: "config file", limit: ConfigFileReader.maxYAMLBytes) {
+        case .success(let t): text = t
+        case .failure(let problem):
+            let missing = Diagnostic(at: nil, "cannot read config file '\(path)'")
+            return (nil, [ConfigFileReader.diagnostic(problem) ?? missing])
         }
-        let (text, bad) = YAMLFile.decode(data, file: path)
-        guard let text else { return (nil, bad.map { [$0] } ?? []) }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL
         return parse(
             yaml: text, file: path, baseDirectory: absolute.deletingLastPathComponent().path,
@@ -39,8 +41,11 @@ extension HeraldConfig {
         }
         let known = [
             "store", "campaigns", "templates", "api", "lifecycle", "attributes", "segments", "policy", "channels",
+            "ingest", "topics",
         ]
-        guard let m = y.map(root, "herald.yaml", known: known) else { return (nil, y.sorted) }
+        guard y.isDocument(root, of: "a Herald config file", known: known),
+            let m = y.map(root, "herald.yaml", known: known)
+        else { return (nil, y.sorted) }
 
         let store = parseStore(m["store"], y, paths)
         let campaigns = m["campaigns"].flatMap { y.string($0, "campaigns") }.map { paths.absolute($0) }
@@ -63,15 +68,17 @@ extension HeraldConfig {
         }
         let (catalog, segmentDiagnostics) = SegmentCompiler.catalog(segments, schema: schema)
         y.absorb(segmentDiagnostics)
-        let policy = parsePolicy(m["policy"], y)
+        let topics = parseTopics(m["topics"], y)
+        let policy = parsePolicy(m["policy"], y, topics: topics)
         let channels = parseChannels(m["channels"], y, paths)
+        let ingest = parseIngest(m["ingest"], y)
 
         guard !y.diagnostics.hasErrors else { return (nil, y.sorted) }
         let config = HeraldConfig(
             file: file, baseDirectory: baseDirectory, store: store ?? .sqlite(path: "/var/lib/herald/herald.db"),
             campaignsDirectory: campaigns ?? paths.absolute("campaigns"), templatesDirectory: templates, api: api,
             lifecycle: lifecycle, attributes: schema, segments: segments, catalog: catalog, policy: policy,
-            channels: channels)
+            channels: channels, ingest: ingest, topics: topics)
         return (config, y.sorted)
     }
 

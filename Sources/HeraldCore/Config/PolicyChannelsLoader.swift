@@ -53,7 +53,7 @@ struct PathResolver {
 }
 
 extension HeraldConfig {
-    static func parsePolicy(_ node: Node?, _ y: YAMLFile) -> PolicyConfig {
+    static func parsePolicy(_ node: Node?, _ y: YAMLFile, topics: [Topic] = []) -> PolicyConfig {
         var p = PolicyConfig()
         let known = ["caps", "adaptive_caps", "quiet_hours", "default_timezone"]
         guard let m = y.map(node, "policy", known: known) else { return p }
@@ -70,6 +70,10 @@ extension HeraldConfig {
             case (nil, let t?):
                 scope = y.name(t, "\(path).topic", pattern: "[a-z0-9][a-z0-9_-]*", NameRules.isTopic).map {
                     .topic($0)
+                }
+                // A cap on a misspelt topic would never count anything.
+                if case .topic(let name)? = scope, let undeclared = Topic.undeclared(name, among: topics) {
+                    y.report("\(path).topic: \(undeclared.message)", node: t, suggestion: undeclared.suggestion)
                 }
             default:
                 y.report("\(path): give exactly one of 'channel' or 'topic'", node: capNode)

@@ -62,7 +62,18 @@ final class YAMLFile {
     ) {
         let src = location.flatMap { $0.file == file ? line($0.line) : nil }
         diagnostics.append(
-            Diagnostic(severity, at: location, message, sourceLine: src, length: length, suggestion: suggestion))
+            Diagnostic(
+                severity, at: location, Self.bounded(message), sourceLine: src, length: length,
+                suggestion: suggestion.map(Self.bounded)))
+    }
+
+    /// The longest message kept, in characters: a value quoted whole from a huge line is cut here.
+    static let maxMessage = 400
+
+    /// `message` on one line, at most `maxMessage` characters: a message never carries more of a file than that.
+    static func bounded(_ message: String) -> String {
+        let one = Diagnostic.printable(message)
+        return one.count > maxMessage ? String(one.prefix(maxMessage)) + "…" : one
     }
 
     /// Records an error at a node, with a caret as wide as a scalar's text.
@@ -74,6 +85,7 @@ final class YAMLFile {
     func absorb(_ list: [Diagnostic]) {
         for var d in list {
             if let l = d.location, l.file == file, let text = line(l.line) { d.sourceLine = text }
+            d.message = Self.bounded(d.message)
             diagnostics.append(d)
         }
     }
@@ -219,7 +231,7 @@ extension Node {
     /// A short description for "got …" messages.
     var described: String {
         switch self {
-        case .scalar(let s): isNullScalar ? "nothing" : "'\(s.string)'"
+        case .scalar(let s): isNullScalar ? "nothing" : "'\(Diagnostic.excerpt(s.string))'"
         case .mapping: "a mapping"
         case .sequence: "a list"
         case .alias: "an alias"

@@ -3,6 +3,18 @@ import Yams
 
 /// Typed readers: each returns nil after reporting when the node has the wrong shape.
 extension YAMLFile {
+    /// False, after one error that quotes none of it, when `root` is not a mapping with at least one of the
+    /// `known` keys: some other file (a password list or a key, linked or copied in by mistake) would
+    /// otherwise be echoed line by line as unknown keys.
+    func isDocument(_ root: Node, of what: String, known: [String]) -> Bool {
+        if case .mapping(let m) = root, m.contains(where: { known.contains($0.key.scalar?.string ?? "") }) {
+            return true
+        }
+        let keys = known.prefix(3).joined(separator: ", ")
+        report("'\(file)' is not \(what): it has none of its top-level keys (\(keys), …)", at: nil)
+        return false
+    }
+
     /// A mapping with only `known` keys and every `required` one; `path` names it in messages.
     func map(_ node: Node?, _ path: String, known: [String], required: [String] = []) -> YMap? {
         guard let node else { return nil }
@@ -20,7 +32,7 @@ extension YAMLFile {
             if !known.contains(key) {
                 let list = known.joined(separator: ", ")
                 report(
-                    "unknown key '\(key)' in \(path); known keys: \(list)", node: k,
+                    "unknown key '\(Diagnostic.excerpt(key))' in \(path); known keys: \(list)", node: k,
                     suggestion: NearMiss.didYouMean(key, among: known))
                 continue
             }
@@ -71,7 +83,7 @@ extension YAMLFile {
     func name(_ node: Node?, _ field: String, pattern: String, _ ok: (String) -> Bool) -> String? {
         guard let s = string(node, field) else { return nil }
         guard ok(s) else {
-            report("\(field): '\(s)' is not a valid name; use \(pattern)", node: node)
+            report("\(field): '\(Diagnostic.excerpt(s))' is not a valid name; use \(pattern)", node: node)
             return nil
         }
         return s
@@ -152,7 +164,7 @@ extension YAMLFile {
         guard let name = string(node, field) else { return nil }
         guard ZoneTable.shared.isValid(name) else {
             report(
-                "\(field): unknown time zone '\(name)'", node: node,
+                "\(field): unknown time zone '\(Diagnostic.excerpt(name))'", node: node,
                 suggestion: NearMiss.didYouMean(name, among: TimeZone.knownTimeZoneIdentifiers))
             return nil
         }
@@ -166,7 +178,7 @@ extension YAMLFile {
         if let v = T(rawValue: s) { return v }
         let all = T.allCases.map(\.rawValue)
         report(
-            "\(field): expected one of \(all.joined(separator: ", ")), got '\(s)'", node: node,
+            "\(field): expected one of \(all.joined(separator: ", ")), got '\(Diagnostic.excerpt(s))'", node: node,
             suggestion: NearMiss.didYouMean(s, among: all))
         return nil
     }

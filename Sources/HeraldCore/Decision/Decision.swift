@@ -4,12 +4,21 @@ public struct Occurrence: Sendable, Hashable {
     public var id: String
     /// The trigger instant, epoch seconds: the delivery window starts here.
     public var start: Int64
+    /// Where the trigger ends the window sooner than `send_time.within` (a cron occurrence of a `local_time`
+    /// campaign ends where the next one starts); nil: `start + within`.
+    public var end: Int64?
+    /// For `local_time`: the first instant a send may go when whole days of an event's delay count local dates
+    /// (the send is still on or after the local date of `start`); nil: `start`. See docs/campaigns.md.
+    public var notBefore: Int64?
 
     /// An occurrence starting at `start`; the id defaults to its UTC timestamp.
     public init(start: Int64, id: String? = nil) {
         self.start = start
         self.id = id ?? TimestampParser.formatUTC(seconds: start)
     }
+
+    /// The end (exclusive) of the delivery window for a campaign whose `send_time.within` is `within`.
+    public func windowEnd(within: Int64) -> Int64 { min(start + within, end ?? .max) }
 }
 
 /// The one outcome the engine decides for a (campaign occurrence, user) (SPEC §5).

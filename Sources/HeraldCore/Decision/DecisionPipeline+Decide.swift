@@ -102,8 +102,7 @@ extension DecisionPipeline {
         }
 
         // 6. send time
-        let picker = SendTimePicker(
-            windowStart: occurrence.start, windowEnd: context.windowEnd, now: inputs.now)
+        let picker = sendTimePicker
         let quiet =
             campaign.transactional
             ? nil : inputs.policy.quietHours.flatMap { $0.applies(to: channel) ? $0 : nil }
@@ -117,7 +116,7 @@ extension DecisionPipeline {
             if tracing { how = "immediate" }
         case .localTime:
             let time = campaign.sendTime.localTime ?? ClockTime(hour: 10, minute: 0)
-            at = picker.localTime(time, clock: zone.clock)
+            at = localTimeSend(time, row: row, picker: picker, clock: zone.clock)
             if tracing { how = "local_time \(time) in \(zone.clock.name)" }
         case .bestTime:
             let (profile, source, ownEvents) = context.profile(row)
@@ -144,6 +143,16 @@ extension DecisionPipeline {
             let moved = quiet.nextAllowed(sendAt, clock: zone.clock)
             if moved != sendAt && tracing { how += "; quiet hours \(quiet.from)–\(quiet.to) defer it" }
             sendAt = moved
+        }
+        // Never past the window: quiet hours lasting beyond its end leave no moment to send in. The row would
+        // only expire at dispatch, counting toward the caps until then.
+        guard sendAt < context.windowEnd else {
+            note(
+                "send time", false,
+                "window_missed: quiet hours last until \(TimestampParser.formatUTC(seconds: sendAt)), after the "
+                    + "window ends \(TimestampParser.formatUTC(seconds: context.windowEnd))")
+            d.reason = "window_missed"
+            return d
         }
         let local = zone.clock.local(sendAt)
         d.sendAt = sendAt

@@ -57,9 +57,10 @@ public struct DecisionPipeline: Sendable {
     /// The audience: one flag per snapshot row (segment and not exclude), evaluated in bulk.
     public func audienceMask() -> [Bool] {
         let s = inputs.snapshot
-        var mask = campaign.audience.segment.evaluate(s, inputs.environment, population: inputs.population)
+        let env = audienceEnvironment
+        var mask = campaign.audience.segment.evaluate(s, env, population: inputs.population)
         if let ex = campaign.audience.exclude {
-            let out = ex.evaluate(s, inputs.environment, population: inputs.population)
+            let out = ex.evaluate(s, env, population: inputs.population)
             for i in mask.indices where mask[i] && out[i] { mask[i] = false }
         }
         return mask
@@ -123,11 +124,10 @@ public struct DecisionPipeline: Sendable {
     public func explain(user: String) -> (decision: Decision, checks: [DecisionCheck])? {
         guard let row = inputs.snapshot.ids.firstIndex(of: user) else { return nil }
         let facts = inputs.snapshot.facts(row: row)
-        var inAudience = campaign.audience.segment.matches(
-            facts, inputs.environment, population: inputs.population)
+        let env = audienceEnvironment
+        var inAudience = campaign.audience.segment.matches(facts, env, population: inputs.population)
         var excluded = false
-        if inAudience, let ex = campaign.audience.exclude,
-            ex.matches(facts, inputs.environment, population: inputs.population)
+        if inAudience, let ex = campaign.audience.exclude, ex.matches(facts, env, population: inputs.population)
         {
             inAudience = false
             excluded = true

@@ -34,7 +34,7 @@ final class PlanningContext {
         everyoneProfile = everyone
     }
 
-    var windowEnd: Int64 { pipeline.occurrence.start + pipeline.campaign.sendTime.within }
+    var windowEnd: Int64 { pipeline.occurrence.windowEnd(within: pipeline.campaign.sendTime.within) }
 
     /// The zone of snapshot zone code `code` (-1: missing).
     func zone(_ code: Int32) -> Zone {

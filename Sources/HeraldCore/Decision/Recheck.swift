@@ -4,6 +4,9 @@ extension DecisionPipeline {
     /// the decision's own ledger row) and the campaign's `cancel_if` against the user's events of that name
     /// (`cancelEvents`, epoch seconds) since the trigger at `triggeredAt`; a planned send that is no longer
     /// allowed becomes `suppressed` with the reason (`cancelled:<event>` for `cancel_if`).
+    ///
+    /// `cancel_if` cancels when such an event happened between the trigger and the send; `within` is how far
+    /// back from the send it looks at most (docs/campaigns.md, "cancel_if"). `cancelEvents` holds what is stored.
     public static func recheck(
         _ decision: Decision, campaign: Campaign, consent: ConsentState, suppressions: [String: [String]],
         history: [SendRecord], engagement: Double?, policy: PolicyConfig, now: Int64,
@@ -17,10 +20,10 @@ extension DecisionPipeline {
             d.sendAt = nil
             return d
         }
-        if case .event(_, _, let cancel?) = campaign.trigger, let start = triggeredAt,
-            cancelEvents.contains(where: { $0 >= start && $0 <= min(now, start + cancel.within) })
-        {
-            return suppress("cancelled:\(cancel.event)")
+        if case .event(_, _, let cancel?) = campaign.trigger, let start = triggeredAt {
+            let from = cancelWindowStart(trigger: start, within: cancel.within, now: now)
+            // No upper bound: an event already stored happened before this send, whatever its clock said.
+            if cancelEvents.contains(where: { $0 >= from }) { return suppress("cancelled:\(cancel.event)") }
         }
         if let reason = consentReason(
             consent, userID: decision.user, campaign: campaign, suppressions: suppressions)
@@ -36,5 +39,10 @@ extension DecisionPipeline {
             campaign: campaign, channel: channel, history: history, engagement: engagement, now: now)
         if let blocked = verdicts.first(where: \.blocked) { return suppress("cap:\(blocked.label)") }
         return d
+    }
+
+    /// The earliest event time that still cancels a send going at `now`: `within` before it, never before the trigger.
+    public static func cancelWindowStart(trigger: Int64, within: Int64, now: Int64) -> Int64 {
+        max(trigger, now - within)
     }
 }

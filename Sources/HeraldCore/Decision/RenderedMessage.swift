@@ -10,8 +10,8 @@ public struct RenderedMessage: Sendable, Hashable {
     public var html: String?
     /// Webhook JSON body.
     public var json: String?
-    /// SMS length, for SMS.
-    public var sms: SMSLength?
+    /// SMS coding and segments, for SMS (the same count the send reports).
+    public var sms: SMSEncoding?
 
     /// Renders `campaign`'s message (the variant's when it overrides) on `channel` for `facts`.
     /// Missing fields render empty unless the template gives a `{{name|fallback}}`. `unsubscribeURL` is this
@@ -33,7 +33,7 @@ public struct RenderedMessage: Sendable, Hashable {
         case .sms:
             if let t = message.sms?.render(lookup) {
                 out.text = t
-                out.sms = SMSLength.measure(t)
+                out.sms = SMSEncoding(t)
             }
         case .webhook:
             if let w = message.webhook { out.json = json(w.body, lookup) }

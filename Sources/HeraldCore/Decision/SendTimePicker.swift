@@ -34,7 +34,7 @@ public struct WindowSlots: Sendable {
 }
 
 /// Chooses one recipient's send instant (SPEC §5.2). Pure: the clock, window and profile are parameters.
-public struct SendTimePicker: Sendable {
+public struct SendTimePicker: Sendable, Hashable {
     /// The chosen time, or why there is none.
     public struct Choice: Sendable, Hashable {
         /// The instant, nil when the window is entirely gone (`window_missed`).
@@ -56,12 +56,15 @@ public struct SendTimePicker: Sendable {
     public var windowEnd: Int64
     /// The planning instant.
     public var now: Int64
+    /// For `local_time`, an instant before `windowStart` from which a send may go (`Occurrence.notBefore`).
+    public var notBefore: Int64?
 
     /// A picker for one occurrence planned at `now`.
-    public init(windowStart: Int64, windowEnd: Int64, now: Int64) {
+    public init(windowStart: Int64, windowEnd: Int64, now: Int64, notBefore: Int64? = nil) {
         self.windowStart = windowStart
         self.windowEnd = windowEnd
         self.now = now
+        self.notBefore = notBefore
     }
 
     /// The earliest instant a send may go: not before the window or now.
@@ -70,17 +73,31 @@ public struct SendTimePicker: Sendable {
     /// `immediate`: as soon as the window is open.
     public func immediate() -> Int64? { earliest < windowEnd ? earliest : nil }
 
-    /// `local_time`: the first moment at local `time` inside the window, not before now.
+    /// `local_time`: the first moment at local `time` at or after the window's start (or `notBefore`), on or
+    /// after the start's local date; when planning runs after that moment, at once, while the window is open —
+    /// a few seconds of planning lag never move a send to the next day (docs/campaigns.md, "Local-date sends").
     public func localTime(_ time: ClockTime, clock: LocalClock) -> Int64? {
-        let day = clock.local(earliest).date.daysSinceEpoch
-        var d = day - 1
-        while d <= day + 400 {
+        localTimes(time, clock: clock, limit: 1).first
+    }
+
+    /// Every send `local_time` could make in the window, one per local date, first as in `localTime`: one for a
+    /// window of a day or less, two when it is longer than the local day (the 25-hour day of a DST change).
+    public func localTimes(_ time: ClockTime, clock: LocalClock, limit: Int = .max) -> [Int64] {
+        let from = notBefore ?? windowStart
+        let firstDay = clock.local(windowStart).date.daysSinceEpoch
+        var d = max(firstDay, clock.local(from).date.daysSinceEpoch - 1)
+        let last = d + 400
+        var out: [Int64] = []
+        while d <= last && out.count < limit {
             let t = clock.instant(CivilDate(daysSinceEpoch: d), time)
-            if t >= windowEnd { return nil }
-            if t >= earliest { return t }
+            if t >= windowEnd { break }
+            if t >= from {
+                guard max(t, now) < windowEnd else { break }
+                out.append(max(t, now))
+            }
             d += 1
         }
-        return nil
+        return out
     }
 
     /// `best_time`: the hour of the window with the most activity in `profile`, skipping quiet hours when

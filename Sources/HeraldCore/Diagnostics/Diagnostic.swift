@@ -51,29 +51,50 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The full rendering: header line, then source line and caret line when known, then the suggestion.
+    /// Control characters of the input (a bad import row, a value quoted in the message) are shown escaped
+    /// (`VisibleText`), the caret still under the character it points at.
     public var description: String {
         var out = ""
+        let message = VisibleText.escape(message)
         if let l = location {
-            out = "\(l.file):\(l.line):\(l.column): \(severity.rawValue): \(message)"
+            out = "\(VisibleText.escape(l.file)):\(l.line):\(l.column): \(severity.rawValue): \(message)"
         } else {
             out = "\(severity.rawValue): \(message)"
         }
         if let line = sourceLine, let l = location {
-            let (shown, column, span) = Self.window(line, column: l.column, length: length)
+            let (raw, rawColumn, rawSpan) = Self.window(line, column: l.column, length: length)
+            let (shown, column, span) = Self.escaped(raw, column: rawColumn, span: rawSpan)
             out += "\n" + shown
             let pad = String(repeating: " ", count: max(0, column - 1))
             out += "\n" + pad + "^" + String(repeating: "~", count: span - 1)
         }
-        if let s = suggestion { out += "\nnote: \(s)" }
+        if let s = suggestion { out += "\nnote: \(VisibleText.escape(s))" }
         return out
+    }
+
+    /// `line` with its control characters escaped, and the caret's column and span moved to match.
+    static func escaped(_ line: String, column: Int, span: Int) -> (String, Int, Int) {
+        guard VisibleText.mayHoldControl(line) else { return (line, column, span) }
+        var shown = ""
+        var newColumn = column
+        var newSpan = span
+        for (i, c) in line.enumerated() {
+            let e = VisibleText.escape(String(c))
+            shown += e
+            let extra = e.count - 1
+            if i < column - 1 { newColumn += extra } else if i < column - 1 + span { newSpan += extra }
+        }
+        return (shown, newColumn, newSpan)
     }
 
     /// At most this many characters of a source line are shown; longer lines are cut around the caret.
     public static let maxShownLine = 120
 
-    /// The part of `line` to show, with the caret's column and span inside it.
+    /// The part of `line` to show, with the caret's column and span inside it: never more than its first line,
+    /// control characters shown as U+FFFD (a binary file's bytes never reach the terminal).
     static func window(_ line: String, column: Int, length: Int) -> (String, Int, Int) {
-        let chars = Array(line)
+        let chars = Array(Self.printable(line.prefix { !$0.isNewline }))
+        let line = String(chars)
         guard chars.count > maxShownLine else { return (line, column, length) }
         let caret = max(0, min(column - 1, chars.count))
         let start = max(0, min(caret - maxShownLine / 2, chars.count - maxShownLine))
@@ -87,6 +108,27 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
     /// True for errors.
     public var isError: Bool { severity == .error }
+
+    /// At most this many characters of a value from a file are quoted in a message.
+    public static let maxQuoted = 60
+
+    /// A value from a file as a message quotes it: its first line, control characters replaced, at most
+    /// `maxQuoted` characters (then "…").
+    public static func excerpt(_ value: some StringProtocol) -> String {
+        let first = value.prefix { !$0.isNewline }
+        let cut = first.count > maxQuoted || first.endIndex != value.endIndex
+        return printable(first.prefix(maxQuoted)) + (cut ? "…" : "")
+    }
+
+    /// `text` with control characters other than tab replaced by U+FFFD.
+    static func printable(_ text: some StringProtocol) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return String(text) }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { isControl($0) ? "\u{FFFD}" : $0 }))
+    }
+
+    private static func isControl(_ u: Unicode.Scalar) -> Bool {
+        u != "\t" && (u.value < 0x20 || (0x7F...0x9F).contains(u.value))
+    }
 }
 
 extension Array where Element == Diagnostic {

@@ -129,17 +129,16 @@ struct SegmentBulk {
             let g = snap.engagement
             return .num { g[$0] }
         case .isBirthday:
-            let defaultToday = DerivedFields.localDate(zone: nil, defaultZone: env.defaultTimeZone, now: now)
-            let todays = snap.timezoneNames.map {
-                DerivedFields.localDate(zone: $0, defaultZone: env.defaultTimeZone, now: now)
-            }
+            let defaultToday = DerivedFields.birthdayDates(zone: nil, env)
+            let todays = snap.timezoneNames.map { DerivedFields.birthdayDates(zone: $0, env) }
             let tz = snap.timezone
             let bday = snap.birthday
             return .cond { i in
                 let b = bday[i]
                 if b == AudienceSnapshot.nullTime { return false }
                 let z = tz[i]
-                return DerivedFields.isBirthday(CivilDate(epochSeconds: b), today: z < 0 ? defaultToday : todays[Int(z)])
+                let birthday = CivilDate(epochSeconds: b)
+                return (z < 0 ? defaultToday : todays[Int(z)]).contains { DerivedFields.isBirthday(birthday, today: $0) }
             }
         case .daysSince(let x):
             let f = int(x)

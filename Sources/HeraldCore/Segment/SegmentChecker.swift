@@ -163,7 +163,10 @@ struct SegmentChecker {
             if ReservedField(rawValue: name) != nil || Self.derived[name] != nil || schema[name] != nil {
                 return fail("'\(name)' is a field, not a function", nameSpan, suggestion: "write \(name) without parentheses")
             }
-            return fail("unknown function '\(name)'", nameSpan, suggestion: NearMiss.didYouMean(name, among: Self.functions))
+            // The nearest name when there is one, and always the list: a guess far from every name gets help too.
+            let list = "functions: " + Self.functions.compactMap { arity[$0]?.1 }.joined(separator: ", ")
+            let hint = NearMiss.didYouMean(name, among: Self.functions).map { "\($0) \(list)" } ?? list
+            return fail("unknown function '\(name)'", nameSpan, suggestion: hint)
         }
         guard args.count == n else {
             return fail("\(name) takes \(n) argument\(n == 1 ? "" : "s"), got \(args.count)", span, suggestion: "usage: \(usage)")

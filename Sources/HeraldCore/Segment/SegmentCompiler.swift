@@ -34,6 +34,9 @@ public struct CompiledSegment: Sendable {
     /// The typed tree with named segments inlined.
     var expr: TExpr
 
+    /// True when the expression calls `is_birthday()` (also through `in_segment`).
+    public var testsBirthday: Bool { expr.testsBirthday }
+
     /// Bulk: one Bool per snapshot row; pass `PopulationStats.compute(snapshot, env)` when RFM scores matter.
     public func evaluate(_ snapshot: AudienceSnapshot, _ env: EvaluationEnvironment, population: PopulationStats) -> [Bool] {
         SegmentBulk(snap: snapshot, env: env, population: population).run(expr)

@@ -170,6 +170,15 @@ public enum DerivedFields {
         return CivilDate(epochSeconds: now, offset: off)
     }
 
+    /// The dates `is_birthday()` tests for a user in `zone` (true when the birthday is any of them): their local
+    /// dates of the sends in a `local_time` campaign, else their local date at `now`.
+    static func birthdayDates(zone: String?, _ env: EvaluationEnvironment) -> [CivilDate] {
+        if let day = env.localSendDay {
+            return day.dates(on: LocalClock.resolve(zone, fallback: env.defaultTimeZone).clock)
+        }
+        return [localDate(zone: zone, defaultZone: env.defaultTimeZone, now: env.now)]
+    }
+
     /// True when `birthday` falls on `today` (29 February is kept on 28 February in non-leap years).
     @inline(__always) static func isBirthday(_ birthday: CivilDate, today: CivilDate) -> Bool {
         if birthday.month == today.month && birthday.day == today.day { return true }

@@ -49,8 +49,8 @@ struct SegmentInterpreter {
             return facts.engagement.map { SegValue.num($0) } ?? .null
         case .isBirthday:
             guard let b = facts.profile.birthday else { return .bool(false) }
-            let today = DerivedFields.localDate(zone: facts.profile.timezone, defaultZone: env.defaultTimeZone, now: env.now)
-            return .bool(DerivedFields.isBirthday(b, today: today))
+            let dates = DerivedFields.birthdayDates(zone: facts.profile.timezone, env)
+            return .bool(dates.contains { DerivedFields.isBirthday(b, today: $0) })
         case .daysSince(let t):
             guard case .int(let v) = eval(t) else { return .null }
             return .num(SegmentMath.daysSince(v, now: env.now))

@@ -108,6 +108,18 @@ indirect enum TExpr: Hashable, Sendable {
         }
     }
 
+    /// True when `is_birthday()` occurs anywhere in the tree.
+    var testsBirthday: Bool {
+        switch self {
+        case .isBirthday: true
+        case .daysSince(let e), .not(let e), .negate(let e, _): e.testsBirthday
+        case .and(let es), .or(let es): es.contains { $0.testsBirthday }
+        case .arith(_, let a, let b, _, _), .compare(_, let a, let b, _), .member(let a, let b, _), .substring(let a, let b):
+            a.testsBirthday || b.testsBirthday
+        default: false
+        }
+    }
+
     /// Adds what this expression needs from a snapshot to `req`.
     func collectRequirements(into req: inout SnapshotRequirements) {
         switch self {

@@ -13,6 +13,13 @@ public protocol APIBackend: Sendable {
     func trigger(campaign: String, occurrence: String?, users: [String]?) async throws -> TriggerResult
     /// True once the store is open and campaigns are loaded; false while draining.
     func isReady() async -> Bool
+    /// The topics of the live config (a reload may change them); nil: those of `APIDependencies.config`.
+    func declaredTopics() async -> [Topic]?
+}
+
+extension APIBackend {
+    /// No live config: the API uses the topics of the config it was started with.
+    public func declaredTopics() async -> [Topic]? { nil }
 }
 
 /// The outcome of `POST /v1/campaigns/{id}/trigger`.
@@ -75,15 +82,19 @@ public struct APIDependencies: Sendable {
     public var logger: Logger
     /// The clock, epoch seconds.
     public var clock: @Sendable () -> Int64
+    /// Where storage faults (a full disk) are logged once per interval, shared with the daemon's loops.
+    public var faults: FaultLog
 
-    /// Dependencies; `clock` defaults to the system time.
+    /// Dependencies; `clock` defaults to the system time, `faults` to a log of the API's own.
     public init(
         config: HeraldConfig, store: any HeraldAudience, ledger: any DispatchLedger, backend: any APIBackend,
         signer: LinkSigner,
         apiToken: String?, smsInboundSecret: String?, twilioAuthToken: String?,
         metrics: PrometheusCollectorRegistry, logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        faults: FaultLog? = nil
     ) {
+        self.faults = faults ?? FaultLog(logger: logger, clock: { Double(clock()) })
         self.config = config
         self.store = store
         self.ledger = ledger

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import Hummingbird
 
 /// A refused request: the status and a JSON body `{"error": …, "field": …, "index": …}`.
@@ -92,5 +93,15 @@ extension Request {
             throw APIError(.badRequest, "the path parameter '\(name)' is missing or malformed", field: name)
         }
         return value
+    }
+
+    /// The user id of a `/v1/users/{id}/…` path, percent-decoded (`a%2Fb` is `a/b`); 400 when it is outside
+    /// the id alphabet (`UserID`).
+    func userIDParameter(context: some RequestContext) throws(APIError) -> String {
+        let id = try pathParameter("id", context: context)
+        if let problem = UserID.problem(id) {
+            throw APIError(.badRequest, "the user id in the path \(problem)", field: "id")
+        }
+        return id
     }
 }

@@ -31,8 +31,10 @@ extension APIRoutes {
             limit: shape == .batch ? Self.batchLimit : Self.singleCallLimit)
         let parsed: SegmentCall.Parsed
         do {
+            let now = deps.clock()
             parsed = try SegmentCall.parse(
-                bytes, schema: deps.config.attributes, shape: shape, receivedAt: deps.clock() * 1000)
+                bytes, schema: deps.config.attributes, shape: shape, receivedAt: now * 1000,
+                latest: deps.config.ingest.latestEventMillis(now: now))
         } catch {
             throw APIError(.badRequest, error.message, field: error.field, index: error.index)
         }

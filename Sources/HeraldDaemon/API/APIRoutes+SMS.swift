@@ -138,8 +138,9 @@ extension APIRoutes {
         return APIReply.bytesResponse(Array(xml.utf8), contentType: "application/xml")
     }
 
-    /// `POST /dlr/{provider}`: a delivery report from `kannel` (signed `t` token, `status` bitmask) or
-    /// `twilio` (signed request, `MessageSid`/`MessageStatus`); updates the ledger row with history.
+    /// `POST /dlr/{provider}`: a delivery report from `kannel` (signed, expiring `t` token, `status` bitmask) or
+    /// `twilio` (signed request, `MessageSid`/`MessageStatus`). A report only moves a `sending`/`sent` row forward
+    /// to `delivered` or `bounced`; anything else, a repeat included, answers "unchanged" (docs/ledger.md).
     func deliveryReport(_ provider: String, _ request: Request) async throws -> Response {
         let c = try await callback(request)
         let key: String?
@@ -150,7 +151,7 @@ extension APIRoutes {
             guard let t = c.query.first(where: { $0.name == "t" })?.value else {
                 throw APIError(.unauthorized, "missing the signed t= token", field: "t")
             }
-            let p = try payload(t, .dlr)
+            let p = try reportPayload(t)
             guard let s = c["status"], let status = Int(s) else {
                 throw APIError(.badRequest, "missing or non-numeric status", field: "status")
             }
@@ -169,7 +170,7 @@ extension APIRoutes {
                 throw APIError(.badRequest, "missing MessageSid or MessageStatus", field: "MessageSid")
             }
             if let t = c.query.first(where: { $0.name == "t" })?.value {
-                key = try payload(t, .dlr).key
+                key = try reportPayload(t).key
             } else {
                 key = try await deps.ledger.key(providerMessageID: sid)
             }
@@ -186,5 +187,15 @@ extension APIRoutes {
         let changed = try await deps.ledger.recordDelivery(
             key: key, outcome: outcome, error: error, at: deps.clock())
         return APIReply.text(changed ? "recorded\n" : "unchanged\n")
+    }
+
+    /// The payload of a delivery-report token that is genuine and not expired; 404 for a forgery, 410 for a
+    /// token past its expiry or one issued without any (before tokens expired).
+    func reportPayload(_ token: String) throws(APIError) -> LinkPayload {
+        let p = try payload(token, .dlr)
+        guard let expiresAt = p.expiresAt, deps.clock() <= expiresAt else {
+            throw APIError(.gone, "this delivery-report link has expired", field: "t")
+        }
+        return p
     }
 }

@@ -42,6 +42,7 @@ extension APIRoutes {
         let body = try await jsonObject(request)
         try body.onlyKeys(["global", "channels", "topics"])
         var changes: [(PreferenceScope, Bool)] = []
+        let topics = await deps.backend.declaredTopics() ?? deps.config.topics
         if let global = try body.bool("global", path: "global") { changes.append((.global, global)) }
         for group in ["channels", "topics"] {
             guard let value = body[group] else { continue }
@@ -62,6 +63,11 @@ extension APIRoutes {
                         !name.contains(where: { $0.isNewline || $0 == "\0" })
                     else {
                         throw APIError(.badRequest, "a topic name must be 1 to 64 characters", field: path)
+                    }
+                    // Only declared topics: a misspelt one would record an opt-out no campaign ever reads.
+                    if let undeclared = Topic.undeclared(name, among: topics) {
+                        let hint = undeclared.suggestion.map { "; \($0)" } ?? ""
+                        throw APIError(.badRequest, undeclared.message + hint, field: path)
                     }
                     changes.append((.topic(name), out))
                 }
@@ -95,9 +101,12 @@ extension APIRoutes {
             guard case .array(let list) = v else {
                 throw APIError(.badRequest, "'users' must be an array of user ids", field: "users")
             }
-            users = try list.map { (item) throws(APIError) -> String in
+            users = try list.enumerated().map { (i, item) throws(APIError) -> String in
                 guard case .string(let id) = item, !id.isEmpty else {
-                    throw APIError(.badRequest, "'users' must be an array of user ids", field: "users")
+                    throw APIError(.badRequest, "'users' must be an array of user ids", field: "users", index: i)
+                }
+                if let problem = UserID.problem(id) {
+                    throw APIError(.badRequest, "'users[\(i)]' \(problem)", field: "users", index: i)
                 }
                 return id
             }

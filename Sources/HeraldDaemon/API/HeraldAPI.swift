@@ -5,13 +5,23 @@ import Logging
 /// token; unsubscribe, inbound SMS, delivery reports and tracking authenticated by signatures; health
 /// and metrics.
 public enum HeraldAPI {
+    /// How long a connection may sit without sending a complete request head or body part before it is
+    /// closed: a client that trickles a header byte by byte (slowloris) holds a connection this long, no more.
+    public static let idleTimeout: Duration = .seconds(30)
+
     /// The API as a Hummingbird application (a ServiceLifecycle `Service`) listening on `api.listen`;
     /// `onServerRunning` gets the bound port (useful with port 0).
     public static func makeApplication(
-        _ deps: APIDependencies, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        _ deps: APIDependencies, idleTimeout: Duration = HeraldAPI.idleTimeout,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: makeRouter(deps),
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .nanoseconds(
+                        idleTimeout.components.seconds * 1_000_000_000
+                            + idleTimeout.components.attoseconds / 1_000_000_000))),
             configuration: ApplicationConfiguration(
                 address: .hostname(deps.config.api.host, port: deps.config.api.port), serverName: "heraldd"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
@@ -22,7 +32,7 @@ public enum HeraldAPI {
     static func makeRouter(_ deps: APIDependencies) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let api = APIRoutes(deps: deps)
-        router.add(middleware: APIGuardMiddleware(metrics: deps.metrics, logger: deps.logger))
+        router.add(middleware: APIGuardMiddleware(metrics: deps.metrics, logger: deps.logger, faults: deps.faults))
 
         router.get("/healthz") { _, _ in APIReply.text("ok\n") }
         router.get("/readyz") { _, _ in
@@ -39,10 +49,10 @@ public enum HeraldAPI {
         v1.post("track") { req, _ in try await api.ingest(req, shape: .track) }
         v1.post("batch") { req, _ in try await api.ingest(req, shape: .batch) }
         v1.get("users/{id}/preferences") { req, ctx in
-            try await api.preferences(req.pathParameter("id", context: ctx))
+            try await api.preferences(req.userIDParameter(context: ctx))
         }
         v1.put("users/{id}/preferences") { req, ctx in
-            try await api.setPreferences(req.pathParameter("id", context: ctx), req)
+            try await api.setPreferences(req.userIDParameter(context: ctx), req)
         }
         v1.post("campaigns/{id}/trigger") { req, ctx in
             try await api.trigger(req.pathParameter("id", context: ctx), req)

@@ -29,17 +29,28 @@ public enum MIMEBuilder {
             out += text.utf8
             out += crlf
         }
-        func folded(_ name: String, _ value: String) { for l in fold(name, value) { line(l) } }
-        folded("From", mailbox(message.from))
-        folded("To", mailbox(message.to))
-        folded("Subject", phrase(message.subject, quoteIfNeeded: false))
+        func folded(_ name: String, _ value: String) throws(DeliveryError) {
+            for l in fold(name, value) {
+                // Only a token with no place to fold (an address, a URL) can get here: refuse rather than emit it.
+                guard l.utf8.count <= maxLineOctets else {
+                    throw DeliveryError(
+                        .invalidRequest,
+                        "the email \(name) header would have a \(l.utf8.count)-octet line with no place to fold it (the limit is \(maxLineOctets))",
+                        isRetryable: false)
+                }
+                line(l)
+            }
+        }
+        try folded("From", mailbox(message.from))
+        try folded("To", mailbox(message.to))
+        try folded("Subject", phrase(message.subject, quoteIfNeeded: false))
         line("Date: " + rfc5322Date(message.date))
-        line("Message-ID: " + messageID(key: message.idempotencyKey, domain: domain))
+        try folded("Message-ID", messageID(key: message.idempotencyKey, domain: domain))
         line("MIME-Version: 1.0")
         if let url = message.unsubscribeURL {
             var targets = ["<\(url)>"]
             if let mailto = message.unsubscribeMailto { targets.append("<\(mailto.hasPrefix("mailto:") ? mailto : "mailto:" + mailto)>") }
-            folded("List-Unsubscribe", targets.joined(separator: ", "))
+            try folded("List-Unsubscribe", targets.joined(separator: ", "))
             if url.hasPrefix("https://") { line("List-Unsubscribe-Post: List-Unsubscribe=One-Click") }
         }
         let parts = [message.text.map { ("text/plain", $0) }, message.html.map { ("text/html", $0) }].compactMap { $0 }
@@ -61,6 +72,13 @@ public enum MIMEBuilder {
     }
 
     private static let crlf: [UInt8] = [0x0D, 0x0A]
+
+    /// The most octets a header line may have before its CRLF (RFC 5322 §2.1.1).
+    public static let maxLineOctets = 998
+
+    /// The longest word a plain-text phrase keeps as it is: with the space before it, it fits a folded line of
+    /// 78 characters. A longer one (no place to fold) makes the phrase encoded-words, which fold anywhere.
+    static let maxPlainWord = 76
 
     /// `<sha256-hex(key)@domain>`: the same key always gives the same Message-ID.
     public static func messageID(key: String, domain: String) -> String {
@@ -145,12 +163,16 @@ public enum MIMEBuilder {
         return phrase(name, quoteIfNeeded: true) + " <" + box.address + ">"
     }
 
-    /// ASCII text as is (quoted for a display name when it has specials), other text as encoded-words.
+    /// ASCII text as is (quoted for a display name when it has specials), other text as encoded-words, which
+    /// also carry ASCII text with a word too long to fold (so no header line nears the 998-octet limit).
     static func phrase(_ text: String, quoteIfNeeded: Bool) -> String {
         let utf8 = text.utf8
         let printable = utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+        let foldable = !utf8.split(separator: UInt8(ascii: " ")).contains { $0.count > maxPlainWord }
         // "=?" would read as the start of an encoded-word.
-        if printable && !zip(utf8, utf8.dropFirst()).contains(where: { $0 == UInt8(ascii: "=") && $1 == UInt8(ascii: "?") }) {
+        if printable && foldable
+            && !zip(utf8, utf8.dropFirst()).contains(where: { $0 == UInt8(ascii: "=") && $1 == UInt8(ascii: "?") })
+        {
             guard quoteIfNeeded else { return text }
             if !utf8.contains(where: { specials.contains($0) }) { return text }
             return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
@@ -162,7 +184,8 @@ public enum MIMEBuilder {
     private static let specials = Set("()<>[]:;@\\,.\"".utf8)
 
     /// `Name: value` folded at spaces so no line exceeds 78 characters where a space allows it.
-    /// (Only an unbreakable token, such as the 64-hex-digit Message-ID, can make a longer line; 998 is the hard limit.)
+    /// (Only an unbreakable token, such as the 64-hex-digit Message-ID, can make a longer line; `build` refuses a
+    /// line over the hard limit of 998 octets.)
     static func fold(_ name: String, _ value: String) -> [String] {
         var lines: [String] = []
         var current = name + ":"

@@ -352,8 +352,12 @@ final class SMTPSessions: @unchecked Sendable {
                 for (tx, outcome) in try connection.pipeline.receive(reply) {
                     finished.append((tx.id, outcome.map { SMTPReply(code: $0, reusedConnection: tx.reusedConnection) }
                         .mapError { refusal in
-                            DeliveryError(.smtpRejected, "\(CurlTransfer.peer(connection.key.url)) answered SMTP \(refusal.reply.code) to \(refusal.command): \(refusal.reply.text)",
-                                          isRetryable: refusal.reply.isTransient, status: refusal.reply.code)
+                            let what = "\(CurlTransfer.peer(connection.key.url)) answered SMTP \(refusal.reply.code) to \(refusal.command): \(refusal.reply.text)"
+                            // The server wants a (different) login: every message would get the same answer.
+                            if refusal.reply.isAuthFailure {
+                                return DeliveryError(.loginDenied, what, isRetryable: false, status: refusal.reply.code)
+                            }
+                            return DeliveryError(.smtpRejected, what, isRetryable: refusal.reply.isTransient, status: refusal.reply.code)
                         }))
                 }
             }
@@ -574,8 +578,9 @@ final class SMTPConnection: @unchecked Sendable {
         if code == CURLE_OK { herald_easy_getinfo_socket(easy, CURLINFO_ACTIVESOCKET, &socket) }
         guard code == CURLE_OK, socket >= 0 else {
             curl_easy_cleanup(easy)
-            if code == CURLE_LOGIN_DENIED {
-                return .failure(DeliveryError(.loginDenied, "\(peer) refused the SMTP login", isRetryable: false, status: status))
+            // libcurl reports any refused AUTH (454, 534, 535) as LOGIN_DENIED; 530 comes when no login was offered.
+            if code == CURLE_LOGIN_DENIED || SMTPServerReply.isAuthFailure(code: status, text: "") {
+                return .failure(DeliveryError(.loginDenied, "\(peer) refused the SMTP login (\(status))", isRetryable: false, status: status))
             }
             if (400..<600).contains(status) {
                 return .failure(DeliveryError(.smtpRejected, "\(peer) answered SMTP \(status) (\(CurlTransfer.describe(code)))",

@@ -8,6 +8,18 @@ struct SMTPServerReply: Equatable {
     var isPositive: Bool { (200..<400).contains(code) }
     /// A 4xx reply: the server may accept the same command later.
     var isTransient: Bool { (400..<500).contains(code) }
+    /// A refusal that blames the login, not the message (RFC 4954): 530 authentication required, 534 mechanism
+    /// too weak, 535 credentials invalid, and 454 with a 4.7.x security status (temporary authentication failure).
+    var isAuthFailure: Bool { SMTPServerReply.isAuthFailure(code: code, text: text) }
+
+    /// `isAuthFailure` for a reply code and its text.
+    static func isAuthFailure(code: Int, text: String) -> Bool {
+        switch code {
+        case 530, 534, 535: true
+        case 454: text.hasPrefix("4.7.")
+        default: false
+        }
+    }
 }
 
 /// Cuts replies out of the bytes a server sends; a reply may span reads and have continuation lines (`250-…`).

@@ -5,8 +5,9 @@ import HeraldCore
 /// Signs and verifies the tokens in unsubscribe, tracking and delivery-report links.
 ///
 /// A token is `base64url(payload) "." base64url(HMAC-SHA256(key, base64url(payload)))`, without
-/// padding, so it is safe in a URL path or query as it is. Tokens do not expire: an unsubscribe
-/// link must keep working for as long as the message sits in someone's mailbox.
+/// padding, so it is safe in a URL path or query as it is. Unsubscribe, open and click tokens do not
+/// expire: they must keep working for as long as the message sits in someone's mailbox. Delivery-report
+/// tokens carry `LinkPayload.expiresAt`, which the API enforces (docs/ledger.md).
 public struct LinkSigner: Sendable {
     /// The HMAC key bytes (kept as bytes: `SymmetricKey` is not `Sendable`).
     private let keyBytes: [UInt8]

@@ -52,6 +52,10 @@ public struct CircuitBreaker: Sendable, Hashable {
     /// Records a successful send: the breaker closes.
     public mutating func recordSuccess() { state = .closed(failures: 0) }
 
+    /// Opens the breaker at `now` for `seconds`, whatever its state: for a failure that one occurrence proves,
+    /// such as a refused login.
+    public mutating func trip(now: Double, for seconds: Double) { state = .open(until: now + seconds) }
+
     /// Records a transient failure at `now`.
     public mutating func recordFailure(now: Double) {
         switch state {

@@ -19,6 +19,11 @@ public struct ProviderGate: Sendable, Hashable {
     public private(set) var quota: DailyQuota?
     /// The circuit breaker.
     public private(set) var breaker: CircuitBreaker
+    /// True from a refused login until the next success: the provider's credentials or TLS set-up are wrong.
+    public private(set) var refusingLogin = false
+    /// Seconds the breaker stays open after a refused login. Longer than for transient failures: nothing
+    /// changes until someone fixes the configuration, and many failed logins can get an account locked.
+    public var loginRefusalOpenFor: Double = 300
 
     /// A gate.
     public init(bucket: TokenBucket, quota: DailyQuota? = nil, breaker: CircuitBreaker = CircuitBreaker()) {
@@ -49,17 +54,27 @@ public struct ProviderGate: Sendable, Hashable {
     }
 
     /// Records how a send went: successes close the breaker and restore the rate; push-back
-    /// (429/502/503/504) halves the rate; failures that blame the provider count toward the breaker.
-    public mutating func record(_ error: DeliveryError?, now: Double) {
+    /// (429/502/503/504) halves the rate; failures that blame the provider count toward the breaker, and a
+    /// refused login (`loginDenied`) opens it at once for `loginRefusalOpenFor` seconds. Returns true when
+    /// this error is the first refused login since the last success (the one worth logging loudly).
+    @discardableResult
+    public mutating func record(_ error: DeliveryError?, now: Double) -> Bool {
         guard let error else {
             breaker.recordSuccess()
             bucket.recover()
-            return
+            refusingLogin = false
+            return false
+        }
+        if error.code == .loginDenied {
+            breaker.trip(now: now, for: loginRefusalOpenFor)
+            defer { refusingLogin = true }
+            return !refusingLogin
         }
         if error.code == .slowDown { bucket.slowDown(now: now) }
-        let blamesProvider = error.isRetryable || error.code == .tlsFailed || error.code == .loginDenied
+        let blamesProvider = error.isRetryable || error.code == .tlsFailed
         if blamesProvider && error.code != .cancelled { breaker.recordFailure(now: now) }
         // A permanent rejection of one message (4xx, SMTP 5xx) says nothing about the provider's health.
         if !blamesProvider, case .halfOpen = breaker.state { breaker.recordSuccess() }
+        return false
     }
 }

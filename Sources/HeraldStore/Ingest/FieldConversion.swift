@@ -34,6 +34,13 @@ enum FieldConversion {
         }
     }
 
+    /// A user id: `identifier`, within the id alphabet (`UserID`, docs/api.md).
+    static func userID(_ f: FieldInput, field: String) throws(FieldError) -> String {
+        let id = try identifier(f, field: field)
+        if let problem = UserID.problem(id) { throw FieldError(message: "'\(field)' \(problem)") }
+        return id
+    }
+
     /// A text field; JSON null clears it.
     static func text(_ f: FieldInput, field: String) throws(FieldError) -> String? {
         switch f {

@@ -39,7 +39,7 @@ extension ImportSession {
                 }
                 try b.add(role: role, m.value, column: m.offset, key: m.key)
             }
-            events.append(try b.finish(keys: ("user_id", "event")))
+            events.append(try b.finish(keys: ("user_id", "event"), latest: importer.latestEventMillis))
         } catch {
             reject(offset: error.column, error.message, line: line)
         }
@@ -62,7 +62,9 @@ extension ImportSession {
             do throws(RowError) {
                 for m in members {
                     if m.key == "userId" {
-                        try b.add(key: "id", .json(m.value), column: Self.column(of: m.offset, in: line), log: &log)
+                        try b.add(
+                            key: "id", .json(m.value), column: Self.column(of: m.offset, in: line), log: &log,
+                            name: "userId")
                     } else if m.key == "traits" {
                         guard case .object(let traits) = m.value else {
                             if m.value == .null { continue }
@@ -85,7 +87,7 @@ extension ImportSession {
                 for m in members {
                     if let role = EventRole.segment(m.key) { try b.add(role: role, m.value, column: m.offset, key: m.key) }
                 }
-                events.append(try b.finish(keys: ("userId", "event")))
+                events.append(try b.finish(keys: ("userId", "event"), latest: importer.latestEventMillis))
             } catch {
                 reject(offset: error.column, error.message, line: line)
             }

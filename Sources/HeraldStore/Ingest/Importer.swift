@@ -27,6 +27,9 @@ public struct Importer: Sendable {
     public var bulkLoadThreshold = 100_000
     /// Lets the store defer index maintenance for a large events file (see `AudienceStore.beginBulkLoad`).
     public var allowBulkLoad = true
+    /// The latest event time accepted, epoch ms (`IngestConfig.latestEventMillis`); a later event is a bad row.
+    /// Nil accepts any time.
+    public var latestEventMillis: Int64?
 
     /// An importer.
     public init(

@@ -19,11 +19,14 @@ struct UserRowBuilder {
     }
 
     /// Adds one field; a wrong value throws, an undeclared attribute or unknown zone is summarised in `log`.
-    mutating func add(key: String, _ f: FieldInput, column: Int, log: inout DiagnosticLog) throws(RowError) {
+    /// `name` is what messages call the field when the input spells it otherwise (Segment's `userId`).
+    mutating func add(
+        key: String, _ f: FieldInput, column: Int, log: inout DiagnosticLog, name: String? = nil
+    ) throws(RowError) {
         do throws(FieldError) {
             switch key {
             case "id":
-                upsert.id = try FieldConversion.identifier(f, field: key)
+                upsert.id = try FieldConversion.userID(f, field: name ?? key)
                 hasID = true
             case "email": upsert.email = .some(try FieldConversion.text(f, field: key))
             case "phone": upsert.phone = .some(try FieldConversion.text(f, field: key))
@@ -68,6 +71,7 @@ struct EventRowBuilder {
     private var userID: String?
     private var name: String?
     private var millis: Int64?
+    private var millisColumn = 0
     private var properties: String?
     private var numbers: [String: Double] = [:]
     private var messageID: String?
@@ -76,13 +80,15 @@ struct EventRowBuilder {
     mutating func add(role: EventRole, _ v: JSONValue, column: Int, key: String) throws(RowError) {
         do throws(FieldError) {
             switch role {
-            case .user: userID = try FieldConversion.identifier(.json(v), field: key)
+            case .user: userID = try FieldConversion.userID(.json(v), field: key)
             case .name:
                 guard case .string(let s) = v, !s.isEmpty else {
                     throw FieldError(message: "'\(key)' must be a non-empty string, not \(v.kindName)")
                 }
                 name = s
-            case .timestamp: millis = try FieldConversion.millis(.json(v), field: key)
+            case .timestamp:
+                millis = try FieldConversion.millis(.json(v), field: key)
+                millisColumn = column
             case .messageID: messageID = v == .null ? nil : try FieldConversion.identifier(.json(v), field: key)
             case .properties:
                 switch v {
@@ -100,11 +106,19 @@ struct EventRowBuilder {
         }
     }
 
-    /// The event; throws naming the first missing required field (at byte offset 0).
-    func finish(keys: (user: String, name: String)) throws(RowError) -> EventRecord {
+    /// The event; throws naming the first missing required field (at byte offset 0), or a timestamp later than
+    /// `latest` (epoch ms; `IngestConfig.maxFutureSkew` past now).
+    func finish(keys: (user: String, name: String), latest: Int64? = nil) throws(RowError) -> EventRecord {
         guard let userID else { throw RowError(column: 0, message: "missing required field '\(keys.user)'") }
         guard let name else { throw RowError(column: 0, message: "missing required field '\(keys.name)'") }
         guard let millis else { throw RowError(column: 0, message: "missing required field 'timestamp'") }
+        if let latest, millis > latest {
+            throw RowError(
+                column: millisColumn,
+                message: "'timestamp' \(TimestampParser.formatUTC(seconds: secondsOf(millis: millis))) is after "
+                    + "\(TimestampParser.formatUTC(seconds: secondsOf(millis: latest))), the latest accepted now "
+                    + "(ingest.max_future_skew in herald.yaml)")
+        }
         return EventRecord(
             userID: userID, name: name, timestampMillis: millis, propertiesJSON: properties, numbers: numbers,
             messageID: messageID)

@@ -23,9 +23,10 @@ public enum SegmentCall {
     }
 
     /// Parses a whole body; the first problem throws, naming the field and (in a batch) the call's index.
-    /// `receivedAt` (epoch ms) stands in for a `track` call's missing `timestamp`, as Segment does.
+    /// `receivedAt` (epoch ms) stands in for a `track` call's missing `timestamp`, as Segment does; a
+    /// `timestamp` after `latest` (epoch ms, `IngestConfig.latestEventMillis`) is refused.
     public static func parse(
-        _ bytes: [UInt8], schema: AttributeSchema, shape: Shape, receivedAt: Int64? = nil
+        _ bytes: [UInt8], schema: AttributeSchema, shape: Shape, receivedAt: Int64? = nil, latest: Int64? = nil
     ) throws(SegmentCallError) -> Parsed {
         let members: [JSONMember]
         do throws(JSONError) {
@@ -43,7 +44,7 @@ public enum SegmentCall {
             if let given = members.last(where: { $0.key == "type" }), given.value != .string(type) {
                 throw SegmentCallError("'type' must be \"\(type)\" on this endpoint", field: "type")
             }
-            try add(members, type: type, schema: schema, receivedAt: receivedAt, to: &out)
+            try add(members, type: type, schema: schema, receivedAt: receivedAt, latest: latest, to: &out)
         case .batch:
             guard let batch = members.last(where: { $0.key == "batch" }) else {
                 throw SegmentCallError("missing required field 'batch' (an array of calls)", field: "batch")
@@ -67,7 +68,8 @@ public enum SegmentCall {
                             "'type' must be \"identify\" or \"track\" (other Segment calls are not taken)",
                             field: "type")
                     }
-                    try add(callMembers, type: type, schema: schema, receivedAt: receivedAt, to: &out)
+                    try add(
+                        callMembers, type: type, schema: schema, receivedAt: receivedAt, latest: latest, to: &out)
                 } catch {
                     var e = error
                     e.index = index
@@ -80,7 +82,7 @@ public enum SegmentCall {
 
     /// Builds one call's upsert or event from its members.
     private static func add(
-        _ members: [JSONMember], type: String, schema: AttributeSchema, receivedAt: Int64?,
+        _ members: [JSONMember], type: String, schema: AttributeSchema, receivedAt: Int64?, latest: Int64?,
         to out: inout Parsed
     ) throws(SegmentCallError) {
         if type == "identify" {
@@ -103,7 +105,7 @@ public enum SegmentCall {
                 throw SegmentCallError(error.message, field: "timestamp")
             }
         }
-        do throws(RowError) { out.events.append(try b.finish(keys: ("userId", "event"))) } catch {
+        do throws(RowError) { out.events.append(try b.finish(keys: ("userId", "event"), latest: latest)) } catch {
             throw SegmentCallError(error.message, field: Self.quotedField(error.message))
         }
     }
@@ -116,7 +118,7 @@ public enum SegmentCall {
         var b = UserRowBuilder(schema: schema, line: 1)
         func add(_ key: String, _ value: JSONValue, field: String) throws(SegmentCallError) {
             var log = DiagnosticLog(file: "request", cap: 1)
-            do throws(RowError) { try b.add(key: key, .json(value), column: 1, log: &log) } catch {
+            do throws(RowError) { try b.add(key: key, .json(value), column: 1, log: &log, name: field) } catch {
                 throw SegmentCallError(error.message, field: field)
             }
             if let problem = log.finish().first(where: { $0.severity == .error }) {

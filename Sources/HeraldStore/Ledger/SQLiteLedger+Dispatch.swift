@@ -130,8 +130,9 @@ extension SQLiteLedger {
     }
 
     /// Records what the dispatcher did with rows it claimed as `owner`, in one transaction. A row no longer
-    /// leased to `owner` (its lease expired and another claimer took it) is left alone; returns how many
-    /// rows were updated.
+    /// leased to `owner` (its lease expired and another claimer took it) is left alone. A row a delivery report
+    /// already made final while it was `sending` keeps its status: only `sent_at`, the provider's id and the end
+    /// of the lease are recorded (docs/ledger.md). Returns how many rows were updated.
     @discardableResult
     public func complete(_ outcomes: [DispatchOutcome], owner: String, at now: Int64) async throws -> Int {
         guard !outcomes.isEmpty else { return 0 }
@@ -150,9 +151,20 @@ extension SQLiteLedger {
                     """)
             let history = try db.cachedStatement(
                 sql: "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, 'sending', ?, ?, ?)")
+            let reported = try db.cachedStatement(
+                sql: """
+                    UPDATE ledger SET provider_message_id = coalesce(?, provider_message_id),
+                      sent_at = (CASE WHEN ? = 'sent' THEN coalesce(sent_at, ?) ELSE sent_at END),
+                      lease_owner = NULL, lease_until = NULL, updated_at = ?
+                    WHERE idempotency_key = ? AND status IN ('delivered', 'bounced') AND lease_owner = ?
+                    """)
             var updated = 0
             for o in outcomes {
-                guard let id = try Int64.fetchOne(find, arguments: [o.key, owner]) else { continue }
+                guard let id = try Int64.fetchOne(find, arguments: [o.key, owner]) else {
+                    try reported.execute(arguments: [o.providerMessageID, o.status.rawValue, now, now, o.key, owner])
+                    updated += db.changesCount
+                    continue
+                }
                 let s = o.status.rawValue
                 try update.execute(arguments: [
                     s, o.reason, o.error, o.providerMessageID, o.retryAt, s, s, now, now, id,

@@ -2,22 +2,31 @@ import GRDB
 import HeraldCore
 
 /// What a delivery report says happened to a message.
+///
+/// Reports only ever move a row forward to a final status (docs/ledger.md): a carrier-reported failure is
+/// `bounced`, never `failed`, which is the dispatcher's "retry later" status and would send the message again.
 public enum DeliveryOutcome: String, Sendable, Hashable {
     /// The handset or mailbox has it.
     case delivered
-    /// The provider gave up (may be temporary on its side, final for this message).
+    /// The carrier or gateway gave up on this message (Kannel 2, Twilio `failed`/`undelivered`).
     case failed
-    /// The address is dead (hard bounce).
+    /// The gateway's upstream rejected it (Kannel 16, SMSC reject).
     case bounced
 
-    /// The ledger status the outcome moves a row to.
+    /// The final ledger status the outcome moves a row to.
     public var status: LedgerStatus {
         switch self {
         case .delivered: .delivered
-        case .failed: .failed
-        case .bounced: .bounced
+        case .failed, .bounced: .bounced
         }
     }
+
+    /// The machine-readable reason recorded with the move: `dlr:delivered`, `dlr:failed` or `dlr:bounced`.
+    public var reason: String { "dlr:\(rawValue)" }
+
+    /// The statuses a report may move a row from: handed to the provider (`sending`, when the report beats
+    /// the dispatcher's own write, or `sent`). Every other status is final or not the provider's yet.
+    public static let movableStatuses: Set<LedgerStatus> = [.sending, .sent]
 }
 
 extension SQLiteLedger {
@@ -55,9 +64,10 @@ extension SQLiteLedger {
         }
     }
 
-    /// Applies a delivery report to a row that left Herald (`sending` or `sent`, or an earlier report),
-    /// appending the change to its history; false when there is no such row, it was never handed to a
-    /// provider, or it already has this status (reports are often repeated).
+    /// Applies a delivery report: a row in `sending` or `sent` moves to the outcome's final status, with the
+    /// reason `dlr:<outcome>` on the row and in its history; false (nothing changes) for any other row, so a
+    /// repeated, late or forged report can never put a row back in the send queue. A row still `sending` keeps
+    /// its lease owner, so the dispatcher's own outcome can still add `sent_at` (see `complete`).
     public func recordDelivery(key: String, outcome: DeliveryOutcome, error: String?, at: Int64) async throws
         -> Bool
     {
@@ -65,22 +75,19 @@ extension SQLiteLedger {
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT id, status FROM ledger WHERE idempotency_key = ?", arguments: [key]),
-                let from = LedgerStatus(rawValue: row[1])
+                let from = LedgerStatus(rawValue: row[1]), DeliveryOutcome.movableStatuses.contains(from)
             else { return false }
             let id: Int64 = row[0]
-            let reportable: Set<LedgerStatus> = [.sending, .sent, .delivered, .failed, .bounced]
-            // A late "failed" must not undo a delivery the handset confirmed.
-            guard reportable.contains(from), from != outcome.status,
-                !(from == .delivered && outcome == .failed)
-            else { return false }
-            let reason = "dlr:\(outcome.rawValue)"
             try db.execute(
-                sql: "UPDATE ledger SET status = ?, error = coalesce(?, error), updated_at = ? WHERE id = ?",
-                arguments: [outcome.status.rawValue, error, at, id])
+                sql: """
+                    UPDATE ledger SET status = ?, reason = ?, error = coalesce(?, error), updated_at = ?
+                    WHERE id = ? AND status IN ('sending', 'sent')
+                    """,
+                arguments: [outcome.status.rawValue, outcome.reason, error, at, id])
             try db.execute(
                 sql:
                     "INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, from.rawValue, outcome.status.rawValue, reason, at])
+                arguments: [id, from.rawValue, outcome.status.rawValue, outcome.reason, at])
             return true
         }
     }

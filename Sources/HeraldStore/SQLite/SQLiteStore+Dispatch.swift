@@ -85,23 +85,24 @@ extension SQLiteStore {
         }
     }
 
-    /// Events named one of `names` among the last `lastRows` stored (by insertion order) with a time at or
-    /// after `sinceMillis`: what a crash may have stored without planning the campaigns they trigger.
-    public func recentEvents(names: Set<String>, lastRows: Int, sinceMillis: Int64) async throws -> [EventRecord] {
-        guard !names.isEmpty else { return [] }
-        return try await pool.read { db in
-            let top = try Int64.fetchOne(db, sql: "SELECT max(id) FROM events") ?? 0
-            let list = Array(names)
-            var args = StatementArguments([top - Int64(lastRows), sinceMillis])
-            args += StatementArguments(list)
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT u.id, n.name, e.ts, e.message_id FROM events e
-                    JOIN users u ON u.pk = e.user_pk JOIN event_names n ON n.id = e.name_id
-                    WHERE e.id > ? AND e.ts >= ? AND n.name IN (\(Self.marks(list.count))) ORDER BY e.id
-                    """, arguments: args
-            ).map { EventRecord(userID: $0[0], name: $0[1], timestampMillis: $0[2], messageID: $0[3]) }
+    /// Events stored through the API whose event campaigns are not yet planned (`insertEventsReportingNew`'s
+    /// `awaitingPlanning`), oldest first, at most `limit`.
+    public func eventsAwaitingPlanning(limit: Int) async throws -> [EventRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT user_id, name, ts FROM events_awaiting_planning ORDER BY ts, user_id, name LIMIT ?",
+                arguments: [limit]
+            ).map { EventRecord(userID: $0[0], name: $0[1], timestampMillis: $0[2]) }
+        }
+    }
+
+    /// Clears `events` from the events awaiting planning, once their planning is recorded.
+    public func markPlanned(_ events: [EventRecord]) async throws {
+        guard !events.isEmpty else { return }
+        try await pool.write { db in
+            let delete = try db.cachedStatement(
+                sql: "DELETE FROM events_awaiting_planning WHERE user_id = ? AND name = ? AND ts = ?")
+            for e in events { try delete.execute(arguments: [e.userID, e.name, e.timestampMillis]) }
         }
     }
 

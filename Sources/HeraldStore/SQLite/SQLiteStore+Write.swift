@@ -7,6 +7,20 @@ struct FreshIDs {
     var names: [String: Int64] = [:]
     var keys: [String: Int64] = [:]
     var attributes: [String: Int64] = [:]
+    /// `created_at` of users an event created, as created, read or moved back in the transaction.
+    var eventCreatedAt: [Int64: Int64] = [:]
+    /// Users whose `created_at` a profile write gave in the transaction (no longer event-created).
+    var notEventCreated: Set<Int64> = []
+}
+
+/// What `SQLiteStore` remembers of committed users: id → pk, and for the users an event created
+/// (`created_by_event`), their `created_at`, so that an events batch knows whom an older event moves back
+/// without reading every user it touches. Every cached id's state is known: a pk missing from
+/// `eventCreatedAt` was not created by an event and never will be (the flag only goes from 1 to 0), and a
+/// value there is at least the stored `created_at` (which only moves back while the flag is 1).
+struct UserCache {
+    var pk: [String: Int64] = [:]
+    var eventCreatedAt: [Int64: Int64] = [:]
 }
 
 /// How a custom attribute value is stored: a type code and an SQL value.
@@ -57,26 +71,42 @@ extension SQLiteStore {
         return (out, out.reduce(0) { $0 | 1 << $1.0 })
     }
 
-    /// `UPDATE users …` for the reserved columns in `mask`, changing the row only when a value differs.
+    /// `UPDATE users …` for the reserved columns in `mask`, changing the row only when a value differs. A
+    /// `created_at` given this way is the user's own: events no longer move it (`created_by_event`).
     static let updateSQL: [String] = (0..<128).map { mask in
         let cols = reservedColumns.indices.filter { mask & (1 << $0) != 0 }.map { reservedColumns[$0] }
-        let sets = cols.map { "\($0) = ?" }.joined(separator: ", ")
-        let diff = cols.map { "\($0) IS NOT ?" }.joined(separator: " OR ")
+        var sets = cols.map { "\($0) = ?" }.joined(separator: ", ")
+        var diff = cols.map { "\($0) IS NOT ?" }.joined(separator: " OR ")
+        if cols.contains("created_at") {
+            sets += ", created_by_event = 0"
+            diff += " OR created_by_event <> 0"
+        }
         return "UPDATE users SET \(sets), updated_at = ? WHERE pk = ? AND (\(diff))"
     }
 
-    /// The committed or fresh pk of a user, or nil.
-    func userPK(_ db: Database, _ id: String, _ fresh: FreshIDs) throws -> Int64? {
-        if let pk = userCache.withLock({ $0[id] }) ?? fresh.users[id] { return pk }
-        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM users WHERE id = ?"), arguments: [id])
+    /// The committed or fresh pk of a user, or nil; a user read from the table has its `created_at` noted in
+    /// `fresh` when an event created it (for `UserCache`).
+    func userPK(_ db: Database, _ id: String, _ fresh: inout FreshIDs) throws -> Int64? {
+        if let pk = userCache.withLock({ $0.pk[id] }) ?? fresh.users[id] { return pk }
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT pk, CASE WHEN created_by_event <> 0 THEN created_at END FROM users WHERE id = ?"),
+                arguments: [id])
+        else { return nil }
+        let pk: Int64 = row[0]
+        if let at: Int64 = row[1] { fresh.eventCreatedAt[pk] = at }
+        return pk
     }
 
     /// Publishes ids created by a committed transaction.
     func publish(_ fresh: FreshIDs) {
-        if !fresh.users.isEmpty {
+        if !fresh.users.isEmpty || !fresh.eventCreatedAt.isEmpty || !fresh.notEventCreated.isEmpty {
             userCache.withLock { c in
-                if c.count + fresh.users.count > Self.userCacheLimit { c.removeAll() }
-                c.merge(fresh.users) { a, _ in a }
+                if c.pk.count + fresh.users.count > Self.userCacheLimit { c = UserCache() }
+                c.pk.merge(fresh.users) { a, _ in a }
+                c.eventCreatedAt.merge(fresh.eventCreatedAt, uniquingKeysWith: min)
+                for pk in fresh.notEventCreated { c.eventCreatedAt[pk] = nil }
             }
         }
         if !fresh.names.isEmpty { nameCache.withLock { $0.merge(fresh.names) { a, _ in a } } }
@@ -92,7 +122,7 @@ extension SQLiteStore {
             var result = BatchResult()
             let insert = RawStatement(db, try db.cachedStatement(sql: Self.insertUserSQL))
             for u in batch {
-                var pk = self.userCache.withLock { $0[u.id] } ?? fresh.users[u.id]
+                var pk = self.userCache.withLock { $0.pk[u.id] } ?? fresh.users[u.id]
                 if pk == nil {
                     // Unknown here: try the insert first (another process may have created the user).
                     insert.bind(1, u.id)
@@ -113,9 +143,14 @@ extension SQLiteStore {
                         result.inserted += 1
                         continue
                     }
-                    pk = try self.userPK(db, u.id, fresh)
+                    pk = try self.userPK(db, u.id, &fresh)
                 }
                 guard let pk else { throw DatabaseError(message: "user \(u.id) vanished during an upsert") }
+                if u.createdAt != nil {
+                    // The profile's own created_at from now on (updateSQL clears created_by_event).
+                    fresh.eventCreatedAt[pk] = nil
+                    fresh.notEventCreated.insert(pk)
+                }
                 if try self.updateUser(db, pk: pk, u, now: now, &fresh) {
                     result.updated += 1
                 } else {

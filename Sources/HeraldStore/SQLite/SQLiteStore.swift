@@ -13,8 +13,8 @@ public final class SQLiteStore: AudienceStore {
     public let schema: AttributeSchema
     /// The clock, epoch seconds (DESIGN decision 2).
     let clock: @Sendable () -> Int64
-    /// user id → users.pk for rows known to be committed (users are never deleted).
-    let userCache = LockedState([String: Int64]())
+    /// Committed users (they are never deleted): id → pk, and the `created_at` of the ones an event created.
+    let userCache = LockedState(UserCache())
     /// event name → event_names.id, committed rows only.
     let nameCache = LockedState([String: Int64]())
     /// numeric property name → property_keys.id, committed rows only.
@@ -181,6 +181,23 @@ public final class SQLiteStore: AudienceStore {
         m.registerMigration("v2-users-phone") { db in
             // Inbound SMS (STOP/START) finds the users of a sender number.
             try db.execute(sql: "CREATE INDEX users_phone ON users(phone) WHERE phone IS NOT NULL")
+        }
+        m.registerMigration("v3-events-awaiting-planning") { db in
+            // Events stored through the API whose event campaigns are not yet planned (see
+            // `insertEventsReportingNew`). Created empty: events stored before it never trigger.
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_awaiting_planning (
+                      user_id TEXT NOT NULL,
+                      name TEXT NOT NULL,
+                      ts INTEGER NOT NULL,
+                      PRIMARY KEY (user_id, name, ts)) WITHOUT ROWID
+                    """)
+        }
+        m.registerMigration("v4-users-created-by-event") { db in
+            // 1 while `created_at` is the time of the user's earliest event (a user an event created);
+            // 0 once a profile write gave it. Existing users keep their stored value and 0.
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN created_by_event INTEGER NOT NULL DEFAULT 0")
         }
         return m
     }
