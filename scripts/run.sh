@@ -3,7 +3,8 @@
 # validates the example campaigns and starts heraldd with them. No provider is configured, so every
 # message goes to the outbox (var/outbox: .eml for email, .json for SMS and webhooks). To show the whole
 # path at once it triggers the `flash-sale` campaign through the HTTP API, tracks an event, then prints
-# `herald logs` and `herald stats`. heraldd keeps running in the foreground until Ctrl-C.
+# `herald logs` and `herald stats`, after opening one of the emails through its tracking pixel (engagement is
+# measured from the ledger). heraldd keeps running in the foreground until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -52,6 +53,26 @@ for _ in $(seq 1 100); do
     previous=$count
     sleep 0.3
 done
+# Engagement comes from the ledger only (docs/segments.md): before this run nothing was sent, so every
+# user's engagement() was null. Open one of the emails just sent, as its reader's mail client would: the
+# tracking pixel records the open, and that user's engagement is now real.
+eml=$(ls var/outbox/*.eml 2>/dev/null | head -1 || true)
+if [ -n "$eml" ]; then
+    read -r reader pixel < <(python3 - "$eml" <<'PY'
+import email, html, re, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+body = next((p.get_payload(decode=True).decode() for p in m.walk() if p.get_content_type() == "text/html"), "")
+pixel = re.search(r'<img src="([^"]*/o/[^"]*)"', body)
+print(m["To"].strip("<> ").split("@")[0], html.unescape(pixel.group(1)) if pixel else "")
+PY
+    ) || true
+    if [ -n "${pixel:-}" ]; then
+        echo
+        echo "GET the open pixel in $(basename "$eml"), as $reader's mail client would:"
+        curl -fsS -o /dev/null "$pixel"
+        "$herald" users show "$reader" | grep '^  engagement'
+    fi
+fi
 echo
 "$herald" logs --campaign flash-sale --limit 8
 echo

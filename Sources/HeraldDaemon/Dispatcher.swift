@@ -306,6 +306,11 @@ public final class Dispatcher: Sendable {
         var history = try await ledger.sentHistory(
             users: users, since: now - PlanningSource.longestCapWindow(policy, live.map(\.1)),
             excluding: Set(live.map(\.0.idempotencyKey)))
+        // Only adaptive caps read engagement at the recheck: one grouped ledger query for the batch's users.
+        let engagement =
+            policy.adaptiveCaps
+            ? try await ledger.engagement(users: users, now: now, goals: Campaign.conversionGoals(current.campaigns))
+            : [:]
         var sends: [(LedgerEntry, Campaign, UserProfile)] = []
         for (row, c) in live {
             guard let profile = facts.profiles[row.user], let channel = row.channel else {
@@ -319,7 +324,7 @@ public final class Dispatcher: Sendable {
                 channel: channel, address: row.address, sendAt: row.scheduledAt)
             let checked = DecisionPipeline.recheck(
                 planned, campaign: c, consent: facts.consent[row.user] ?? .optedIn, suppressions: facts.suppressions,
-                history: history[row.user] ?? [], engagement: nil, policy: policy, now: now,
+                history: history[row.user] ?? [], engagement: engagement[row.user]?.ratio, policy: policy, now: now,
                 cancelEvents: cancelTimes, triggeredAt: row.triggerAt)
             if checked.outcome != .send {
                 let reason = checked.reason ?? "suppressed"

@@ -133,7 +133,8 @@ public final class Scheduler: Sendable {
     ) async throws -> (recorded: Int, sends: Int) {
         let started = ContinuousClock.now
         let inputs = try await PlanningSource.inputs(
-            store: store, ledger: ledger, config: book.config, campaigns: items.map(\.0), now: now)
+            store: store, ledger: ledger, config: book.config, campaigns: items.map(\.0), now: now,
+            goals: Campaign.conversionGoals(book.campaigns))
         rememberPopulation(inputs.population, now)
         let loaded = ContinuousClock.now
         let decisions = DecisionPipeline.planAll(items.map { ($0.0, $0.1) }, inputs: inputs)
@@ -179,7 +180,8 @@ public final class Scheduler: Sendable {
         }
         if skip { return 0 }
         let inputs = try await PlanningSource.inputs(
-            store: store, ledger: ledger, config: book.config, campaigns: campaigns, now: now)
+            store: store, ledger: ledger, config: book.config, campaigns: campaigns, now: now,
+            goals: Campaign.conversionGoals(book.campaigns))
         var items: [(Campaign, Occurrence, Set<String>?)] = []
         var membership: [String: (entered: [String], left: [String])] = [:]
         for c in campaigns {
@@ -292,7 +294,12 @@ public final class Scheduler: Sendable {
         _ c: Campaign, user: String, triggerAt: Int64, start: Int64, book: CampaignBook, now: Int64
     ) async throws -> Int {
         let o = Occurrence.event(triggeredAt: triggerAt, delay: start - triggerAt, id: Self.eventOccurrence(triggerAt))
-        guard let facts = try await store.facts(id: user) else { return 0 }
+        guard var facts = try await store.facts(id: user) else { return 0 }
+        // Read by `engagement()` and adaptive caps only: an event's request pays for the query when one needs it.
+        if c.requirements.engagement || book.config.policy.adaptiveCaps {
+            facts.engagement = try await ledger.engagement(
+                users: [user], now: now, goals: Campaign.conversionGoals(book.campaigns))[user]?.ratio
+        }
         let snapshot = AudienceSnapshot(facts: [facts], schema: book.config.attributes)
         let env = EvaluationEnvironment(
             now: now, lifecycle: book.config.lifecycle, defaultTimeZone: book.config.policy.defaultTimezone)

@@ -113,7 +113,16 @@ public final class PostgresLedger: DispatchLedger, Sendable {
               started_at bigint NOT NULL);
             END $migration$
             """
-        )
+        ),
+        // Engagement reads each user's sends of the last 90 days by `sent_at` (PostgresLedger+Engagement); the
+        // index covers what it reads.
+        (
+            "ledger-v2-user-sent",
+            """
+            CREATE INDEX ledger_user_sent ON ledger("user", sent_at) INCLUDE (status, opened_at, clicked_at, campaign)
+            WHERE sent_at IS NOT NULL
+            """
+        ),
     ]
 
     /// The columns `entry(_:at:)` decodes, in order.

@@ -69,6 +69,7 @@ extension PostgresStore {
                     s.events[name] = column
                 }
             }
+            // Measured from the ledger, not stored here: PlanningSource.fillEngagement sets it.
             s.engagement = Array(repeating: .nan, count: count)
             return s
         }

@@ -91,6 +91,10 @@ public protocol DispatchLedger: LedgerStore {
     func nextDue() async throws -> Int64?
     /// Sends of `users` that went out or are going out now, at or after `since`, except keys in `excluding`.
     func sentHistory(users: [String], since: Int64, excluding: Set<String>) async throws -> [String: [SendRecord]]
+    /// The engagement at `now` (see `Engagement`) of `users`, or of every user when nil, from one grouped
+    /// query; `goals` holds each campaign's conversion goal. Users without a send in the window are absent.
+    func engagement(users: [String]?, now: Int64, goals: [String: Campaign.Conversion]) async throws
+        -> [String: Engagement]
 
     /// The planning record of one occurrence, or nil.
     func occurrence(campaign: String, id: String) async throws -> OccurrenceRecord?

@@ -1,15 +1,22 @@
 import HeraldCore
 
-/// Loads what a planning pass reads, in bulk: the audience snapshot, RFM population, consent, suppressions and
-/// the ledger's send history. `herald dry-run`, `herald why` and the daemon's scheduler all plan from it.
+/// Loads what a planning pass reads, in bulk: the audience snapshot with each user's engagement, RFM population,
+/// consent, suppressions and the ledger's send history. `herald dry-run`, `herald why` and the daemon's
+/// scheduler all plan from it.
 public enum PlanningSource {
-    /// Inputs for planning `campaigns` at `now` (the snapshot holds what every one of them needs).
+    /// Inputs for planning `campaigns` at `now` (the snapshot holds what every one of them needs); `goals` are
+    /// the conversion goals of every configured campaign (`Campaign.conversionGoals`), for engagement.
     public static func inputs(
-        store: any HeraldAudience, ledger: any DispatchLedger, config: HeraldConfig, campaigns: [Campaign], now: Int64
+        store: any HeraldAudience, ledger: any DispatchLedger, config: HeraldConfig, campaigns: [Campaign], now: Int64,
+        goals: [String: Campaign.Conversion]
     ) async throws -> PlanningInputs {
         var requirements = PopulationStats.requirements
         for c in campaigns { requirements = requirements.union(c.requirements) }
-        let snapshot = try await store.snapshot(requirements)
+        // Engagement is read by `engagement()` and by adaptive caps; the ledger query runs beside the snapshot.
+        let wanted = requirements.engagement || config.policy.adaptiveCaps
+        async let measured = wanted ? ledger.engagement(users: nil, now: now, goals: goals) : [:]
+        var snapshot = try await store.snapshot(requirements)
+        fill(&snapshot, try await measured)
         let env = EvaluationEnvironment(
             now: now, lifecycle: config.lifecycle, defaultTimeZone: config.policy.defaultTimezone)
         let population = PopulationStats.compute(snapshot, env)
@@ -18,6 +25,21 @@ public enum PlanningSource {
         return PlanningInputs(
             snapshot: snapshot, population: population, environment: env, policy: config.policy,
             consent: consent, suppressions: suppressions, history: history)
+    }
+
+    /// Sets `snapshot.engagement` to every user's engagement at `now`, from one grouped ledger query (NaN, the
+    /// segment language's null, for a user with no send in the window).
+    public static func fillEngagement(
+        _ snapshot: inout AudienceSnapshot, ledger: any DispatchLedger, now: Int64, goals: [String: Campaign.Conversion]
+    ) async throws {
+        fill(&snapshot, try await ledger.engagement(users: nil, now: now, goals: goals))
+    }
+
+    /// Sets `snapshot.engagement` from `measured` (NaN for a user absent from it).
+    static func fill(_ snapshot: inout AudienceSnapshot, _ measured: [String: Engagement]) {
+        snapshot.engagement =
+            measured.isEmpty
+            ? Array(repeating: .nan, count: snapshot.count) : snapshot.ids.map { measured[$0]?.ratio ?? .nan }
     }
 
     /// The longest window any cap of `policy` or `campaigns` looks back over, seconds.

@@ -73,6 +73,36 @@ struct ConfigExamplesTests {
         #expect(byID["onboarding-tips"]?.sendTime.localTime == ClockTime(hour: 10, minute: 0))
     }
 
+    /// cart-abandoned reminds everyone but the VIPs who demonstrably ignore messages: a VIP with no send in 90
+    /// days (null engagement) is reminded, as is one who engaged; a VIP who engaged with nothing is not.
+    @Test func cartAbandonedKeepsVIPsWithoutSendsAndDropsOnlyThoseWhoNeverEngage() throws {
+        let config = try #require(loadExample().0)
+        let (campaigns, _) = CampaignSet.load(directory: config.campaignsDirectory, config: config)
+        let cart = try #require(campaigns.first { $0.id == "cart-abandoned" })
+        let now = SegFixture.now
+        // Five buyers with 1…5 purchases of rising amounts: b4 and b5 score rfm_f and rfm_m ≥ 4, so are VIPs.
+        func buyer(_ n: Int, engagement: Double?) -> UserFacts {
+            SegFixture.user(
+                "b\(n)", events: (0..<n).map { ("purchase", now - Int64($0 + 1) * 86_400, Double(n * 100)) },
+                engagement: engagement)
+        }
+        let users = [
+            buyer(1, engagement: nil), buyer(2, engagement: 0), buyer(3, engagement: 0.5),
+            buyer(4, engagement: nil), buyer(5, engagement: 0),
+        ]
+        let env = EvaluationEnvironment(now: now, lifecycle: config.lifecycle, defaultTimeZone: "UTC")
+        let snapshot = AudienceSnapshot(facts: users, schema: config.attributes)
+        let population = PopulationStats.compute(snapshot, env)
+        let vip = try #require(config.catalog.segment(named: "vip"))
+        #expect(users.map { vip.matches($0, env, population: population) } == [false, false, false, true, true])
+        let expected = [true, true, true, true, false]
+        #expect(users.map { cart.audience.segment.matches($0, env, population: population) } == expected)
+        #expect(cart.audience.segment.evaluate(snapshot, env, population: population) == expected)
+        var engaged = users[4]
+        engaged.engagement = 0.25
+        #expect(cart.audience.segment.matches(engaged, env, population: population))
+    }
+
     @Test func locateOrder() {
         #expect(HeraldConfig.locate(explicit: "/x/h.yaml", environment: ["HERALD_CONFIG": "/y"]) == "/x/h.yaml")
         #expect(HeraldConfig.locate(explicit: nil, environment: ["HERALD_CONFIG": "/y/h.yaml"]) == "/y/h.yaml")

@@ -68,7 +68,9 @@ struct DecisionPipelineTests {
         #expect(why.checks.map(\.name) == ["audience", "holdout", "consent", "contact", "caps", "send time"])
         #expect(why.decision == ds[0])
         let out = try #require(pipeline.explain(user: "u2"))
-        #expect(out.checks.map(\.name) == ["audience"] && out.decision.reason == "not_in_audience")
+        #expect(out.checks.map(\.name) == ["audience", "audience"] && out.decision.reason == "not_in_audience")
+        // The second names the part of the segment that failed, with its value.
+        #expect(out.checks.map(\.detail) == [#"does not match: id == "u1""#, #"segment: (== id "u1") is false: id = "u2""#])
         #expect(pipeline.explain(user: "nobody") == nil)
     }
 

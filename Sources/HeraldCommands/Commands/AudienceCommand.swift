@@ -51,10 +51,14 @@ struct AudienceCommand: AsyncParsableCommand {
             segments.append((found.audience.segment, false))
             if let exclude = found.audience.exclude { segments.append((exclude, true)) }
         }
-        let store = try await context.openStore()
+        let (store, ledger) = try await context.openBackend()
         let requirements = segments.reduce(SnapshotRequirements()) { $0.union($1.0.requirements) }
             .union(PopulationStats.requirements)
-        let snapshot = try await store.snapshot(requirements)
+        var snapshot = try await store.snapshot(requirements)
+        if requirements.engagement {
+            try await PlanningSource.fillEngagement(
+                &snapshot, ledger: ledger, now: now, goals: Campaign.conversionGoals(context.campaigns().campaigns))
+        }
         let env = context.environment(now: now)
         let population = PopulationStats.compute(snapshot, env)
         var match = [Bool](repeating: true, count: snapshot.count)

@@ -32,9 +32,18 @@ struct PlanningLoader {
 
     /// A pipeline for `campaign`'s occurrence with the audience, consent and ledger loaded in bulk; writes nothing.
     func pipeline(_ campaign: Campaign, occurrence: Occurrence, now: Int64) async throws -> DecisionPipeline {
-        let (store, ledger) = try await context.openBackend()
+        try await pipeline(campaign, occurrence: occurrence, now: now, backend: try await context.openBackend())
+    }
+
+    /// `pipeline(_:occurrence:now:)` over a store and ledger already open.
+    func pipeline(
+        _ campaign: Campaign, occurrence: Occurrence, now: Int64,
+        backend: (store: any HeraldAudience, ledger: any DispatchLedger)
+    ) async throws -> DecisionPipeline {
+        let (store, ledger) = backend
         let inputs = try await PlanningSource.inputs(
-            store: store, ledger: ledger, config: context.config, campaigns: [campaign], now: now)
+            store: store, ledger: ledger, config: context.config, campaigns: [campaign], now: now,
+            goals: Campaign.conversionGoals(context.campaigns().campaigns))
         return DecisionPipeline(campaign: campaign, occurrence: occurrence, inputs: inputs)
     }
 }

@@ -24,7 +24,7 @@ struct UsersShowCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try HeraldContext.load(options)
         let now = try parseAt(at)
-        let store = try await context.openStore()
+        let (store, ledger) = try await context.openBackend()
         guard let facts = try await store.facts(id: user) else {
             Console.err("error: no user '\(user)' in the store")
             throw ReportedFailure(code: ExitStatus.invalidInput)
@@ -33,6 +33,9 @@ struct UsersShowCommand: AsyncParsableCommand {
         // RFM scores are quintiles over everyone, so they need the population.
         let snapshot = try await store.snapshot(PopulationStats.requirements)
         let population = PopulationStats.compute(snapshot, env)
+        // The one engagement value planning and the caps read: measured from the ledger at `now`.
+        let engagement = try await ledger.engagement(
+            users: [user], now: now, goals: Campaign.conversionGoals(context.campaigns().campaigns))[user]
         let p = facts.profile
         let zones = ZoneTable.shared
         let zoneNote: String
@@ -60,7 +63,7 @@ struct UsersShowCommand: AsyncParsableCommand {
             ("last_seen_at", time(DerivedFields.lastSeen(facts, now: now))),
             ("lifecycle", stage?.rawValue ?? "-"),
             ("rfm_r rfm_f rfm_m", rfm.map { "\($0.r) \($0.f) \($0.m)" } ?? "- (no purchase in the RFM window)"),
-            ("engagement", facts.engagement.map { String(format: "%.2f", $0) } ?? "- (nothing sent yet)"),
+            ("engagement", engagement?.summary ?? Engagement.noSends),
         ])
 
         let prefs = try await store.preferences(userID: user)

@@ -30,7 +30,9 @@ public struct AudienceSnapshot: Sendable {
     public var events: [String: EventColumn]
     /// All events of every name, timestamps only (for `last_seen_at` and `lifecycle`).
     public var allEvents: EventColumn
-    /// Engagement ratio per row (see `UserFacts.engagement`), NaN when nothing was sent.
+    /// Engagement ratio per row (see `Engagement`), NaN (null) when nothing was sent in its window. The
+    /// ledger, not the audience store, knows it: a store's snapshot leaves it NaN and
+    /// `PlanningSource.fillEngagement` sets it.
     public var engagement: [Double]
 
     /// Number of users.
@@ -105,16 +107,20 @@ public struct SnapshotRequirements: Sendable, Hashable {
     public var events: Set<String>
     /// Numeric properties needed, by event name.
     public var eventNumbers: [String: Set<String>]
+    /// True when a segment reads `engagement()`: the ledger must fill `AudienceSnapshot.engagement`.
+    public var engagement: Bool
 
     /// Requirements; empty loads profiles and the all-events timeline only.
-    public init(events: Set<String> = [], eventNumbers: [String: Set<String>] = [:]) {
+    public init(events: Set<String> = [], eventNumbers: [String: Set<String>] = [:], engagement: Bool = false) {
         self.events = events
         self.eventNumbers = eventNumbers
+        self.engagement = engagement
     }
 
     /// The union of two requirement sets.
     public func union(_ other: SnapshotRequirements) -> SnapshotRequirements {
         var r = self
+        r.engagement = engagement || other.engagement
         r.events.formUnion(other.events)
         for (k, v) in other.eventNumbers { r.eventNumbers[k, default: []].formUnion(v) }
         return r

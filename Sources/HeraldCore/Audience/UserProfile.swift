@@ -59,7 +59,8 @@ public struct UserFacts: Sendable, Hashable {
     public var events: [String: EventSeries]
     /// Every event's timestamp, any name, ascending (for `last_seen_at` and `lifecycle`).
     public var allEventTimes: [Int64]
-    /// Sends opened or clicked over sent in the last 90 days, or nil when nothing was sent.
+    /// The ledger's `Engagement.ratio` at the evaluation time, or nil when nothing was sent in its window (the
+    /// stores leave it nil: whoever evaluates sets it from `DispatchLedger.engagement`).
     public var engagement: Double?
 
     /// Facts for one user.

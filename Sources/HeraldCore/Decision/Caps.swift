@@ -30,19 +30,20 @@ public struct SendRecord: Sendable, Hashable {
 /// a send exactly `per` ago still counts; one a second older does not. Sends already planned for
 /// later (`at > now`) count too, so planning can never overbook a user.
 ///
-/// **Adaptive caps (SPEC §5.3).** With `adaptive_caps: true`, a rule's effective maximum for a user is
-/// `max(1, round(max × clamp(engagement / 0.25, 0.25, 1)))`, where engagement is the user's opens or clicks
-/// over sends in the last 90 days. A user with engagement ≥ 25 % gets the configured maximum; one who never
-/// opens gets a quarter of it (at least 1); a user with no send history gets the configured maximum.
-/// Campaign `per_user` limits are the campaign's own repetition rule and are not scaled.
+/// **Adaptive caps** (docs/segments.md). With `adaptive_caps: true`, a rule's effective maximum for a user is
+/// `max(1, round(max × clamp(engagement / 0.25, 0.25, 1)))`, where engagement is `Engagement.ratio`: the
+/// user's messages of the last 90 days that were opened, clicked or converted, over those sent. A user with
+/// engagement ≥ 25 % gets the configured maximum; one who never engages gets a quarter of it (at least 1); a
+/// user with no send in 90 days gets the configured maximum. Campaign `per_user` limits are the campaign's
+/// own repetition rule and are not scaled.
 public struct CapPolicy: Sendable {
     /// Engagement at or above which a user gets the full maximum.
     public static let adaptiveTarget = 0.25
     /// The smallest fraction of the maximum an adaptive cap scales to.
     public static let adaptiveFloor = 0.25
-    /// The rule in words, for `herald why` and the README.
+    /// The rule in words, for `herald why` and docs/segments.md.
     public static let adaptiveRule =
-        "effective max = max(1, round(max × clamp(engagement / 0.25, 0.25, 1))); no send history → configured max"
+        "effective max = max(1, round(max × clamp(engagement / 0.25, 0.25, 1))); no send in 90 days → configured max"
 
     /// The global policy caps.
     public var rules: [CapRule]
@@ -55,7 +56,8 @@ public struct CapPolicy: Sendable {
         self.adaptive = adaptive
     }
 
-    /// The effective maximum of a rule whose configured maximum is `max` for a user with `engagement` (nil: no history).
+    /// The effective maximum of a rule whose configured maximum is `max` for a user with `engagement` (nil: no
+    /// send in 90 days).
     public static func adaptiveMax(_ max: Int, engagement: Double?) -> Int {
         guard let e = engagement, !e.isNaN else { return max }
         let scale = Swift.min(Swift.max(e / adaptiveTarget, adaptiveFloor), 1)

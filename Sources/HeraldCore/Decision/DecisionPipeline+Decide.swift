@@ -84,7 +84,7 @@ extension DecisionPipeline {
         if trace != nil {
             if campaign.transactional { note("caps", true, "transactional: global caps do not apply") }
             if context.capPolicy.adaptive && !campaign.transactional {
-                let e = engagement.map { String(Int(($0 * 100).rounded())) + "%" } ?? "no history"
+                let e = engagement.map { String(Int(($0 * 100).rounded())) + "%" } ?? "null: no send in 90 days"
                 note("caps", true, "adaptive (engagement \(e)): \(CapPolicy.adaptiveRule)")
             }
             if verdicts.isEmpty && !campaign.transactional { note("caps", true, "no caps apply") }

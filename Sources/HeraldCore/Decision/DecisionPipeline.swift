@@ -138,10 +138,23 @@ public struct DecisionPipeline: Sendable {
             : (ActivityProfile(), ActivityProfile())
         let context = PlanningContext(pipeline: self, segment: segment, everyone: everyone)
         var trace: [DecisionCheck]? = []
-        if excluded {
+        // Which parts of the expression decided it, with their values (SegmentExplain).
+        func because(_ segment: CompiledSegment, _ prefix: String) {
+            for line in segment.explain(facts, inputs.environment, population: inputs.population) {
+                trace?.append(DecisionCheck(name: "audience", passed: false, detail: prefix + line))
+            }
+        }
+        if excluded, let ex = campaign.audience.exclude {
             trace?.append(
                 DecisionCheck(
                     name: "audience", passed: false, detail: "matches the segment but also the exclude"))
+            because(ex, "exclude: ")
+        } else if !inAudience {
+            trace?.append(
+                DecisionCheck(
+                    name: "audience", passed: false,
+                    detail: "does not match: \(campaign.audience.segment.source.text.trimmingCharacters())"))
+            because(campaign.audience.segment, "segment: ")
         }
         let d = decide(row: row, inAudience: inAudience, context: context, trace: &trace)
         return (d, trace ?? [])

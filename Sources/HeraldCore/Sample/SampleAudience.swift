@@ -121,6 +121,8 @@ public struct SampleAudience: Sendable {
                 } else if r < 0.30 {
                     event(eventLine(id, "cart_abandoned", t, "{\"items\":\(1 + rng.next() % 4)}"))
                 } else if r < 0.45 {
+                    // Activity (best_time, lifecycle), not engagement: no message in the ledger stands behind
+                    // it, and engagement() counts only the ledger's sends (docs/segments.md).
                     event(eventLine(id, "email_open", t, nil))
                 } else {
                     event(eventLine(id, "app_open", t, nil))

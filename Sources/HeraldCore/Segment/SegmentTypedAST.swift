@@ -131,6 +131,8 @@ indirect enum TExpr: Hashable, Sendable {
             if let p { req.eventNumbers[e, default: []].insert(p) }
         case .lastEvent(let e), .firstEvent(let e):
             req.events.insert(e)
+        case .engagement:
+            req.engagement = true
         case .daysSince(let e), .not(let e), .negate(let e, _):
             e.collectRequirements(into: &req)
         case .and(let es), .or(let es):

@@ -89,6 +89,15 @@ public final class SQLiteLedger: LedgerStore {
                       PRIMARY KEY (campaign, user)) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("ledger-v3-user-sent") { db in
+            // Engagement reads each user's sends of the last 90 days by `sent_at` (SQLiteLedger+Engagement); the
+            // index covers what it reads, so a bulk pass never visits the table's rows.
+            try db.execute(
+                sql: """
+                    CREATE INDEX ledger_user_sent ON ledger(user, sent_at, status, opened_at, clicked_at, campaign)
+                    WHERE sent_at IS NOT NULL
+                    """)
+        }
         return m
     }
 

@@ -87,6 +87,7 @@ extension SQLiteStore {
             guard let eventIDs = ids.removeValue(forKey: name), s.events[name] != nil else { continue }
             s.events[name]!.numbers = try await numbers(of: eventIDs, keys: keys, tables: tables[name] ?? [:])
         }
+        // Measured from the ledger, not stored here: PlanningSource.fillEngagement sets it.
         s.engagement = Array(repeating: .nan, count: s.count)
         return s
     }
