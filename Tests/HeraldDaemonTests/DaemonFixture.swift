@@ -67,7 +67,7 @@ struct DaemonFixture {
             attributes:
               country: string
               first_name: string
-            topics: [promotions]
+            topics: [promotions, reminders]
             policy:
               default_timezone: UTC
             \(policy)

@@ -169,10 +169,13 @@ extension SystemdNotifier {
                 return []
             }
             var count = 0
-            let messages = await listener.collect(until: { _ in
-                count += 1
-                return count == 3
-            })
+            // A generous bound: other suites' fixtures may hold the cooperative threads for seconds while their
+            // servers start; a watchdog that never beats still fails here.
+            let messages = await listener.collect(
+                until: { _ in
+                    count += 1
+                    return count == 3
+                }, timeout: .seconds(60))
             // What SIGTERM does in heraldd.
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

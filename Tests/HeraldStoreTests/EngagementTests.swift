@@ -112,6 +112,7 @@ struct EngagementTests {
             let (parsed, diagnostics) = HeraldConfig.parse(
                 yaml: """
                     store: { sqlite: h.db }
+                    topics: [promotions]
                     policy:
                       caps: [ { channel: any, max: 2, per: 7d } ]
                       adaptive_caps: true
