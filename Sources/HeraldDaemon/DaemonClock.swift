@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 
-/// The daemon's clock (DESIGN decision 2): everything that reads the time takes one, so tests run instantly.
+/// The daemon's clock (docs/architecture.md): everything that reads the time takes one, so tests run instantly.
 public struct DaemonClock: Sendable {
     /// Now, epoch seconds with a fraction.
     public var now: @Sendable () -> Double

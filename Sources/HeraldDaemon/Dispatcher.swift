@@ -32,7 +32,7 @@ public struct MessageLinks: Sendable {
 }
 
 /// Claims due ledger rows with a lease, rechecks consent, caps and `cancel_if` against fresh reads, renders,
-/// sends through `ChannelSenders` and records every status change (SPEC §5.1, §6; DESIGN decision 3).
+/// sends through `ChannelSenders` and records every status change (docs/decisions.md, docs/ledger.md, docs/architecture.md).
 ///
 /// A crash leaves claimed rows `sending` with a lease; they are claimed again when it expires (or at once
 /// when the next daemon on the same SQLite store starts). The one window where a message can go out twice is

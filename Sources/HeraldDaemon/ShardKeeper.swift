@@ -4,7 +4,7 @@ import HeraldStore
 import Logging
 import ServiceLifecycle
 
-/// Keeps this daemon's share of the shards when several daemons share one PostgreSQL store (DESIGN decision 6).
+/// Keeps this daemon's share of the shards when several daemons share one PostgreSQL store (docs/architecture.md).
 ///
 /// Every second it renews its membership and shard leases and rebalances (`DispatchLedger.balanceShards`):
 /// a daemon that joins takes free shards, the others give back what exceeds a fair share, and a daemon that

@@ -1,5 +1,5 @@
 import HeraldStore
 import PostgresNIO
 
-/// The PostgreSQL store: several `heraldd` sharing one audience (SPEC §2 `store.postgres`).
+/// The PostgreSQL store: several `heraldd` sharing one audience (docs/campaigns.md `store.postgres`).
 public enum HeraldPostgres {}

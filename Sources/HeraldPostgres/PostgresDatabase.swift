@@ -35,7 +35,7 @@ public final class PostgresDatabase: Sendable {
     /// The URL without its password (for logs and errors).
     public let displayURL: String
     /// How long opening the store waits for the server to answer (`connect_timeout=` in the URL, seconds, as
-    /// libpq names it; default 10): an unreachable server is an error, not a hang.
+    /// libpq names it; default 60, generous for a busy server): an unreachable server is an error, not a hang.
     public let connectTimeout: Duration
     let logger: Logger
     private let runner: Task<Void, Never>
@@ -61,7 +61,7 @@ public final class PostgresDatabase: Sendable {
         case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
         default: throw PostgresStoreError("sslmode=\(sslmode): expected disable, prefer or require")
         }
-        let timeoutText = c.queryItems?.first(where: { $0.name == "connect_timeout" })?.value ?? "10"
+        let timeoutText = c.queryItems?.first(where: { $0.name == "connect_timeout" })?.value ?? "60"
         guard let timeoutSeconds = Int(timeoutText), timeoutSeconds > 0 else {
             throw PostgresStoreError("connect_timeout=\(timeoutText): expected a whole number of seconds above 0")
         }

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// The send ledger in PostgreSQL, shared by several daemons (SPEC §2 `store.postgres`). Same rows, statuses and
+/// The send ledger in PostgreSQL, shared by several daemons (docs/campaigns.md `store.postgres`). Same rows, statuses and
 /// history as `SQLiteLedger`; in addition every row carries its user's shard (`Shards.of`), claims lock rows
 /// with `FOR UPDATE SKIP LOCKED` so concurrent daemons never take the same row nor wait for each other, and
 /// the daemons lease shards among themselves (`balanceShards`).

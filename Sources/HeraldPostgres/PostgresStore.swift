@@ -17,7 +17,7 @@ public final class PostgresStore: HeraldAudience, Sendable {
     public let database: PostgresDatabase
     /// Declared custom attributes; they type the snapshot's attribute columns.
     public let schema: AttributeSchema
-    /// The clock, epoch seconds (DESIGN decision 2).
+    /// The clock, epoch seconds (docs/architecture.md).
     let clock: @Sendable () -> Int64
     /// The logger of the database's queries.
     var logger: Logger { database.logger }

@@ -7,7 +7,7 @@ public protocol HeraldAudience: AudienceStore {
     /// Users who never opted out are absent (opted in); suppressions map an address or user id to its lists.
     func consentBook() async throws -> (consent: [String: ConsentState], suppressions: [String: [String]])
     /// Profiles, consent, suppressions and the named events of `users` (addresses in `addresses`), in one read:
-    /// the dispatcher's fresh look before it sends (never a stale in-memory copy, DESIGN decision 7).
+    /// the dispatcher's fresh look before it sends (never a stale in-memory copy, docs/architecture.md).
     func dispatchFacts(
         users: [String], addresses: [String], eventNames: Set<String>, eventsSince: Int64
     ) async throws -> DispatchFacts
@@ -33,7 +33,7 @@ extension HeraldAudience {
     }
 }
 
-/// Users hash into a fixed number of shards (DESIGN decision 6). With several daemons on one PostgreSQL
+/// Users hash into a fixed number of shards (docs/architecture.md). With several daemons on one PostgreSQL
 /// database each daemon leases some shards and dispatches only its shards' rows, so one user's sends are
 /// decided by one daemon at a time and per-user caps stay exact without cross-node locks.
 public enum Shards {

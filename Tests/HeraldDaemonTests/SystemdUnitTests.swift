@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 
-/// The files under `systemd/`: the unit passes `systemd-analyze verify` and carries what SPEC §1 and §8
+/// The files under `systemd/`: the unit passes `systemd-analyze verify` and carries what README.md and §8
 /// promise; the example config loads with the credentials the unit provides.
 @Suite struct SystemdUnitTests {
     /// The repository's `systemd/` folder.

@@ -7,7 +7,7 @@ import HeraldStore
 import PostgresNIO
 import Testing
 
-/// Several heraldd processes on one PostgreSQL database (DESIGN decision 6): shard leases, claims with
+/// Several heraldd processes on one PostgreSQL database (docs/architecture.md): shard leases, claims with
 /// `FOR UPDATE SKIP LOCKED`, failover after kill -9, caps exact across daemons. Needs a real PostgreSQL:
 /// `scripts/test.sh` starts one and sets `HERALD_TEST_POSTGRES_URL` (the store suite fails in CI without it).
 @Suite(.serialized, .enabled(if: ScaleOut.adminURL != nil, "HERALD_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)"))

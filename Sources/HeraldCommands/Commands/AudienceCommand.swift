@@ -15,7 +15,7 @@ struct AudienceCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOption
-    @Argument(help: "A segment expression (SPEC §4).") var expression: String?
+    @Argument(help: "A segment expression (docs/segments.md).") var expression: String?
     @Option(help: "Use this campaign's audience (segment minus exclude) instead of an expression.")
     var campaign: String?
     @Option(help: "Evaluate at this time (ISO-8601 with offset, or epoch); default now.") var at: String?

@@ -44,7 +44,7 @@ struct DryRunCommand: AsyncParsableCommand {
         ).print()
     }
 
-    /// One decision as SPEC §7's JSON object.
+    /// One decision as docs/cli.md JSON object.
     static func json(_ d: Decision) -> String {
         var line = JSONLine()
         line.add("user", d.user)

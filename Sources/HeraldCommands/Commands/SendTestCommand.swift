@@ -3,7 +3,7 @@ import Foundation
 import HeraldCore
 import HeraldDelivery
 
-/// `herald send-test CAMPAIGN --user USER [--to ADDRESS]`: renders and sends one real message (SPEC §7).
+/// `herald send-test CAMPAIGN --user USER [--to ADDRESS]`: renders and sends one real message (docs/cli.md).
 ///
 /// Goes through the channel's configured provider; a channel without a provider URL writes to the outbox.
 struct SendTestCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The exit codes of SPEC §7 (sysexits).
+/// The exit codes of docs/cli.md (sysexits).
 enum ExitStatus {
     /// Bad command-line usage.
     static let usage = ExitCode(64)

@@ -1,4 +1,4 @@
-/// A columnar, read-only copy of the audience for bulk segment evaluation (DESIGN decision 4).
+/// A columnar, read-only copy of the audience for bulk segment evaluation (docs/architecture.md).
 ///
 /// Row `i` of every column is user `i`. Nulls use sentinels so columns stay flat arrays:
 /// `Int64.min` for times, NaN for numbers, -1 for dictionary codes and booleans.

@@ -11,7 +11,7 @@ public struct LifecycleThresholds: Sendable, Hashable {
     /// RFM looks at purchases inside this window.
     public var rfmWindow: Int64
 
-    /// The defaults of SPEC §2: 7d, 7d, 30d, 180d, 365d.
+    /// The defaults of docs/campaigns.md: 7d, 7d, 30d, 180d, 365d.
     public init(
         newWithin: Int64 = 7 * 86_400, activeWithin: Int64 = 7 * 86_400,
         dormantAfter: Int64 = 30 * 86_400, churnedAfter: Int64 = 180 * 86_400,
@@ -25,7 +25,7 @@ public struct LifecycleThresholds: Sendable, Hashable {
     }
 }
 
-/// The derived lifecycle stages of SPEC §4.
+/// The derived lifecycle stages of docs/segments.md.
 public enum LifecycleStage: String, Sendable, CaseIterable {
     case new, returning, active, lapsing, dormant, churned
 }

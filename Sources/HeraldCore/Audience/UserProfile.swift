@@ -1,4 +1,4 @@
-/// One user's stored profile: the reserved fields of SPEC §3b and typed custom attributes.
+/// One user's stored profile: the reserved fields of docs/delivery.md#import-formats and typed custom attributes.
 public struct UserProfile: Sendable, Hashable {
     /// The user's id, unique in the audience.
     public var id: String

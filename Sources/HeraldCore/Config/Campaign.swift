@@ -1,4 +1,4 @@
-/// A validated campaign file (SPEC §3).
+/// A validated campaign file (docs/campaigns.md).
 public struct Campaign: Sendable {
     /// `active`, `paused` or `draft`.
     public enum Status: String, Sendable, Hashable, CaseIterable {

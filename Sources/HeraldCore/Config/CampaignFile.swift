@@ -1,7 +1,7 @@
 import Foundation
 import Yams
 
-/// Reads one campaign file (SPEC §3) against a config: every problem found is reported, located.
+/// Reads one campaign file (docs/campaigns.md) against a config: every problem found is reported, located.
 public enum CampaignFile {
     /// Reads and validates the campaign file at `path`; its real path must stay in the folder it is listed in.
     public static func load(path: String, config: HeraldConfig) -> (Campaign?, [Diagnostic]) {

@@ -1,4 +1,4 @@
-/// A validated `herald.yaml` (SPEC §2): an immutable snapshot; reload builds a new one and swaps it.
+/// A validated `herald.yaml` (docs/campaigns.md): an immutable snapshot; reload builds a new one and swaps it.
 ///
 /// Every path is absolute or resolved against the config file's directory; `*_file` values have
 /// `${VAR}` expanded. Secret files are checked for readability only, never read into the snapshot.
@@ -101,7 +101,7 @@ public struct APIConfig: Sendable, Hashable {
 public struct PolicyConfig: Sendable, Hashable {
     /// Rolling-window caps per recipient.
     public var caps: [CapRule]
-    /// Scale caps to each user's engagement (SPEC §5.3).
+    /// Scale caps to each user's engagement (docs/segments.md#engagement).
     public var adaptiveCaps: Bool
     /// Hours during which sends are deferred, if configured.
     public var quietHours: QuietHours?

@@ -34,7 +34,7 @@ public enum AssignmentHash {
     }
 }
 
-/// Holdout and variant assignment (SPEC §5.4): a pure function of campaign id and user id.
+/// Holdout and variant assignment (docs/decisions.md): a pure function of campaign id and user id.
 public enum ExperimentAssignment {
     /// The group of one user: holdout, or a variant id (nil when the campaign has no variants).
     public enum Group: Sendable, Hashable {

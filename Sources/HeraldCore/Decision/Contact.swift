@@ -1,4 +1,4 @@
-/// Address checks for the contact step (SPEC §5.1): E.164 phone numbers and RFC 5322 addr-spec emails.
+/// Address checks for the contact step (docs/decisions.md): E.164 phone numbers and RFC 5322 addr-spec emails.
 public enum ContactValidator {
     /// True for `+` followed by 8–15 digits whose first digit (the country code) is not 0.
     public static func isE164(_ s: String) -> Bool {

@@ -21,7 +21,7 @@ public struct Occurrence: Sendable, Hashable {
     public func windowEnd(within: Int64) -> Int64 { min(start + within, end ?? .max) }
 }
 
-/// The one outcome the engine decides for a (campaign occurrence, user) (SPEC §5).
+/// The one outcome the engine decides for a (campaign occurrence, user) (docs/decisions.md).
 public struct Decision: Sendable, Hashable {
     /// What happens.
     public enum Outcome: String, Sendable, Hashable, CaseIterable {
@@ -78,7 +78,7 @@ public struct Decision: Sendable, Hashable {
         self.row = row
     }
 
-    /// The ledger's idempotency key: campaign, occurrence, user and step (SPEC §6).
+    /// The ledger's idempotency key: campaign, occurrence, user and step (docs/ledger.md).
     public func idempotencyKey(step: Int = 1) -> String { "\(campaign)/\(occurrence)/\(user)/\(step)" }
 }
 

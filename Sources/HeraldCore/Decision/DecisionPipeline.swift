@@ -36,9 +36,9 @@ public struct PlanningInputs: Sendable {
     public var now: Int64 { environment.now }
 }
 
-/// The one decision pipeline (DESIGN decision 1): dry-run, why and the daemon all call it; only the sink differs.
+/// The one decision pipeline (docs/architecture.md): dry-run, why and the daemon all call it; only the sink differs.
 ///
-/// Checks run in SPEC §5.1 order: audience → holdout → consent → contact (with channel fallback) → caps → send time.
+/// Checks run in docs/decisions.md order: audience → holdout → consent → contact (with channel fallback) → caps → send time.
 public struct DecisionPipeline: Sendable {
     /// The campaign planned.
     public let campaign: Campaign

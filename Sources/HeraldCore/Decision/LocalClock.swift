@@ -1,6 +1,6 @@
 import Foundation
 
-/// One recipient's wall clock: converts instants to local dates and times and back, with SPEC §5.2's DST rules.
+/// One recipient's wall clock: converts instants to local dates and times and back, with docs/decisions.md DST rules.
 ///
 /// A local time that a DST change skips moves forward by the gap (02:30 → 03:30); one that occurs twice
 /// means the first occurrence.

@@ -1,4 +1,4 @@
-/// The dispatch-time re-check (SPEC §5.1): consent and caps are read again just before a planned send goes.
+/// The dispatch-time re-check (docs/decisions.md): consent and caps are read again just before a planned send goes.
 extension DecisionPipeline {
     /// `decision` re-validated against fresh consent, suppressions and send history (which must not include
     /// the decision's own ledger row) and the campaign's `cancel_if` against the user's events of that name

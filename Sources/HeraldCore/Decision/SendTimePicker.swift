@@ -33,7 +33,7 @@ public struct WindowSlots: Sendable {
     }
 }
 
-/// Chooses one recipient's send instant (SPEC §5.2). Pure: the clock, window and profile are parameters.
+/// Chooses one recipient's send instant (docs/decisions.md). Pure: the clock, window and profile are parameters.
 public struct SendTimePicker: Sendable, Hashable {
     /// The chosen time, or why there is none.
     public struct Choice: Sendable, Hashable {

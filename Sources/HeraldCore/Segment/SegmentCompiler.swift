@@ -48,7 +48,7 @@ public struct CompiledSegment: Sendable {
     }
 }
 
-/// Compiles segment expressions (SPEC §4) and reports problems as diagnostics.
+/// Compiles segment expressions (docs/segments.md) and reports problems as diagnostics.
 public enum SegmentCompiler {
     /// The deepest typed tree accepted after `in_segment` inlining.
     static let maxInlinedDepth = 512

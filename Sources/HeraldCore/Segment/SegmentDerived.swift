@@ -32,7 +32,7 @@ public struct PopulationStats: Sendable, Hashable {
         return PopulationStats(recency: r.sorted(), frequency: f.sorted(), monetary: m.sorted())
     }
 
-    /// Quintile scores 1–5 for one purchaser's raw values (SPEC §4 formula).
+    /// Quintile scores 1–5 for one purchaser's raw values (docs/segments.md formula).
     func scores(r: Int64, f: Int, m: Double) -> (r: Int, f: Int, m: Int)? {
         let n = frequency.count
         guard n > 0 else { return nil }
@@ -88,7 +88,7 @@ public enum DerivedFields {
         return seen == AudienceSnapshot.nullTime ? nil : seen
     }
 
-    /// The lifecycle stage of SPEC §4, or nil when the user was never seen and has no `created_at`.
+    /// The lifecycle stage of docs/segments.md, or nil when the user was never seen and has no `created_at`.
     public static func lifecycle(_ facts: UserFacts, _ env: EvaluationEnvironment) -> LifecycleStage? {
         let t = facts.allEventTimes
         return stage(t, 0..<t.count, createdAt: facts.profile.createdAt ?? AudienceSnapshot.nullTime,
@@ -115,7 +115,7 @@ public enum DerivedFields {
         return max(s, createdAt)
     }
 
-    /// The lifecycle rule of SPEC §4 over one user's ascending event times in `r`.
+    /// The lifecycle rule of docs/segments.md over one user's ascending event times in `r`.
     ///
     /// "Within w" means `t >= now - w` (a `created_at` later than `now` counts as within).
     static func stage(_ times: [Int64], _ r: Range<Int>, createdAt: Int64, imported: Int64, _ env: EvaluationEnvironment)

@@ -1,4 +1,4 @@
-// The segment language (SPEC §4) as implemented here, with the choices the spec leaves open.
+// The segment language (docs/segments.md) as implemented here, with the choices the spec leaves open.
 //
 // Syntax
 //   Precedence, loosest first: or < and < not < comparison (== != < <= > >= in contains)
@@ -35,7 +35,7 @@
 
 /// Names the segment language knows, for help texts and editors.
 public enum SegmentLanguage {
-    /// The functions, in the order of SPEC §4.
+    /// The functions, in the order of docs/segments.md.
     public static let functions = SegmentChecker.functions
     /// The derived fields: lifecycle, rfm_r, rfm_f, rfm_m, now.
     public static let derivedFields = ["lifecycle", "rfm_r", "rfm_f", "rfm_m", "now"]

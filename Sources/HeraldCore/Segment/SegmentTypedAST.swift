@@ -31,7 +31,7 @@ enum SType: Hashable, Sendable, CustomStringConvertible {
 enum FieldRef: Hashable, Sendable {
     /// id email phone timezone locale created_at birthday (last_seen_at is `.lastSeen`).
     case reserved(ReservedField)
-    /// The derived "seen" time (SPEC §4).
+    /// The derived "seen" time (docs/segments.md).
     case lastSeen
     /// A custom attribute of its declared type.
     case attribute(String, AttributeType)

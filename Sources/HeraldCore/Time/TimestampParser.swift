@@ -1,4 +1,4 @@
-/// Parses the timestamp forms of SPEC §3b: ISO-8601 with an offset or `Z`, or epoch seconds / milliseconds.
+/// Parses the timestamp forms of docs/delivery.md#import-formats: ISO-8601 with an offset or `Z`, or epoch seconds / milliseconds.
 public enum TimestampParser {
     /// Why a timestamp was refused.
     public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {

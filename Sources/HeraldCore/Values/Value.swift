@@ -1,4 +1,4 @@
-/// The declared type of a custom attribute (SPEC §2 `attributes:`).
+/// The declared type of a custom attribute (docs/campaigns.md `attributes:`).
 public enum AttributeType: String, Sendable, Hashable, CaseIterable, Codable {
     case string
     case number

@@ -144,7 +144,7 @@ extension APIRoutes {
         var channel: String?
         /// The masked address.
         var address: String?
-        /// The status (SPEC §6).
+        /// The status (docs/ledger.md).
         var status: String
         /// Why it was suppressed, if it was.
         var reason: String?
@@ -167,7 +167,7 @@ extension APIRoutes {
         /// First click.
         var clickedAt: Int64?
 
-        /// JSON names, as the ledger's columns (SPEC §6).
+        /// JSON names, as the ledger's columns (docs/ledger.md).
         enum CodingKeys: String, CodingKey {
             case id, campaign, occurrence, variant, user, channel, address, status, reason, attempts, error
             case idempotencyKey = "idempotency_key"

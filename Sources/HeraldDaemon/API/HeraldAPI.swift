@@ -1,7 +1,7 @@
 import Hummingbird
 import Logging
 
-/// The HTTP API of `heraldd` (SPEC §8): ingestion, preferences, triggers and sends behind the bearer
+/// The HTTP API of `heraldd` (docs/daemon.md): ingestion, preferences, triggers and sends behind the bearer
 /// token; unsubscribe, inbound SMS, delivery reports and tracking authenticated by signatures; health
 /// and metrics.
 public enum HeraldAPI {

@@ -1,4 +1,4 @@
-/// What an inbound SMS asks for (SPEC §8, the 2025 TCPA revocation rules).
+/// What an inbound SMS asks for (docs/daemon.md, the 2025 TCPA revocation rules).
 enum SMSKeyword: Sendable, Hashable {
     /// Stop all SMS to this number.
     case optOut

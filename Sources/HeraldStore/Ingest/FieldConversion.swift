@@ -22,7 +22,7 @@ struct FieldError: Error {
     var message: String
 }
 
-/// Conversions of input fields to the types of SPEC §3b.
+/// Conversions of input fields to the types of docs/delivery.md#import-formats.
 enum FieldConversion {
     /// An id (user or message): a non-empty string or an integer.
     static func identifier(_ f: FieldInput, field: String) throws(FieldError) -> String {

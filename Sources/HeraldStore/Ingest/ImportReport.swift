@@ -2,7 +2,7 @@ import HeraldCore
 
 /// The layout of an import file.
 public enum ImportFormat: String, Sendable, CaseIterable {
-    /// One JSON object per line (users or events, SPEC §3b).
+    /// One JSON object per line (users or events, docs/delivery.md#import-formats).
     case ndjson
     /// Users as CSV with a header row and an `id` column.
     case csv

@@ -6,7 +6,7 @@ public struct ImportFormatError: Error, Sendable, CustomStringConvertible {
     public var description: String
 }
 
-/// Imports users and events files (SPEC §3b) into a store in batches of one transaction each.
+/// Imports users and events files (docs/delivery.md#import-formats) into a store in batches of one transaction each.
 ///
 /// Bad rows are reported with their line and column and skipped; good rows go in. A row with an
 /// undeclared attribute is still imported without that attribute (the attribute is reported once,

@@ -1,6 +1,6 @@
 import HeraldCore
 
-/// A ledger row's status (SPEC §6).
+/// A ledger row's status (docs/ledger.md).
 public enum LedgerStatus: String, Sendable, Hashable, CaseIterable {
     /// Decided, not yet queued / queued for `scheduled_at` / claimed by a dispatcher / accepted by the provider.
     case planned, scheduled, sending, sent
@@ -152,7 +152,7 @@ public struct LedgerTransition: Sendable, Hashable {
     }
 }
 
-/// The send log (SPEC §6): decisions keyed by idempotency key, with an append-only status history.
+/// The send log (docs/ledger.md): decisions keyed by idempotency key, with an append-only status history.
 public protocol LedgerStore: Sendable {
     /// Inserts rows whose key is new (existing keys are left untouched); returns how many were inserted.
     func record(_ entries: [LedgerEntry]) async throws -> Int

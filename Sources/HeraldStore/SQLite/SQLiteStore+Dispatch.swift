@@ -26,7 +26,7 @@ public struct DispatchFacts: Sendable {
 
 extension SQLiteStore {
     /// Profiles, consent, suppressions and the named events of `users` (addresses in `addresses`), in one read:
-    /// the dispatcher's fresh look before it sends (never a stale in-memory copy, DESIGN decision 7).
+    /// the dispatcher's fresh look before it sends (never a stale in-memory copy, docs/architecture.md).
     public func dispatchFacts(
         users: [String], addresses: [String], eventNames: Set<String>, eventsSince: Int64
     ) async throws -> DispatchFacts {

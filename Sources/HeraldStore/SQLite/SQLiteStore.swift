@@ -11,7 +11,7 @@ public final class SQLiteStore: AudienceStore {
     public let pool: DatabasePool
     /// Declared custom attributes; they type the snapshot's attribute columns.
     public let schema: AttributeSchema
-    /// The clock, epoch seconds (DESIGN decision 2).
+    /// The clock, epoch seconds (docs/architecture.md).
     let clock: @Sendable () -> Int64
     /// Committed users (they are never deleted): id → pk, and the `created_at` of the ones an event created.
     let userCache = LockedState(UserCache())
