@@ -28,6 +28,10 @@ enum Speed {
             snapshot: snapshot, population: .empty, environment: EvaluationEnvironment(now: now),
             policy: PolicyConfig())
         let everyone = compile("id != \"\"")
+        print(
+            String(
+                format: "speed: SendTimeModel.score alone: %.0f ns per user (one thread)",
+                model(calls: 2_000_000)))
         print("speed: \(n) users, \(snapshot.allEvents.timestamps.count) events, one 48 h occurrence")
         for (name, strategy) in [("local_time", Campaign.SendStrategy.localTime), ("best_time", .bestTime)] {
             let c = campaign(
@@ -48,5 +52,33 @@ enum Speed {
                     format: "  %@: plan %.2f s wall, %.2f s CPU (best of 3), %d sends", name as NSString,
                     wall, cpu, sends))
         }
+    }
+
+    /// The per-user cost of `SendTimeModel.score` alone, one thread: nanoseconds per call.
+    static func model(calls: Int) -> Double {
+        var rng = Rng(state: 3)
+        let clock = LocalClock("Europe/Berlin")!
+        let now = Audience.evaluationStart
+        let offsets = ZoneOffsetCache(clock: clock, from: now - 60 * 604_800, to: now + 2 * 86_400)
+        let profiles = (0..<1000).map { _ in
+            var p = ActivityProfile()
+            p.add(
+                (0..<rng.int(40)).map { _ in now - Int64(rng.int(20 * 604_800)) }, now: now, offsets: offsets)
+            return p
+        }
+        let window = WindowSlots(clock: clock, from: now, to: now + 2 * 86_400)
+        let prior = SendTimeModel.prior(segment: profiles[0], everyone: profiles[1])
+        var blended = [Double](repeating: 0, count: 168)
+        var scores = [Double](repeating: 0, count: 168)
+        var sink = 0.0
+        let c0 = cpuSeconds()
+        for i in 0..<calls {
+            SendTimeModel.score(
+                profiles[i % 1000], prior: prior, window: window, blended: &blended, into: &scores)
+            sink += scores[window.slots[i % window.slots.count].slot]
+        }
+        let ns = (cpuSeconds() - c0) / Double(calls) * 1e9
+        if sink.isNaN { print("") }
+        return ns
     }
 }
