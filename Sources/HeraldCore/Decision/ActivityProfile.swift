@@ -1,13 +1,15 @@
 /// A 7×24 hour-of-week histogram of a user's events in their own time zone, recent weeks weighing more.
 ///
 /// Slot `weekday * 24 + hour` with weekday 0 = Sunday. An event `w` whole weeks old weighs `decay^w`;
-/// events older than `horizonWeeks` are ignored.
+/// events older than `horizonWeeks` are ignored. How `best_time` turns it into a send slot:
+/// `SendTimeModel` and docs/send-time.md.
 public struct ActivityProfile: Sendable, Hashable {
-    /// Weekly decay factor.
-    public static let decay = 0.7
-    /// Weeks of history considered.
-    public static let horizonWeeks = 12
-    /// Fewer events than this in the horizon is "too little history" (the segment's profile is used).
+    /// Weekly decay factor: the weight halves in about four weeks.
+    public static let decay = 0.85
+    /// Weeks of history considered: a year, so a lapsed user's old habits still count (weighted down).
+    public static let horizonWeeks = 52
+    /// At least this many events in the horizon is "enough history": the profile joins the aggregates and
+    /// `herald why` calls it the user's own.
     public static let minimumEvents = 5
     /// Precomputed `decay^w`.
     static let weights: [Double] = (0..<horizonWeeks).map { w in (0..<w).reduce(1.0) { x, _ in x * decay } }
@@ -16,11 +18,14 @@ public struct ActivityProfile: Sendable, Hashable {
     public var slots: [Double]
     /// Events counted.
     public var events: Int
+    /// The sum of the squared weights of the events counted (with `slots`' sum: the effective event count).
+    public var squares: Double
 
     /// An empty profile.
     public init() {
         slots = [Double](repeating: 0, count: 168)
         events = 0
+        squares = 0
     }
 
     /// The slot of instant `t` on `clock`.
@@ -39,7 +44,9 @@ public struct ActivityProfile: Sendable, Hashable {
             let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
             let weekday = Int(((days + 4) % 7 + 7) % 7)
             let hour = Int(local - days * 86_400) / 3600
-            slots[weekday * 24 + hour] += Self.weights[w]
+            let weight = Self.weights[w]
+            slots[weekday * 24 + hour] += weight
+            squares += weight * weight
             events += 1
         }
     }

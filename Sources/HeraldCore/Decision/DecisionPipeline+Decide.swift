@@ -119,10 +119,10 @@ extension DecisionPipeline {
             at = localTimeSend(time, row: row, picker: picker, clock: zone.clock)
             if tracing { how = "local_time \(time) in \(zone.clock.name)" }
         case .bestTime:
-            let (profile, source, ownEvents) = context.profile(row)
+            let (scores, source, ownEvents) = context.bestTimeScores(row, window: zone.slots)
             let spread = AssignmentHash.hash("spread", campaign.id, user)
             if let pick = picker.bestTime(
-                profile: profile.slots, window: zone.slots, spread: spread, quiet: quiet)
+                profile: scores, window: zone.slots, spread: spread, quiet: quiet)
             {
                 at = pick.at
                 if tracing {

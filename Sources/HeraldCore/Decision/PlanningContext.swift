@@ -21,6 +21,8 @@ final class PlanningContext {
     /// The audience's aggregate profile and everyone's (best_time fallbacks).
     private(set) var segmentProfile = ActivityProfile()
     private(set) var everyoneProfile = ActivityProfile()
+    /// best_time's prior, from the two aggregates (docs/send-time.md).
+    let prior: [Double]
 
     /// A context that uses aggregates computed elsewhere (one per worker of a parallel pass).
     init(
@@ -32,6 +34,7 @@ final class PlanningContext {
             rules: pipeline.inputs.policy.caps, adaptive: pipeline.inputs.policy.adaptiveCaps)
         segmentProfile = segment
         everyoneProfile = everyone
+        prior = SendTimeModel.prior(segment: segment, everyone: everyone)
     }
 
     var windowEnd: Int64 { pipeline.occurrence.windowEnd(within: pipeline.campaign.sendTime.within) }
@@ -58,6 +61,7 @@ final class PlanningContext {
         // One scratch buffer, reset per user: no allocation per row in a million-user pass.
         for i in 0..<168 { scratch.slots[i] = 0 }
         scratch.events = 0
+        scratch.squares = 0
         let events = s.allEvents
         scratch.add(
             events.timestamps[events.range(row)], now: pipeline.inputs.now,
@@ -66,6 +70,9 @@ final class PlanningContext {
     }
 
     private var scratch = ActivityProfile()
+    // best_time's scratch space, reused for every row.
+    private var blended = [Double](repeating: 0, count: 168)
+    private var scores = [Double](repeating: 0, count: 168)
 
     /// The audience's and everyone's aggregate profiles over `rows`.
     func aggregate(rows: Range<Int>, audience: [Bool]) -> (
@@ -82,7 +89,7 @@ final class PlanningContext {
         return (segment, everyone)
     }
 
-    /// Where a `best_time` profile came from.
+    /// What a `best_time` estimate leaned on.
     enum ProfileSource {
         case own, segment, everyone, none
 
@@ -90,19 +97,24 @@ final class PlanningContext {
         func describe(ownEvents n: Int) -> String {
             switch self {
             case .own: "own (\(n) events)"
-            case .segment: "segment's (own history: \(n) events)"
-            case .everyone: "everyone's (own history: \(n) events)"
-            case .none: "none: no activity anywhere, first hour of the window"
+            case .segment: "segment's (own history: \(n) events, blended in)"
+            case .everyone: "everyone's (own history: \(n) events, blended in)"
+            case .none:
+                n == 0
+                    ? "none: no activity anywhere, a daytime hour"
+                    : "own (\(n) events, blended with a daytime default)"
             }
         }
     }
 
-    /// The profile `best_time` uses for `row`, where it came from, and the user's own event count.
-    func profile(_ row: Int) -> (ActivityProfile, ProfileSource, Int) {
+    /// `best_time`'s scores for `row`, valid at the slots of `window` (docs/send-time.md), what they leaned
+    /// on, and the user's own event count. The array is scratch space: use it before the next call.
+    func bestTimeScores(_ row: Int, window: WindowSlots) -> ([Double], ProfileSource, Int) {
         let own = ownProfile(row)
-        if own.isSufficient { return (own, .own, own.events) }
-        if segmentProfile.events > 0 { return (segmentProfile, .segment, own.events) }
-        if everyoneProfile.events > 0 { return (everyoneProfile, .everyone, own.events) }
-        return (own, .none, own.events)
+        SendTimeModel.score(own, prior: prior, window: window, blended: &blended, into: &scores)
+        let source: ProfileSource =
+            own.isSufficient
+            ? .own : segmentProfile.events > 0 ? .segment : everyoneProfile.events > 0 ? .everyone : .none
+        return (scores, source, own.events)
     }
 }

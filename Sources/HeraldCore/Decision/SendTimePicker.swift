@@ -100,9 +100,10 @@ public struct SendTimePicker: Sendable, Hashable {
         return out
     }
 
-    /// `best_time`: the hour of the window with the most activity in `profile`, skipping quiet hours when
-    /// others remain, spread by `spread` (a hash of the user). A passed best hour moves to the same local hour
-    /// the next day when that is inside the window, else to the best remaining hour.
+    /// `best_time`: the hour of the window with the highest score in `profile` (indexed by hour-of-week slot,
+    /// `SendTimeModel.score`), the earliest on a tie, skipping quiet hours when others remain, spread by
+    /// `spread` (a hash of the user). A passed best hour moves to the same local hour the next day when that
+    /// is inside the window, else to the best remaining hour.
     public func bestTime(
         profile: [Double], window: WindowSlots, spread: UInt64, quiet: QuietHours?
     ) -> (at: Int64, slot: WindowSlots.Slot)? {
