@@ -69,8 +69,9 @@ PY
     if [ -n "${pixel:-}" ]; then
         echo
         echo "GET the open pixel in $(basename "$eml"), as $reader's mail client would:"
-        curl -fsS -o /dev/null "$pixel"
-        "$herald" users show "$reader" | grep '^  engagement'
+        # A demonstration only: a hiccup here must not stop the tour.
+        curl -fsS -o /dev/null "$pixel" || true
+        "$herald" users show "$reader" | grep '^  engagement' || true
     fi
 fi
 echo
