@@ -1,16 +1,10 @@
 import HeraldCore
 
-/// A small deterministic generator (SplitMix64), so every run sees the same audience.
-struct Rng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(UInt64(1) << 53) }
+/// HeraldCore's SplitMix64 generator (the sample audience's), so every run sees the same audience.
+typealias Rng = SeededGenerator
+
+extension SeededGenerator {
+    init(state: UInt64) { self.init(seed: state) }
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func range(_ lo: Double, _ hi: Double) -> Double { lo + unit() * (hi - lo) }
     /// Approximately standard normal (sum of uniforms).
