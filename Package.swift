@@ -13,7 +13,9 @@ let package = Package(
         .executable(name: "herald", targets: ["herald"]),
         .executable(name: "heraldd", targets: ["heraldd"]),
         .library(name: "HeraldCore", targets: ["HeraldCore"]),
-        .library(name: "HeraldStore", targets: ["HeraldStore"]),
+        .library(name: "HeraldLedger", targets: ["HeraldLedger"]),
+        .library(name: "HeraldSQLite", targets: ["HeraldSQLite"]),
+        .library(name: "HeraldIngest", targets: ["HeraldIngest"]),
         .library(name: "HeraldDelivery", targets: ["HeraldDelivery"]),
     ],
     dependencies: [
@@ -35,22 +37,37 @@ let package = Package(
             name: "HeraldCore",
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strict),
-        // The Store protocol, the SQLite store and ingestion.
+        // The storage contract: the role-sized store and ledger protocols, every value they exchange, and the
+        // logic no backend should own (funnel assembly, the claim budget, planning inputs). No SQL here.
+        .target(name: "HeraldLedger", dependencies: ["HeraldCore"], swiftSettings: strict),
+        // The embedded SQLite store and ledger (GRDB): SQL and row decoding only.
         .target(
-            name: "HeraldStore",
+            name: "HeraldSQLite",
             dependencies: [
-                "HeraldCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "HeraldCore", "HeraldLedger", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
-        // The PostgreSQL store and ledger (several daemons sharing one audience), over postgres-nio.
+        // The PostgreSQL store and ledger (several daemons sharing one audience), over postgres-nio: SQL and
+        // row decoding only.
         .target(
             name: "HeraldPostgres",
             dependencies: [
-                "HeraldCore", "HeraldStore",
+                "HeraldCore", "HeraldLedger",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // Reading users and events (NDJSON, CSV, Segment calls) into any store: the CLI's imports and the API.
+        .target(name: "HeraldIngest", dependencies: ["HeraldCore", "HeraldLedger"], swiftSettings: strict),
+        // `herald store migrate`: copies a SQLite store into PostgreSQL and verifies it.
+        .target(
+            name: "HeraldMigration",
+            dependencies: [
+                "HeraldCore", "HeraldLedger", "HeraldPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
@@ -70,7 +87,8 @@ let package = Package(
         .target(
             name: "HeraldCommands",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldPostgres", "HeraldDelivery",
+                "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldPostgres", "HeraldIngest", "HeraldMigration",
+                "HeraldDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -80,7 +98,7 @@ let package = Package(
         .target(
             name: "HeraldDaemon",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldPostgres", "HeraldDelivery",
+                "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldPostgres", "HeraldIngest", "HeraldDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -100,7 +118,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HeraldStoreTests",
-            dependencies: ["HeraldCore", "HeraldStore", "HeraldPostgres"],
+            dependencies: [
+                "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldPostgres", "HeraldIngest", "HeraldMigration",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "HeraldDeliveryTests",
@@ -110,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "HeraldIntegrationTests",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldPostgres", "HeraldDelivery",
+                "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldPostgres", "HeraldIngest", "HeraldDelivery",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),
@@ -118,14 +138,14 @@ let package = Package(
         .testTarget(
             name: "HeraldDaemonTests",
             dependencies: [
-                "HeraldDaemon", "HeraldCore", "HeraldStore", "HeraldDelivery",
+                "HeraldDaemon", "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldIngest", "HeraldDelivery",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "HeraldCommandsTests",
             dependencies: [
-                "HeraldCommands", "HeraldCore", "HeraldStore", "HeraldPostgres",
+                "HeraldCommands", "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),

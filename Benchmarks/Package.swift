@@ -16,7 +16,9 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "HeraldCore", package: "Herald"),
-                .product(name: "HeraldStore", package: "Herald"),
+                .product(name: "HeraldLedger", package: "Herald"),
+                .product(name: "HeraldSQLite", package: "Herald"),
+                .product(name: "HeraldIngest", package: "Herald"),
             ],
             path: "Benchmarks/SegmentBenchmarks",
             swiftSettings: [.swiftLanguageMode(.v6)],
@@ -35,7 +37,8 @@ let package = Package(
             name: "herald-bench",
             dependencies: [
                 .product(name: "HeraldCore", package: "Herald"),
-                .product(name: "HeraldStore", package: "Herald"),
+                .product(name: "HeraldLedger", package: "Herald"),
+                .product(name: "HeraldSQLite", package: "Herald"),
             ],
             path: "Sources/herald-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]),

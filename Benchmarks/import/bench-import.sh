@@ -19,7 +19,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(path: "$ROOT")],
     targets: [.executableTarget(name: "bench", dependencies: [
-        .product(name: "HeraldStore", package: "$ID"), .product(name: "HeraldCore", package: "$ID")])]
+        .product(name: "HeraldLedger", package: "$ID"), .product(name: "HeraldSQLite", package: "$ID"),
+        .product(name: "HeraldIngest", package: "$ID"), .product(name: "HeraldCore", package: "$ID")])]
 )
 PKG
 cd "$WORK"

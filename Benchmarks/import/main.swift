@@ -1,7 +1,9 @@
 // Benchmark: bench DB USERS.ndjson|- EVENTS.ndjson|- — imports, then loads a snapshot; prints timings.
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
+import HeraldIngest
 
 let args = CommandLine.arguments
 let db = args[1], users = args[2], events = args[3]

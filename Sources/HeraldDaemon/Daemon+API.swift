@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
 
 extension Daemon: APIBackend {
     /// Plans an `api` campaign's occurrence now and wakes the dispatchers.

@@ -2,7 +2,8 @@ import Foundation
 import HeraldCore
 import HeraldDelivery
 import HeraldPostgres
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Logging
 import Metrics
 import Prometheus
@@ -32,60 +33,18 @@ public enum DaemonMain {
     public static func run(arguments: [String], environment: [String: String]) async -> Int32 {
         LoggingSystem.bootstrap { label in logHandler(.standardError(label: label), environment: environment) }
         let logger = Logger(label: "heraldd")
-        var explicit: String?
-        if let i = arguments.firstIndex(of: "--config") {
-            guard i + 1 < arguments.count else {
-                logger.critical("--config needs a path")
-                return 64
-            }
-            explicit = arguments[i + 1]
-        }
-        guard let path = HeraldConfig.locate(explicit: explicit, environment: environment) else {
-            logger.critical("no herald.yaml found: pass --config PATH, set HERALD_CONFIG, or create /etc/herald/herald.yaml")
-            return 64
-        }
+        let path: String
         let book: CampaignBook
-        switch CampaignBook.load(path: path, environment: environment) {
-        case .failure(let f):
-            for d in f.diagnostics { logger.critical("\(d.description)") }
-            return 65
-        case .success(let b): book = b
+        switch loadBook(arguments: arguments, environment: environment, logger: logger) {
+        case .failure(let exit): return exit.code
+        case .success(let loaded): (path, book) = loaded
         }
-        var lock: InstanceLock?
-        let store: any HeraldAudience
-        let ledger: any DispatchLedger
-        let storeLabel: String
-        // Several daemons share a PostgreSQL store through shard leases; one daemon owns a SQLite store.
-        var shardLease: Int64?
-        switch book.config.store {
-        case .sqlite(let dbPath):
-            storeLabel = dbPath
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: (dbPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                guard let l = try InstanceLock(path: InstanceLock.path(forStore: dbPath)) else {
-                    logger.critical("another heraldd is running on \(dbPath) (one daemon per SQLite store)")
-                    return 69
-                }
-                lock = l
-                let sqlite = try SQLiteStore(path: dbPath, schema: book.config.attributes)
-                store = sqlite
-                ledger = try SQLiteLedger(pool: sqlite.pool)
-            } catch {
-                logger.critical("cannot open the store at \(dbPath): \(error)")
-                return 69
-            }
-        case .postgres(let url):
-            storeLabel = PostgresDatabase.redact(url)
-            do {
-                let database = try PostgresDatabase(url: url, logger: Logger(label: "herald.postgres"))
-                (store, ledger) = try await PostgresBackend.open(database, schema: book.config.attributes)
-                shardLease = Self.shardLease
-            } catch {
-                logger.critical("cannot open the store at \(storeLabel): \(error)")
-                return 69
-            }
+        let backend: OpenedBackend
+        switch await openBackend(book.config, logger: logger) {
+        case .failure(let exit): return exit.code
+        case .success(let b): backend = b
         }
+        defer { withExtendedLifetime(backend.lock) {} }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let secrets: Secrets
@@ -101,28 +60,146 @@ public enum DaemonMain {
         defer { engine.shutdown() }
         let daemon: Daemon
         do {
-            daemon = try Daemon(
-                store: store, ledger: ledger, book: book, engine: engine,
-                links: .signed(by: secrets.signer, config: book.config), clock: .system,
-                environment: environment, logger: logger, shardLease: shardLease)
-            let released = try await ledger.releaseLeases(notOwnedBy: daemon.dispatcher.owner)
-            if released > 0 { logger.warning("reclaiming \(released) sends left in flight by a previous run") }
-            // Hold shards before the first scheduling round, so the planner plans at once instead of a tick later.
-            try await daemon.keeper?.renew()
-            try await daemon.scheduler.recoverEventTriggers()
+            daemon = try await startDaemon(book: book, backend: backend, engine: engine, secrets: secrets,
+                                           environment: environment, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
             return 69
         }
+        let group = ServiceGroup(
+            configuration: await serviceGroup(
+                daemon: daemon, book: book, backend: backend, secrets: secrets, registry: registry,
+                environment: environment, logger: logger))
+        let counts = (try? await backend.store.counts()) ?? (users: 0, events: 0)
+        logger.info(
+            "serving",
+            metadata: [
+                "config": "\(path)", "store": "\(backend.label)", "users": "\(counts.users)",
+                "campaigns": "\(book.active.count) active of \(book.campaigns.count)",
+            ])
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped on error: \(error)")
+            return 70
+        }
+        logger.info("stopped")
+        return 0
+    }
+
+    /// An exit code with its reason already logged.
+    struct Exit: Error {
+        let code: Int32
+    }
+
+    /// Finds herald.yaml (`--config`, `HERALD_CONFIG`, /etc/herald) and loads it with its campaigns; every
+    /// diagnostic is logged.
+    static func loadBook(arguments: [String], environment: [String: String], logger: Logger)
+        -> Result<(path: String, book: CampaignBook), Exit>
+    {
+        var explicit: String?
+        if let i = arguments.firstIndex(of: "--config") {
+            guard i + 1 < arguments.count else {
+                logger.critical("--config needs a path")
+                return .failure(Exit(code: 64))
+            }
+            explicit = arguments[i + 1]
+        }
+        guard let path = HeraldConfig.locate(explicit: explicit, environment: environment) else {
+            logger.critical("no herald.yaml found: pass --config PATH, set HERALD_CONFIG, or create /etc/herald/herald.yaml")
+            return .failure(Exit(code: 64))
+        }
+        switch CampaignBook.load(path: path, environment: environment) {
+        case .failure(let f):
+            for d in f.diagnostics { logger.critical("\(d.description)") }
+            return .failure(Exit(code: 65))
+        case .success(let b): return .success((path, b))
+        }
+    }
+
+    /// The store and ledger heraldd runs on, and what keeps them.
+    struct OpenedBackend {
+        let store: any HeraldAudience
+        let ledger: any DispatchLedger
+        /// The store for logs: a file path, or a URL without its password.
+        let label: String
+        /// Several daemons share a PostgreSQL store through shard leases; one daemon owns a SQLite store.
+        let shardLease: Int64?
+        /// The SQLite store's one-daemon lock, held until heraldd exits.
+        let lock: InstanceLock?
+        /// The PostgreSQL pool, closed by the service group after every other service stopped.
+        let postgres: PostgresDatabase?
+    }
+
+    /// Opens (and migrates) the configured store; a failure is logged and is exit 69.
+    static func openBackend(_ config: HeraldConfig, logger: Logger) async -> Result<OpenedBackend, Exit> {
+        switch config.store {
+        case .sqlite(let dbPath):
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: (dbPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                guard let lock = try InstanceLock(path: InstanceLock.path(forStore: dbPath)) else {
+                    logger.critical("another heraldd is running on \(dbPath) (one daemon per SQLite store)")
+                    return .failure(Exit(code: 69))
+                }
+                let sqlite = try SQLiteStore(path: dbPath, schema: config.attributes)
+                return .success(
+                    OpenedBackend(
+                        store: sqlite, ledger: try SQLiteLedger(pool: sqlite.pool), label: dbPath, shardLease: nil,
+                        lock: lock, postgres: nil))
+            } catch {
+                logger.critical("cannot open the store at \(dbPath): \(error)")
+                return .failure(Exit(code: 69))
+            }
+        case .postgres(let url):
+            let label = PostgresDatabase.redact(url)
+            do {
+                let database = try PostgresDatabase(url: url, logger: Logger(label: "herald.postgres"))
+                let (store, ledger) = try await PostgresBackend.open(database, schema: config.attributes)
+                return .success(
+                    OpenedBackend(
+                        store: store, ledger: ledger, label: label, shardLease: Self.shardLease, lock: nil,
+                        postgres: database))
+            } catch {
+                logger.critical("cannot open the store at \(label): \(error)")
+                return .failure(Exit(code: 69))
+            }
+        }
+    }
+
+    /// Builds the daemon and brings its state up to date before the first round: sends a previous run left
+    /// in flight are released, shards are taken (so the planner plans at once), event triggers left
+    /// unplanned are recovered.
+    static func startDaemon(
+        book: CampaignBook, backend: OpenedBackend, engine: CurlEngine, secrets: Secrets,
+        environment: [String: String], logger: Logger
+    ) async throws -> Daemon {
+        let daemon = try Daemon(
+            store: backend.store, ledger: backend.ledger, book: book, engine: engine,
+            links: .signed(by: secrets.signer, config: book.config), clock: .system,
+            environment: environment, logger: logger, shardLease: backend.shardLease)
+        let released = try await backend.ledger.releaseLeases(notOwnedBy: daemon.dispatcher.owner)
+        if released > 0 { logger.warning("reclaiming \(released) sends left in flight by a previous run") }
+        try await daemon.keeper?.renew()
+        try await daemon.scheduler.recoverEventTriggers()
+        return daemon
+    }
+
+    /// The services of one heraldd, in start order (the group stops them in reverse): the PostgreSQL pool
+    /// first so it closes last, the API, SIGHUP reloads, the daemon's loops, and the watchdog last so that it
+    /// announces STOPPING=1 first.
+    static func serviceGroup(
+        daemon: Daemon, book: CampaignBook, backend: OpenedBackend, secrets: Secrets,
+        registry: PrometheusCollectorRegistry, environment: [String: String], logger: Logger
+    ) async -> ServiceGroupConfiguration {
         let notifier = SystemdNotifier(environment: environment)
         let reloader = ReloadService(
             hangups: await UnixSignalsSequence(trapping: .sighup), notifier: notifier, reload: { daemon.reload() })
-        // The watchdog goes last: the group stops services in reverse order, so it announces STOPPING=1 first.
         let watchdog = WatchdogService(notifier: notifier, logger: logger) { await daemon.status() }
         let api = HeraldAPI.makeApplication(
             APIDependencies(
-                config: book.config, store: store, ledger: ledger, backend: daemon, signer: secrets.signer,
-                apiToken: secrets.apiToken, smsInboundSecret: secrets.smsInboundSecret,
+                config: book.config, store: backend.store, ledger: backend.ledger, backend: daemon,
+                signer: secrets.signer, apiToken: secrets.apiToken, smsInboundSecret: secrets.smsInboundSecret,
                 twilioAuthToken: secrets.twilioAuthToken, metrics: registry, logger: Logger(label: "herald.api"),
                 faults: daemon.faults),
             onServerRunning: { port in
@@ -133,30 +210,14 @@ public enum DaemonMain {
             let path = (db as NSString).deletingLastPathComponent + "/api-token"
             logger.notice("api.token_file is not set: /v1/* takes the bearer token generated in \(path)")
         }
-        var configuration = ServiceGroupConfiguration(
-            services: ([api, reloader] + daemon.coreServices() + [watchdog]).map { .init(service: $0) },
-            logger: logger)
+        var services: [any Service] = []
+        if let postgres = backend.postgres { services.append(PostgresPoolService(database: postgres)) }
+        services += [api, reloader] + daemon.coreServices() + [watchdog]
+        var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, logger: logger)
         configuration.gracefulShutdownSignals = [.sigterm, .sigint]
         configuration.maximumGracefulShutdownDuration = .seconds(8)
         configuration.maximumCancellationDuration = .seconds(1)
-        let group = ServiceGroup(configuration: configuration)
-        let counts = (try? await store.counts()) ?? (users: 0, events: 0)
-        logger.info(
-            "serving",
-            metadata: [
-                "config": "\(path)", "store": "\(storeLabel)", "users": "\(counts.users)",
-                "campaigns": "\(book.active.count) active of \(book.campaigns.count)",
-            ])
-        do {
-            try await group.run()
-        } catch {
-            logger.error("stopped on error: \(error)")
-            withExtendedLifetime(lock) {}
-            return 70
-        }
-        logger.info("stopped")
-        withExtendedLifetime(lock) {}
-        return 0
+        return configuration
     }
 }
 

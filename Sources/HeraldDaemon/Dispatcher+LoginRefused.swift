@@ -1,5 +1,5 @@
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
 
 extension Dispatcher {
     /// The outcome of a send whose provider refused the login (SMTP 530/534/535, a 4.7.x 454, a gateway's

@@ -1,5 +1,5 @@
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 import Logging
 
 /// Logs a `StorageFault` once per interval, however many requests and loops meet it: a full disk refuses

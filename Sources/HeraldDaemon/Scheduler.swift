@@ -1,6 +1,6 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 import Logging
 
 /// Turns triggers into planned occurrences: one-shot `schedule`, `cron` in a timezone, `entered_segment` and

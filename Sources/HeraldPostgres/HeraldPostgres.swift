@@ -1,4 +1,4 @@
-import HeraldStore
+import HeraldLedger
 import PostgresNIO
 
 /// The PostgreSQL store: several `heraldd` sharing one audience (docs/campaigns.md `store.postgres`).

@@ -1,5 +1,5 @@
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// Opens the PostgreSQL store and ledger on one database.
 public enum PostgresBackend {

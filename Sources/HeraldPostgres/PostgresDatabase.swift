@@ -1,5 +1,5 @@
 import Foundation
-import HeraldStore
+import HeraldLedger
 import Logging
 import PostgresNIO
 
@@ -37,7 +37,7 @@ public final class PostgresDatabase: Sendable {
     /// How long opening the store waits for the server to answer (`connect_timeout=` in the URL, seconds, as
     /// libpq names it; default 60, generous for a busy server): an unreachable server is an error, not a hang.
     public let connectTimeout: Duration
-    let logger: Logger
+    public let logger: Logger
     private let runner: Task<Void, Never>
 
     /// Connects to `url` (`postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`).

@@ -1,5 +1,6 @@
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+
 import PostgresNIO
 
 /// Following the history (`herald logs --follow`).

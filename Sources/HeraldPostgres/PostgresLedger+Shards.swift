@@ -1,4 +1,4 @@
-import HeraldStore
+import HeraldLedger
 import PostgresNIO
 
 extension PostgresLedger {

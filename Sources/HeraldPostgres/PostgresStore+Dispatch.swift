@@ -1,5 +1,5 @@
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 import PostgresNIO
 
 extension PostgresStore {

@@ -1,5 +1,6 @@
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+
 import PostgresNIO
 
 extension PostgresStore {

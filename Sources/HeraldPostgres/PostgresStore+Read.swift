@@ -1,5 +1,6 @@
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+
 import PostgresNIO
 
 extension PostgresStore {
@@ -208,7 +209,7 @@ extension PostgresStore {
     /// The ids of every user whose phone is `number`, in E.164 (`+…`) or as a gateway reports it
     /// (digits without `+`, or with an international `00` prefix), in id order (by bytes).
     public func usersWithPhone(_ number: String) async throws -> [String] {
-        let candidates = Self.phoneForms(number)
+        let candidates = GatewayNumber.storedForms(number)
         guard !candidates.isEmpty else { return [] }
         return try await read("usersWithPhone") { conn in
             try await conn.query(

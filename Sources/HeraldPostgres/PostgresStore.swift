@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+
 import Logging
 import PostgresNIO
 
@@ -177,12 +178,6 @@ public final class PostgresStore: HeraldAudience, Sendable {
           xid xid8 NOT NULL DEFAULT pg_current_xact_id())
         """,
     ]
-
-    /// `+digits` for a number as gateways report it, or nil (the same rules as `SQLiteStore.e164`).
-    public static func e164(_ number: String) -> String? { SQLiteStore.e164(number) }
-
-    /// The stored forms a gateway's sender number may match (SQLite's rules).
-    static func phoneForms(_ number: String) -> [String] { SQLiteStore.phoneForms(number) }
 
     // MARK: - Transactions and errors
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Testing
 
 /// `herald dry-run`, `why` and `prefs` against the built binary and a real store.

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Testing
 
 /// `herald users show`, `audience` and `why` reading what the ledger recorded (rows written through the library

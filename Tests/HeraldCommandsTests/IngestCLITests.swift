@@ -1,6 +1,6 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// The ingest rules at the command line (docs/api.md): formats, summaries, user-id arguments, and output that

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Testing
 
 /// `herald logs` and `herald stats` against the built binary, with the ledger written through the library

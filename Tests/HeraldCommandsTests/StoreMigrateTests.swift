@@ -1,7 +1,8 @@
 import Foundation
 import HeraldCore
 import HeraldPostgres
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Testing
 
 import struct Logging.Logger

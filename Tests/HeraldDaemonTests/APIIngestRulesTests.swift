@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldDaemon
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// The ingest rules of docs/api.md through the HTTP API: the user-id alphabet on every route that takes an id,

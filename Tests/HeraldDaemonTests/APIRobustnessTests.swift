@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// Every bad input is a clear 4xx with a JSON error, stores nothing, and the server keeps serving.

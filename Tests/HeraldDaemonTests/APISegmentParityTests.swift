@@ -1,7 +1,9 @@
 import Foundation
 import HeraldCore
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
+import HeraldIngest
 import Testing
 
 /// `POST /v1/*` and `herald users import --format segment` accept and store the same calls.

@@ -3,7 +3,8 @@ import GRDB
 import HeraldCore
 import HeraldDaemon
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Logging
 import Testing
 

@@ -2,7 +2,8 @@ import Foundation
 import HeraldCore
 import HeraldDaemon
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Logging
 import Prometheus
 import ServiceLifecycle

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDaemon
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// `PUT /v1/users/{id}/preferences` accepts only the topics herald.yaml declares (docs/campaigns.md, "Topics").

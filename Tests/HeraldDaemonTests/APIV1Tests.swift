@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldDaemon
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
 import Testing
 
 @Suite struct APIV1Tests {

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDaemon
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// `cancel_if` cancels a delayed send when the event happened between the trigger and the send, looking back

@@ -2,7 +2,8 @@ import Foundation
 import HeraldCore
 import HeraldDaemon
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Logging
 
 /// A settable clock for the daemon's parts: tests move time instead of waiting for it.

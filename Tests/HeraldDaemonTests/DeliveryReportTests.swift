@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
 import Logging
 import Prometheus
 import ServiceLifecycle

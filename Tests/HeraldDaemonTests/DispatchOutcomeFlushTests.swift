@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDaemon
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// A send that went out is recorded promptly even while another send of the same claim is still waiting on its

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDaemon
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// Engagement measured from the daemon's own sends and opens, read by adaptive caps at planning and at the

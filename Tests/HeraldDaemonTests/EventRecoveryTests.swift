@@ -2,7 +2,8 @@ import Foundation
 import HeraldCore
 import HeraldDaemon
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
+import HeraldIngest
 import Logging
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Testing
 
 @Suite struct LedgerMigrationTests {

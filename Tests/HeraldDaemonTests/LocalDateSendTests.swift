@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDaemon
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// Date-based sends land on the recipient's own local date (docs/campaigns.md, "Local-date sends"): the

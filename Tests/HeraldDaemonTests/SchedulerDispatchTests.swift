@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import HeraldDaemon
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
 import Testing
 
 /// The scheduler and dispatcher over a real SQLite store and outbox, driven tick by tick with a manual clock.

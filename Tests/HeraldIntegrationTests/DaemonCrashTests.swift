@@ -1,6 +1,7 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Testing
 
 /// heraldd as a process, killed with SIGKILL at random moments while it sends 10,000 signed webhooks to the

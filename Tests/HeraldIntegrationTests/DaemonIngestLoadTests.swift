@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import HeraldCore
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 import Synchronization
 import Testing
 

@@ -3,7 +3,7 @@ import HeraldCore
 import HeraldDelivery
 import HeraldPostgres
 import class HeraldPostgres.PostgresDatabase
-import HeraldStore
+import HeraldLedger
 import PostgresNIO
 import Testing
 

@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 
-@testable import HeraldStore
+@testable import HeraldLedger
 
 /// Delivery reports against the ledger, on every backend: the transition table of docs/ledger.md, idempotent
 /// repeats, and the race with the dispatcher's batched outcome write. A report must never put a row back in the

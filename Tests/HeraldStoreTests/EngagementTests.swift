@@ -2,7 +2,7 @@ import Foundation
 import HeraldCore
 import Testing
 
-@testable import HeraldStore
+@testable import HeraldLedger
 
 /// Engagement measured from the ledger (docs/segments.md), and planning reading it: against every backend in
 /// `TestBackend.all` from one body each.

@@ -2,7 +2,8 @@ import Foundation
 import HeraldCore
 import Testing
 
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldIngest
 
 /// What the store keeps for event triggers and event-created users, on both stores: the events an API call
 /// stored whose planning has not run yet, and `created_at` from a user's earliest event (docs/api.md).

@@ -2,7 +2,8 @@ import Foundation
 import HeraldCore
 import Testing
 
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldIngest
 
 /// The ingest rules of docs/api.md on every import path and both stores: the user-id alphabet, the future
 /// skew of event timestamps, and import summaries that count inserted, updated and unchanged rows truly.

@@ -2,7 +2,8 @@ import Foundation
 import HeraldCore
 import Testing
 
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldIngest
 
 /// The importer writing into the store, against every backend in `TestBackend.all` from one body each.
 @Suite struct IngestTests {

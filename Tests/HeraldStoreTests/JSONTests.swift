@@ -1,6 +1,7 @@
+import HeraldCore
+@testable import HeraldLedger
 import Testing
 
-@testable import HeraldStore
 
 @Suite struct JSONTests {
     func parse(_ s: String) throws -> [JSONMember] {

@@ -4,7 +4,8 @@ import HeraldCore
 import Testing
 
 @testable import HeraldPostgres
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldSQLite
 import struct PostgresNIO.PostgresQuery
 
 /// The ledger's reads for `herald logs` and `herald stats`: filters, the follow cursor, the funnel and the lift.

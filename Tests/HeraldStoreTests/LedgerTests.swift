@@ -3,7 +3,8 @@ import GRDB
 import HeraldCore
 import Testing
 
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldSQLite
 
 /// The ledger and bulk consent, against every backend in `TestBackend.all` from one body each.
 @Suite("Ledger and bulk consent")

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldIngest
 
 @Suite struct LineReaderTests {
     /// Every line of `text` read with tiny chunks, long lines shown as "<N bytes>".

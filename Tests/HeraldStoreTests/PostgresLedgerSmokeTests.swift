@@ -6,7 +6,8 @@ import Testing
 import class HeraldPostgres.PostgresDatabase
 
 @testable import HeraldPostgres
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldSQLite
 
 /// `PostgresLedger` against a real server. Each test gets a fresh database (`CREATE DATABASE t_<uuid>` through
 /// the URL in `HERALD_TEST_POSTGRES_URL`), migrated, and dropped afterwards. Without that variable the suite is

@@ -1,6 +1,6 @@
 import HeraldCore
 import HeraldPostgres
-import HeraldStore
+import HeraldLedger
 
 extension PostgresFixture {
     /// The migrations a daemon runs on a new database: the store's, then the ledger's.

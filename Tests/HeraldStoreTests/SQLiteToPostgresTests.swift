@@ -7,7 +7,10 @@ import Testing
 import struct Logging.Logger
 import struct PostgresNIO.PostgresQuery
 
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldSQLite
+@testable import HeraldIngest
+@testable import HeraldMigration
 
 /// The PostgreSQL server the migration tests use (`HERALD_TEST_POSTGRES_URL`, e.g.
 /// `postgres://herald@127.0.0.1:55432/herald`; start one with `scripts/postgres.sh start DIR PORT`).

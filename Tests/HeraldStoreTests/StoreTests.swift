@@ -3,7 +3,9 @@ import GRDB
 import HeraldCore
 import Testing
 
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldSQLite
+@testable import HeraldIngest
 
 /// The audience store, against every backend in `TestBackend.all` from one body each; the tests of SQLite's
 /// own mechanics (query plans, index deferral, split scans) are SQLite-only and say so.

@@ -4,7 +4,8 @@ import struct PostgresNIO.PostgresQuery
 import Testing
 
 @testable import HeraldPostgres
-@testable import HeraldStore
+@testable import HeraldLedger
+@testable import HeraldSQLite
 
 /// A temporary directory removed when the value is released.
 final class TempDir: Sendable {

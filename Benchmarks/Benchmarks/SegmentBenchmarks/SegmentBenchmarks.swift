@@ -3,7 +3,9 @@
 import Benchmark
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
+import HeraldIngest
 
 /// A 100,000-user sample audience imported into a temporary SQLite store, then snapshotted.
 struct Fixture: Sendable {

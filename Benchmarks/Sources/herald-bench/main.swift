@@ -2,7 +2,8 @@
 // Prints one JSON object: snapshot load time and size, bulk and single-user evaluation medians.
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 
 /// The benchmark predicate: 3 attributes and 2 event-window aggregates (the same as duckdb_segment.py).
 let predicate = """

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// `herald audience EXPR`: evaluates a segment expression against the store.
 struct AudienceCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// `herald dry-run CAMPAIGN`: the decisions of one occurrence, computed by the real pipeline, written nowhere.
 struct DryRunCommand: AsyncParsableCommand {

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import HeraldCore
 import HeraldPostgres
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
 
 /// What most commands need: the loaded config, and from it the store and the campaigns.
 struct HeraldContext {

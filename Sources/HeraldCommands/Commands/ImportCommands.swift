@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
+import HeraldIngest
 
 /// Shared by `users import` and `events import`: runs the importer with a progress line and prints the report.
 enum ImportRunner {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// `herald logs`: the send log (the ledger), filtered, and optionally followed as it changes.
 struct LogsCommand: AsyncParsableCommand {

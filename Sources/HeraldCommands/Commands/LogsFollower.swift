@@ -1,5 +1,5 @@
 import Foundation
-import HeraldStore
+import HeraldLedger
 
 /// `herald logs --follow`: polls the ledger's history for changes after a cursor and prints each one,
 /// until SIGINT or SIGTERM.

@@ -1,6 +1,6 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// Prints `herald logs` rows and followed changes: a table whose columns keep the widths of the first window
 /// (so followed lines stay under the header), or one JSON object per line. Every line is written straight

@@ -1,6 +1,6 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// Loads what a planning pass reads, in bulk and read-only: dry-run and why share it (and the one pipeline).
 struct PlanningLoader {

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// `herald prefs …`: a user's consent.
 struct PrefsCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// `herald stats [CAMPAIGN]`: the funnel from decision to conversion, and each variant against the holdout.
 struct StatsCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import Foundation
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// One campaign's funnel and experiment, rendered for `herald stats` as a table or a JSON object.
 struct StatsReport {

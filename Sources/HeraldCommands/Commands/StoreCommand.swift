@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import HeraldCore
 import HeraldPostgres
-import HeraldStore
+import HeraldLedger
+import HeraldSQLite
+import HeraldMigration
 import Logging
 
 /// `herald store …`: the store as a whole.

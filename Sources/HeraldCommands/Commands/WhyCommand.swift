@@ -1,6 +1,6 @@
 import ArgumentParser
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// `herald why USER CAMPAIGN`: what the ledger recorded for the user and campaign (the decisions made and what
 /// became of them), then the same pipeline as dry-run re-deciding as of `--at`, check by check — a hypothetical

@@ -1,5 +1,5 @@
 import HeraldCore
-import HeraldStore
+import HeraldLedger
 
 /// What the ledger recorded for one user and campaign — the decisions that were actually made and what became
 /// of them — which `herald why` shows before its hypothetical re-evaluation.

@@ -1,4 +1,4 @@
-import HeraldStore
+import HeraldLedger
 import Hummingbird
 import Logging
 import Prometheus

@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 import HeraldDelivery
-import HeraldStore
+import HeraldLedger
 import Hummingbird
 
 extension APIRoutes {
@@ -113,7 +113,7 @@ extension APIRoutes {
                     userID: user, scope: .channel("sms"), optedOut: out, at: now)
             }
             // The number itself too, so a profile that gets it later (or none has yet) is covered.
-            if let number = SQLiteStore.e164(from) {
+            if let number = GatewayNumber.e164(from) {
                 if out {
                     try await deps.store.suppress(
                         Suppression(
