@@ -196,11 +196,8 @@ public final class Dispatcher: Sendable {
     func channelLimits() -> [ChannelKind: Int] {
         let senders = self.senders.withLock { $0 }
         var rates: [ChannelKind: Double] = [:]
-        for (name, gate) in senders.gates {
-            let channel: ChannelKind = name.hasPrefix("webhook:") ? .webhook : (name == "sms" ? .sms : .email)
-            let probe = Envelope(key: "", channel: channel, address: nil, endpoint: String(name.dropFirst("webhook:".count)), date: 0)
-            guard !senders.usesOutbox(probe) else { continue }
-            rates[channel, default: 0] += gate.snapshot.bucket.rate
+        for (key, gate) in senders.gates where !senders.usesOutbox(key) {
+            rates[key.channel, default: 0] += gate.snapshot.bucket.rate
         }
         return rates.mapValues { max(1, min(batchSize, Int((2 * $0).rounded(.up)))) }
     }
@@ -356,7 +353,7 @@ public final class Dispatcher: Sendable {
             key: key, channel: channel, address: row.address,
             endpoint: c.message(forVariant: row.variant).webhook?.endpoint, unsubscribeURL: unsubscribe,
             statusCallback: channel == .sms ? links.statusCallback(key, now) : nil, date: now)
-        let gate = senders.usesOutbox(envelope) ? nil : senders.gates[ChannelSenders.gateName(envelope)]
+        let gate = senders.usesOutbox(envelope) ? nil : senders.gates[GateKey(envelope)]
         // The campaign's own `limits.rate` first, then the provider's rate, quota and breaker.
         for (g, reason) in [(campaignGate(c), "campaign_rate"), (gate, "provider_busy")] {
             guard let g else { continue }
@@ -374,7 +371,7 @@ public final class Dispatcher: Sendable {
                 return DispatchOutcome(key: key, status: .scheduled, reason: "shutdown", retryAt: now)
             }
             if error.code == .loginDenied {
-                return loginRefused(key, error, provider: ChannelSenders.gateName(envelope), gate: gate, first: firstRefusal, now: now)
+                return loginRefused(key, error, provider: GateKey(envelope).description, gate: gate, first: firstRefusal, now: now)
             }
             switch retry.decide(attempt: row.attempts, error: error, jitter: Double.random(in: 0..<1)) {
             case .dead(let final):

@@ -60,8 +60,8 @@ public final class ChannelSenders: Sendable {
     private let outbox: Outbox
     /// Webhook endpoints that answered 410 Gone: disabled until the next reload builds new senders.
     private let gone = LockedState(Set<String>())
-    /// Rate limit, quota and breaker per channel (`email`, `sms`) and per webhook endpoint (`webhook:NAME`).
-    public let gates: [String: GateBox]
+    /// Rate limit, quota and breaker per channel and per webhook endpoint.
+    public let gates: [GateKey: GateBox]
 
     /// Senders for `config`; `baseDirectory` resolves a relative outbox. Throws a diagnostic naming the field
     /// when a secret file cannot be read.
@@ -70,7 +70,7 @@ public final class ChannelSenders: Sendable {
             guard let path else { return nil }
             return try SecretFile.read(path, field: field).get()
         }
-        var gates: [String: GateBox] = [:]
+        var gates: [GateKey: GateBox] = [:]
         if let e = config.email, e.url != nil {
             email = try EmailTransport(
                 config: e, password: secret(e.passwordFile, "channels.email.password_file"), engine: engine)
@@ -78,7 +78,7 @@ public final class ChannelSenders: Sendable {
             email = nil
         }
         from = config.email?.from
-        gates["email"] = GateBox(ProviderGate(rate: config.email?.rate, quota: config.email?.quota))
+        gates[.email] = GateBox(ProviderGate(rate: config.email?.rate, quota: config.email?.quota))
         if let s = config.sms, s.url != nil {
             sms = try SMSTransport(
                 config: s, password: secret(s.passwordFile, "channels.sms.password_file"), engine: engine)
@@ -86,10 +86,10 @@ public final class ChannelSenders: Sendable {
             sms = nil
         }
         smsFrom = config.sms?.from
-        gates["sms"] = GateBox(ProviderGate(rate: config.sms?.rate, quota: nil))
+        gates[.sms] = GateBox(ProviderGate(rate: config.sms?.rate, quota: nil))
         var hooks: [String: WebhookTransport] = [:]
         for (name, endpoint) in config.webhookEndpoints {
-            gates["webhook:" + name] = GateBox(ProviderGate(rate: endpoint.rate, quota: nil))
+            gates[.webhook(endpoint: name)] = GateBox(ProviderGate(rate: endpoint.rate, quota: nil))
             guard let url = endpoint.url else { continue }
             var secrets: [WebhookSecret] = []
             for file in endpoint.secretFiles {
@@ -108,17 +108,15 @@ public final class ChannelSenders: Sendable {
         self.gates = gates
     }
 
-    /// The gate name of an envelope's provider.
-    public static func gateName(_ e: Envelope) -> String {
-        e.channel == .webhook ? "webhook:" + (e.endpoint ?? "") : e.channel.rawValue
-    }
+    /// True when `envelope` goes to the outbox rather than a provider.
+    public func usesOutbox(_ e: Envelope) -> Bool { usesOutbox(GateKey(e)) }
 
-    /// True when `channel` goes to the outbox rather than a provider.
-    public func usesOutbox(_ e: Envelope) -> Bool {
-        switch e.channel {
+    /// True when sends through `gate` go to the outbox rather than a provider.
+    public func usesOutbox(_ gate: GateKey) -> Bool {
+        switch gate {
         case .email: email == nil
         case .sms: sms == nil
-        case .webhook: webhooks[e.endpoint ?? ""] == nil
+        case .webhook(let endpoint): webhooks[endpoint] == nil
         }
     }
 

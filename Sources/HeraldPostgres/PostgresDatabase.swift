@@ -134,6 +134,30 @@ public final class PostgresDatabase: Sendable {
         try await client.withTransaction(logger: logger) { connection in try await body(connection) }
     }
 
+    /// Runs `body` in one transaction, again under `ConflictRetry.standard` when PostgreSQL aborts it as a
+    /// deadlock victim (40P01: two daemons writing overlapping rows in different orders) or a serialization
+    /// failure (40001).
+    public func write<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await ConflictRetry.standard.run(isConflict: { Self.isConflict($0) }) { try await transaction(body) }
+    }
+
+    /// True for a deadlock or serialization failure, looking inside a transaction error.
+    static func isConflict(_ error: any Error) -> Bool {
+        let state = sqlState(error)
+        return state == "40P01" || state == "40001"
+    }
+
+    /// The SQLSTATE of a server error, looking inside a transaction error.
+    public static func sqlState(_ error: any Error) -> String? {
+        if let e = error as? PSQLError { return e.serverInfo?[.sqlState] }
+        if let t = error as? PostgresTransactionError {
+            for inner in [t.closureError, t.commitError, t.beginError] {
+                if let inner, let state = sqlState(inner) { return state }
+            }
+        }
+        return nil
+    }
+
     /// Runs `body` on one pooled connection, outside any explicit transaction.
     public func connection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in try await body(connection) }

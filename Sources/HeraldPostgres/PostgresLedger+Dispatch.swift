@@ -17,7 +17,6 @@ extension PostgresLedger {
         if let shards, shards.isEmpty { return [] }
         let shardList = shards.map { $0.map(Int16.init) } ?? []
         let allShards = shards == nil
-        let capped = perChannel.keys.map(\.rawValue)
         return try await write("claim due rows") { conn in
             var ids: [Int64] = []
             var from: [String] = []
@@ -28,33 +27,37 @@ extension PostgresLedger {
                     from.append(status)
                 }
             }
-            try await take(
-                """
-                SELECT id, status FROM ledger
-                WHERE status = 'sending' AND lease_until < \(now) AND (\(allShards) OR shard = ANY(\(shardList)::smallint[]))
-                ORDER BY lease_until LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
-                """)
-            let expired = ids.count
-            if limit - expired > 0 {
-                try await take(
-                    """
-                    SELECT id, status FROM ledger
-                    WHERE status IN ('scheduled', 'failed') AND scheduled_at <= \(now)
-                      AND (\(allShards) OR shard = ANY(\(shardList)::smallint[]))
-                      AND (channel IS NULL OR channel <> ALL(\(capped)::text[]))
-                    ORDER BY scheduled_at LIMIT \(Int64(limit - expired)) FOR UPDATE SKIP LOCKED
-                    """)
-            }
-            for (channel, cap) in perChannel.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                let room = min(cap, limit - ids.count)
-                guard room > 0 else { break }
-                try await take(
-                    """
-                    SELECT id, status FROM ledger
-                    WHERE status IN ('scheduled', 'failed') AND scheduled_at <= \(now) AND channel = \(channel.rawValue)
-                      AND (\(allShards) OR shard = ANY(\(shardList)::smallint[]))
-                    ORDER BY scheduled_at LIMIT \(Int64(room)) FOR UPDATE SKIP LOCKED
-                    """)
+            var budget = ClaimBudget(limit: limit, perChannel: perChannel)
+            while let (phase, room) = budget.next() {
+                let before = ids.count
+                switch phase {
+                case .expiredLeases:
+                    try await take(
+                        """
+                        SELECT id, status FROM ledger
+                        WHERE status = 'sending' AND lease_until < \(now) AND (\(allShards) OR shard = ANY(\(shardList)::smallint[]))
+                        ORDER BY lease_until LIMIT \(Int64(room)) FOR UPDATE SKIP LOCKED
+                        """)
+                case .uncapped(let capped):
+                    let names = capped.map(\.rawValue)
+                    try await take(
+                        """
+                        SELECT id, status FROM ledger
+                        WHERE status IN ('scheduled', 'failed') AND scheduled_at <= \(now)
+                          AND (\(allShards) OR shard = ANY(\(shardList)::smallint[]))
+                          AND (channel IS NULL OR channel <> ALL(\(names)::text[]))
+                        ORDER BY scheduled_at LIMIT \(Int64(room)) FOR UPDATE SKIP LOCKED
+                        """)
+                case .channel(let channel):
+                    try await take(
+                        """
+                        SELECT id, status FROM ledger
+                        WHERE status IN ('scheduled', 'failed') AND scheduled_at <= \(now) AND channel = \(channel.rawValue)
+                          AND (\(allShards) OR shard = ANY(\(shardList)::smallint[]))
+                        ORDER BY scheduled_at LIMIT \(Int64(room)) FOR UPDATE SKIP LOCKED
+                        """)
+                }
+                budget.took(ids.count - before)
             }
             guard !ids.isEmpty else { return [] }
             // Every candidate is locked by this transaction: its status read above is still its status.

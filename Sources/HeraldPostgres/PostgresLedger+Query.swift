@@ -165,7 +165,7 @@ extension PostgresLedger {
     }
 
     /// Rows the provider accepted (see `CampaignFunnel.sent`), as SQL over `ledger` aliased `l`.
-    static let sentSQL = "(l.status IN ('sent', 'delivered', 'bounced') OR l.sent_at IS NOT NULL)"
+    static let sentSQL = CampaignFunnel.sentRowSQL
 
     /// The funnel of `campaign` (every campaign with rows when nil), sorted by campaign; `goals` holds each
     /// campaign's conversion goal. As `SQLiteLedger.funnels`: a row converts when its user has the goal's event
@@ -176,25 +176,20 @@ extension PostgresLedger {
         -> [CampaignFunnel]
     {
         try await read("read funnels", ifMissing: []) { conn in
-            var funnels: [String: CampaignFunnel] = [:]
             let rows = try await self.rows(
                 """
                 SELECT l.campaign, l.status, CASE WHEN l.status = 'suppressed' THEN l.reason END, count(*),
                   count(*) FILTER (WHERE \(unescaped: Self.sentSQL)), count(l.opened_at), count(l.clicked_at)
                 FROM ledger l WHERE (\(campaign)::text IS NULL OR l.campaign = \(campaign)::text) GROUP BY 1, 2, 3
                 """, conn)
-            for row in rows {
-                let (id, status, reason, n, sent, opened, clicked) = try row.decode(
-                    (String, String, String?, Int64, Int64, Int64, Int64).self)
-                var f = funnels[id] ?? CampaignFunnel(campaign: id)
-                f.decisions += Int(n)
-                if let status = LedgerStatus(rawValue: status) { f.statuses[status, default: 0] += Int(n) }
-                if let reason { f.suppressedReasons[reason, default: 0] += Int(n) }
-                f.sent += Int(sent)
-                f.opened += Int(opened)
-                f.clicked += Int(clicked)
-                funnels[id] = f
-            }
+            var funnels = CampaignFunnel.assemble(
+                try rows.map { row in
+                    let (id, status, reason, n, sent, opened, clicked) = try row.decode(
+                        (String, String, String?, Int64, Int64, Int64, Int64).self)
+                    return FunnelGroup(
+                        campaign: id, status: status, reason: reason, rows: Int(n), sent: Int(sent),
+                        opened: Int(opened), clicked: Int(clicked))
+                })
             for id in funnels.keys {
                 try await self.addConversions(&funnels[id]!, goal: goals[id], conn)
             }
@@ -232,11 +227,11 @@ extension PostgresLedger {
             FROM judged GROUP BY holdout, variant ORDER BY holdout DESC, variant COLLATE "C" NULLS FIRST
             """, conn)
         let arms = try rows.map { try $0.decode((Bool, String?, Int64, Int64, Int64).self) }
-        if goal != nil { funnel.converted = arms.reduce(0) { $0 + Int($1.4) } }
-        guard arms.contains(where: { $0.0 || $0.1 != nil }) else { return }
-        funnel.arms = arms.map {
-            ExperimentArm(
-                isHoldout: $0.0, variant: $0.1, users: Int($0.2), converted: goal == nil ? nil : Int($0.3))
-        }
+        funnel.addArms(
+            arms.map {
+                FunnelArmGroup(
+                    holdout: $0.0, variant: $0.1, users: Int($0.2), convertedUsers: Int($0.3),
+                    sentConverted: Int($0.4))
+            }, goal: goal)
     }
 }

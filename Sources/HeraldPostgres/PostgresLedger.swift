@@ -161,27 +161,15 @@ public final class PostgresLedger: DispatchLedger, Sendable {
         }
     }
 
-    /// Runs `body` in one transaction; errors say what was being done and the server's message. A transaction
-    /// PostgreSQL aborted as a deadlock victim (two daemons inserting overlapping keys in different orders) or
-    /// a serialization failure is run again, up to three times in all: every write here is one transaction.
+    /// Runs `body` in one transaction, retried on a conflict with another writer (`PostgresDatabase.write`);
+    /// errors say what was being done and the server's message.
     func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T
     {
-        var attempt = 1
-        while true {
-            do {
-                return try await database.transaction(body)
-            } catch let error as PostgresTransactionError where attempt < 3 && Self.isRetryable(error) {
-                attempt += 1
-            } catch {
-                throw Self.describe(error, what)
-            }
+        do {
+            return try await database.write(body)
+        } catch {
+            throw Self.describe(error, what)
         }
-    }
-
-    /// True for a deadlock (40P01) or a serialization failure (40001) in the transaction's body.
-    static func isRetryable(_ error: PostgresTransactionError) -> Bool {
-        let state = ((error.closureError ?? error.commitError) as? PSQLError)?.serverInfo?[.sqlState]
-        return state == "40P01" || state == "40001"
     }
 
     /// `error` as a `PostgresStoreError` naming the operation and the server's message (postgres-nio's own

@@ -181,24 +181,13 @@ public final class PostgresStore: HeraldAudience, Sendable {
 
     // MARK: - Transactions and errors
 
-    /// SQLSTATEs after which the whole transaction may simply run again: deadlock_detected (two daemons
-    /// writing overlapping rows in different orders) and serialization_failure.
-    static let retryable: Set<String> = ["40P01", "40001"]
-
-    /// Runs `body` in one transaction, again (up to 5 times) when it loses a deadlock; errors name `what`.
+    /// Runs `body` in one transaction, retried on a conflict with another writer (`PostgresDatabase.write`);
+    /// errors name `what`.
     func write<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await database.transaction(body)
-            } catch {
-                if attempt < 5, let state = Self.sqlState(error), Self.retryable.contains(state) {
-                    try await Task.sleep(nanoseconds: UInt64(attempt) * 20_000_000)
-                    continue
-                }
-                throw Self.wrap(error, what)
-            }
+        do {
+            return try await database.write(body)
+        } catch {
+            throw Self.wrap(error, what)
         }
     }
 
@@ -223,15 +212,7 @@ public final class PostgresStore: HeraldAudience, Sendable {
     }
 
     /// The SQLSTATE of a server error, looking inside a transaction error.
-    static func sqlState(_ error: any Error) -> String? {
-        if let e = error as? PSQLError { return e.serverInfo?[.sqlState] }
-        if let t = error as? PostgresTransactionError {
-            for inner in [t.closureError, t.commitError, t.beginError] {
-                if let inner, let state = sqlState(inner) { return state }
-            }
-        }
-        return nil
-    }
+    static func sqlState(_ error: any Error) -> String? { PostgresDatabase.sqlState(error) }
 
     /// An error naming the operation and, for a server error, its SQLSTATE and message (PSQLError's own
     /// description says nothing, on purpose; the server's message never holds the connection password).

@@ -85,7 +85,7 @@ final class FaultSMTPProcess {
             #expect(server.events.contains { $0.hasPrefix("auth") })
             #expect(!server.events.contains { $0.hasPrefix("mail") })
             #expect(Self.loud(log).count == 1)
-            let gate = try #require(f.dispatcher.senders.withLock { $0 }.gates["email"])
+            let gate = try #require(f.dispatcher.senders.withLock { $0 }.gates[.email])
             #expect(gate.snapshot.breaker.state == .open(until: Double(Self.t0 + 300)))
             #expect(gate.snapshot.refusingLogin)
 

@@ -7,33 +7,43 @@ extension SQLiteLedger {
     /// time has come, and rows left `sending` by a dispatcher whose lease expired (a crash). Each claimed row
     /// becomes `sending` with one more attempt, in one transaction with its history, so two claimers never
     /// hold the same row.
-    /// `perChannel` caps how many rows of a channel one claim takes (a rate-limited provider gets only what it
-    /// can send soon; the rest stay `scheduled`, untouched, instead of being claimed and handed back).
+    /// `perChannel` caps how many rows of a channel one claim takes, in the order `ClaimBudget` gives.
     public func claimDue(
         now: Int64, limit: Int, owner: String, lease: Int64, perChannel: [ChannelKind: Int], shards: [Int]?
     ) async throws -> [LedgerEntry] {
         // One daemon per SQLite store: it holds every shard, so `shards` never narrows the claim.
         try await pool.write { db in
-            let expired = try Int64.fetchAll(
-                db,
-                sql: "SELECT id FROM ledger WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT ?",
-                arguments: [now, limit])
-            var due = try Int64.fetchAll(
-                db,
-                sql: """
-                    SELECT id FROM ledger WHERE status IN ('scheduled', 'failed') AND scheduled_at <= ?
-                      AND (channel IS NULL OR channel NOT IN (\(perChannel.keys.map { "'\($0.rawValue)'" }.joined(separator: ","))))
-                    ORDER BY scheduled_at LIMIT ?
-                    """, arguments: [now, max(0, limit - expired.count)])
-            for (channel, cap) in perChannel.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                let room = min(cap, limit - expired.count - due.count)
-                guard room > 0 else { break }
-                due += try Int64.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id FROM ledger WHERE status IN ('scheduled', 'failed') AND scheduled_at <= ? AND channel = ?
-                        ORDER BY scheduled_at LIMIT ?
-                        """, arguments: [now, channel.rawValue, room])
+            var expired: [Int64] = []
+            var due: [Int64] = []
+            var budget = ClaimBudget(limit: limit, perChannel: perChannel)
+            while let (phase, room) = budget.next() {
+                let ids: [Int64]
+                switch phase {
+                case .expiredLeases:
+                    ids = try Int64.fetchAll(
+                        db,
+                        sql: "SELECT id FROM ledger WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT ?",
+                        arguments: [now, room])
+                    expired = ids
+                case .uncapped(let capped):
+                    ids = try Int64.fetchAll(
+                        db,
+                        sql: """
+                            SELECT id FROM ledger WHERE status IN ('scheduled', 'failed') AND scheduled_at <= ?
+                              AND (channel IS NULL OR channel NOT IN (\(capped.map { "'\($0.rawValue)'" }.joined(separator: ","))))
+                            ORDER BY scheduled_at LIMIT ?
+                            """, arguments: [now, room])
+                    due += ids
+                case .channel(let channel):
+                    ids = try Int64.fetchAll(
+                        db,
+                        sql: """
+                            SELECT id FROM ledger WHERE status IN ('scheduled', 'failed') AND scheduled_at <= ? AND channel = ?
+                            ORDER BY scheduled_at LIMIT ?
+                            """, arguments: [now, channel.rawValue, room])
+                    due += ids
+                }
+                budget.took(ids.count)
             }
             guard !expired.isEmpty || !due.isEmpty else { return [] }
             let update = try db.cachedStatement(

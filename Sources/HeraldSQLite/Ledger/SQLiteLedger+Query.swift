@@ -102,7 +102,7 @@ extension SQLiteLedger {
 
 extension SQLiteLedger {
     /// Rows the provider accepted (see `CampaignFunnel.sent`), as SQL over `ledger` aliased `l`.
-    static let sentSQL = "(l.status IN ('sent', 'delivered', 'bounced') OR l.sent_at IS NOT NULL)"
+    static let sentSQL = CampaignFunnel.sentRowSQL
 
     /// The funnel of `campaign` (every campaign with rows when nil), sorted by campaign; `goals` holds each
     /// campaign's conversion goal. A row converts when its user has the goal's event from its base time to
@@ -113,7 +113,6 @@ extension SQLiteLedger {
     {
         try await pool.read { db in
             guard try self.readable(db) else { return [] }
-            var funnels: [String: CampaignFunnel] = [:]
             let (conditions, arguments) = Self.conditions(
                 LedgerFilter(campaign: campaign), table: "l.", statusColumn: "l.status", since: false)
             let rows = try Row.fetchAll(
@@ -123,18 +122,12 @@ extension SQLiteLedger {
                       sum(\(Self.sentSQL)), count(l.opened_at), count(l.clicked_at)
                     FROM ledger l WHERE 1\(conditions) GROUP BY 1, 2, 3
                     """, arguments: arguments)
-            for r in rows {
-                let id: String = r[0]
-                let n: Int = r[3]
-                var f = funnels[id] ?? CampaignFunnel(campaign: id)
-                f.decisions += n
-                if let status = LedgerStatus(rawValue: r[1]) { f.statuses[status, default: 0] += n }
-                if let reason = r[2] as String? { f.suppressedReasons[reason, default: 0] += n }
-                f.sent += r[4]
-                f.opened += r[5]
-                f.clicked += r[6]
-                funnels[id] = f
-            }
+            var funnels = CampaignFunnel.assemble(
+                rows.map {
+                    FunnelGroup(
+                        campaign: $0[0], status: $0[1], reason: $0[2], rows: $0[3], sent: $0[4], opened: $0[5],
+                        clicked: $0[6])
+                })
             for id in funnels.keys {
                 try Self.addConversions(&funnels[id]!, goal: goals[id], db)
             }
@@ -167,13 +160,11 @@ extension SQLiteLedger {
                   sum(sent AND converted)
                 FROM judged GROUP BY holdout, variant ORDER BY holdout DESC, variant
                 """, arguments: [funnel.campaign, nameID, goal?.within ?? 0])
-        if goal != nil { funnel.converted = rows.reduce(0) { $0 + ($1[4] as Int) } }
-        let experiment = rows.contains { $0[0] as Bool || ($0[1] as String?) != nil }
-        guard experiment else { return }
-        funnel.arms = rows.map {
-            ExperimentArm(
-                isHoldout: $0[0], variant: $0[1], users: $0[2], converted: goal == nil ? nil : ($0[3] as Int))
-        }
+        funnel.addArms(
+            rows.map {
+                FunnelArmGroup(
+                    holdout: $0[0], variant: $0[1], users: $0[2], convertedUsers: $0[3], sentConverted: $0[4])
+            }, goal: goal)
     }
 }
 
