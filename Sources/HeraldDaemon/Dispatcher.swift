@@ -271,7 +271,7 @@ public final class Dispatcher: Sendable {
         var live: [(LedgerEntry, Campaign)] = []
         for row in rows {
             guard let c = current.campaign(row.campaign) else {
-                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .cancelled, reason: "campaign_removed"))
+                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .cancelled, reason: SkipReason.campaignRemoved.description))
                 continue
             }
             if c.status != .active {
@@ -280,34 +280,19 @@ public final class Dispatcher: Sendable {
                 continue
             }
             if let end = row.windowEnd, now > end {
-                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .expired, reason: "window_missed"))
+                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .expired, reason: SkipReason.windowMissed.description))
                 continue
             }
             live.append((row, c))
         }
         guard !live.isEmpty else { return (outcomes, []) }
-        var cancelNames = Set<String>()
-        var since = now
-        for (row, c) in live {
-            if case .event(_, _, let cancel?) = c.trigger {
-                cancelNames.insert(cancel.event)
-                let from = DecisionPipeline.cancelWindowStart(
-                    trigger: row.triggerAt ?? now, within: cancel.within, now: now)
-                since = min(since, from)
-            }
-        }
-        let users = live.map(\.0.user)
-        let facts = try await store.dispatchFacts(
-            users: users, addresses: live.compactMap(\.0.address), eventNames: cancelNames, eventsSince: since)
         let policy = current.config.policy
-        var history = try await ledger.sentHistory(
-            users: users, since: now - PlanningSource.longestCapWindow(policy, live.map(\.1)),
-            excluding: Set(live.map(\.0.idempotencyKey)))
-        // Only adaptive caps read engagement at the recheck: one grouped ledger query for the batch's users.
-        let engagement =
-            policy.adaptiveCaps
-            ? try await ledger.engagement(users: users, now: now, goals: Campaign.conversionGoals(current.campaigns))
-            : [:]
+        let read = try await PlanningSource.recheckInputs(
+            rows: live, store: store, ledger: ledger, policy: policy, now: now,
+            goals: Campaign.conversionGoals(current.campaigns))
+        let facts = read.facts
+        var history = read.history
+        let engagement = read.engagement
         var sends: [(LedgerEntry, Campaign, UserProfile)] = []
         for (row, c) in live {
             guard let profile = facts.profiles[row.user], let channel = row.channel else {
@@ -324,11 +309,11 @@ public final class Dispatcher: Sendable {
                 history: history[row.user] ?? [], engagement: engagement[row.user]?.ratio, policy: policy, now: now,
                 cancelEvents: cancelTimes, triggeredAt: row.triggerAt)
             if checked.outcome != .send {
-                let reason = checked.reason ?? "suppressed"
+                let skip = checked.skip ?? .other("suppressed")
                 outcomes.append(
                     DispatchOutcome(
-                        key: row.idempotencyKey, status: reason.hasPrefix("cancelled:") ? .cancelled : .suppressed,
-                        reason: reason))
+                        key: row.idempotencyKey, status: skip.isCancellation ? .cancelled : .suppressed,
+                        reason: skip.description))
                 continue
             }
             history[row.user, default: []].append(

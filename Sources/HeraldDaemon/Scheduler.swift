@@ -69,7 +69,7 @@ public final class Scheduler: Sendable {
                 }
             case .cron(let expr, let tz):
                 let activated = try await activation(c, now)
-                let last = try await ledger.latestOccurrence(campaign: c.id, statuses: ["planned", "missed"])
+                let last = try await ledger.latestOccurrence(campaign: c.id, statuses: [.planned, .missed])
                 let zone = TimeZone(identifier: tz) ?? TimeZone(identifier: "UTC")!
                 var times: [Int64] = []
                 var t = expr.next(after: max(activated, last ?? activated), in: zone)
@@ -107,16 +107,16 @@ public final class Scheduler: Sendable {
 
     /// The moment the daemon first saw `campaign` active (recorded on first sight).
     func activation(_ campaign: Campaign, _ now: Int64) async throws -> Int64 {
-        if let r = try await ledger.occurrence(campaign: campaign.id, id: "activated") { return r.start }
+        if let r = try await ledger.occurrence(campaign: campaign.id, id: OccurrenceRecord.activationID) { return r.start }
         _ = try await ledger.recordOccurrence(
-            OccurrenceRecord(campaign: campaign.id, occurrence: "activated", start: now, status: "activated"),
+            OccurrenceRecord.activation(campaign: campaign.id, at: now),
             entries: [], at: now)
         return now
     }
 
     private func missed(_ c: Campaign, _ o: Occurrence, _ why: String, _ now: Int64) async throws {
         let (_, fresh) = try await ledger.recordOccurrence(
-            OccurrenceRecord(campaign: c.id, occurrence: o.id, start: o.start, status: "missed", detail: why),
+            OccurrenceRecord(campaign: c.id, occurrence: o.id, start: o.start, status: .missed, detail: why),
             entries: [], at: now)
         if fresh {
             logger.warning(
@@ -148,7 +148,7 @@ public final class Scheduler: Sendable {
             let entries = mine.map { LedgerEntry(decision: $0, campaign: campaign, at: now, trigger: occurrence.start) }
             let change = membership[campaign.id]
             let (inserted, fresh) = try await ledger.recordOccurrence(
-                OccurrenceRecord(campaign: campaign.id, occurrence: occurrence.id, start: occurrence.start, status: "planned"),
+                OccurrenceRecord(campaign: campaign.id, occurrence: occurrence.id, start: occurrence.start, status: .planned),
                 entries: entries, entered: change?.entered ?? [], left: change?.left ?? [], at: now)
             guard fresh else { continue }
             recorded += inserted
@@ -188,12 +188,10 @@ public final class Scheduler: Sendable {
             let mask = DecisionPipeline(campaign: c, occurrence: Occurrence(start: now), inputs: inputs).audienceMask()
             var current = Set<String>()
             for (i, m) in mask.enumerated() where m { current.insert(inputs.snapshot.ids[i]) }
-            let baseline = try await ledger.occurrence(campaign: c.id, id: "activated") == nil
+            let baseline = try await ledger.occurrence(campaign: c.id, id: OccurrenceRecord.activationID) == nil
             if baseline {
                 _ = try await ledger.recordOccurrence(
-                    OccurrenceRecord(
-                        campaign: c.id, occurrence: "activated", start: now, status: "activated",
-                        detail: "baseline: \(current.count) members"),
+                    OccurrenceRecord.activation(campaign: c.id, at: now, detail: "baseline: \(current.count) members"),
                     entries: [], entered: Array(current), left: [], at: now)
                 continue
             }
@@ -294,26 +292,11 @@ public final class Scheduler: Sendable {
         _ c: Campaign, user: String, triggerAt: Int64, start: Int64, book: CampaignBook, now: Int64
     ) async throws -> Int {
         let o = Occurrence.event(triggeredAt: triggerAt, delay: start - triggerAt, id: Self.eventOccurrence(triggerAt))
-        guard var facts = try await store.facts(id: user) else { return 0 }
-        // Read by `engagement()` and adaptive caps only: an event's request pays for the query when one needs it.
-        if c.requirements.engagement || book.config.policy.adaptiveCaps {
-            facts.engagement = try await ledger.engagement(
-                users: [user], now: now, goals: Campaign.conversionGoals(book.campaigns))[user]?.ratio
-        }
-        let snapshot = AudienceSnapshot(facts: [facts], schema: book.config.attributes)
-        let env = EvaluationEnvironment(
-            now: now, lifecycle: book.config.lifecycle, defaultTimeZone: book.config.policy.defaultTimezone)
-        let prefs = try await store.preferences(userID: user)
-        let addresses = [user, facts.profile.email, facts.profile.phone].compactMap { $0 }
-        var suppressions: [String: [String]] = [:]
-        for s in try await store.isSuppressed(addresses) { suppressions[s.address, default: []].append(s.list) }
-        let history = try await ledger.sentHistory(
-            users: [user], since: now - PlanningSource.longestCapWindow(book.config.policy, [c]), excluding: [])
-        let pending = try await ledger.entries(campaign: nil, user: user, limit: 1000).compactMap(\.sendRecord)
-        let inputs = PlanningInputs(
-            snapshot: snapshot, population: try await population(book, now), environment: env,
-            policy: book.config.policy, consent: [user: prefs.consentState], suppressions: suppressions,
-            history: [user: Array(Set((history[user] ?? []) + pending))])
+        guard
+            let inputs = try await PlanningSource.inputs(
+                forUser: user, store: store, ledger: ledger, config: book.config, campaign: c, now: now,
+                goals: Campaign.conversionGoals(book.campaigns), population: try await population(book, now))
+        else { return 0 }
         let decisions = DecisionPipeline(campaign: c, occurrence: o, inputs: inputs).plan()
         let entries = decisions.map { d -> LedgerEntry in
             var e = LedgerEntry(decision: d, campaign: c, at: now, trigger: start)
@@ -322,7 +305,7 @@ public final class Scheduler: Sendable {
         }
         let (inserted, fresh) = try await ledger.recordOccurrence(
             OccurrenceRecord(
-                campaign: c.id, occurrence: o.id + "/" + user, start: start, status: "planned"),
+                campaign: c.id, occurrence: o.id + "/" + user, start: start, status: .planned),
             entries: entries, at: now)
         guard fresh, inserted > 0 else { return 0 }
         return decisions.reduce(0) { $0 + ($1.outcome == .send ? 1 : 0) }

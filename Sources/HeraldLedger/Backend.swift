@@ -101,7 +101,7 @@ public protocol DispatchLedger: LedgerStore {
     /// A campaign's occurrence ids starting at or after `since`.
     func occurrenceIDs(campaign: String, since: Int64) async throws -> Set<String>
     /// The latest start among a campaign's occurrences with one of `statuses`, or nil.
-    func latestOccurrence(campaign: String, statuses: [String]) async throws -> Int64?
+    func latestOccurrence(campaign: String, statuses: [OccurrenceStatus]) async throws -> Int64?
     /// Records an occurrence's decisions and its planning record in one transaction, once: a second call for the
     /// same occurrence (from any daemon) inserts nothing and returns `fresh == false`.
     func recordOccurrence(

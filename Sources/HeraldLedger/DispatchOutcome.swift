@@ -36,8 +36,8 @@ public struct OccurrenceRecord: Sendable, Hashable {
     public var occurrence: String
     /// Its start, epoch seconds.
     public var start: Int64
-    /// `planned`, `missed` or `activated` (the moment the daemon first saw the campaign).
-    public var status: String
+    /// What became of it.
+    public var status: OccurrenceStatus
     /// Decisions recorded.
     public var decisions: Int
     /// A human note (why it was missed).
@@ -45,7 +45,7 @@ public struct OccurrenceRecord: Sendable, Hashable {
 
     /// A record.
     public init(
-        campaign: String, occurrence: String, start: Int64, status: String, decisions: Int = 0,
+        campaign: String, occurrence: String, start: Int64, status: OccurrenceStatus, decisions: Int = 0,
         detail: String? = nil
     ) {
         self.campaign = campaign
@@ -55,4 +55,28 @@ public struct OccurrenceRecord: Sendable, Hashable {
         self.decisions = decisions
         self.detail = detail
     }
+}
+
+extension OccurrenceRecord {
+    /// The occurrence id of the record that holds the moment the daemon first saw a campaign active.
+    public static let activationID = "activated"
+
+    /// The record of the moment a daemon first saw `campaign` active.
+    public static func activation(campaign: String, at start: Int64, detail: String? = nil) -> OccurrenceRecord {
+        OccurrenceRecord(campaign: campaign, occurrence: activationID, start: start, status: .activated, detail: detail)
+    }
+}
+
+/// What became of a campaign occurrence (the stored value is the raw value).
+public enum OccurrenceStatus: String, Sendable, Hashable, CaseIterable {
+    /// Its decisions are recorded.
+    case planned
+    /// Its time passed while no daemon ran (or it could not be planned): nothing was sent.
+    case missed
+    /// Not an occurrence: the moment the daemon first saw the campaign active (`OccurrenceRecord.activationID`).
+    case activated
+
+    /// The status a stored value names; a value no case names (written by a newer Herald) reads as `planned`,
+    /// which holds the occurrence as done and never plans it again.
+    public init(stored: String) { self = OccurrenceStatus(rawValue: stored) ?? .planned }
 }

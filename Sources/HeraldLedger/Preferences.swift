@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// What a consent choice applies to.
 public enum PreferenceScope: Sendable, Hashable, CustomStringConvertible {
     /// Every message.
@@ -108,5 +110,41 @@ public struct StoreChange: Sendable, Hashable {
         self.userID = userID
         self.rows = rows
         self.at = at
+    }
+}
+
+extension ConsentState {
+    /// Adds an opt-out of `scope`. A stored channel Herald does not send on is ignored: it can hold back nothing.
+    public mutating func optOut(_ scope: PreferenceScope) {
+        switch scope {
+        case .global: global = true
+        case .channel(let name): if let c = ChannelKind(rawValue: name) { channels.insert(c) }
+        case .topic(let t): topics.insert(t)
+        }
+    }
+
+    /// Adds the opt-out of a stored (kind, key) row; an unknown kind is ignored.
+    public mutating func optOut(kind: String, key: String) {
+        if let scope = PreferenceScope(kind: kind, key: key) { optOut(scope) }
+    }
+}
+
+extension Preferences {
+    /// Applies one stored row (kind, key, opted out, when); an unknown kind is ignored.
+    public mutating func apply(kind: String, key: String, optedOut: Bool, at: Int64) {
+        updatedAt = max(updatedAt ?? at, at)
+        switch PreferenceScope(kind: kind, key: key) {
+        case .global: globalOptOut = optedOut
+        case .channel(let c): channels[c] = optedOut
+        case .topic(let t): topics[t] = optedOut
+        case nil: break
+        }
+    }
+
+    /// The pipeline's view of these preferences.
+    public var consentState: ConsentState {
+        var state = ConsentState(global: globalOptOut, topics: Set(topics.filter(\.value).keys))
+        for (name, out) in channels where out { state.optOut(.channel(name)) }
+        return state
     }
 }

@@ -224,7 +224,8 @@ extension PostgresLedger {
             let (c, o, start, status, decisions, detail) = try row.decode(
                 (String, String, Int64, String, Int, String?).self)
             return OccurrenceRecord(
-                campaign: c, occurrence: o, start: start, status: status, decisions: decisions, detail: detail
+                campaign: c, occurrence: o, start: start, status: OccurrenceStatus(stored: status), decisions: decisions,
+                detail: detail
             )
         }
     }
@@ -241,11 +242,11 @@ extension PostgresLedger {
     }
 
     /// The latest start among a campaign's occurrences with one of `statuses`, or nil.
-    public func latestOccurrence(campaign: String, statuses: [String]) async throws -> Int64? {
+    public func latestOccurrence(campaign: String, statuses: [OccurrenceStatus]) async throws -> Int64? {
         try await read("read latest occurrence") { conn in
             try await self.scalar(
                 Int64.self,
-                "SELECT max(start) FROM occurrences WHERE campaign = \(campaign) AND status = ANY(\(statuses)::text[])",
+                "SELECT max(start) FROM occurrences WHERE campaign = \(campaign) AND status = ANY(\(statuses.map(\.rawValue))::text[])",
                 conn)
         }
     }
@@ -262,7 +263,7 @@ extension PostgresLedger {
                 try await self.rows(
                     """
                     INSERT INTO occurrences(campaign, occurrence, start, status, decisions, detail, created_at, updated_at)
-                    VALUES (\(record.campaign), \(record.occurrence), \(record.start), \(record.status),
+                    VALUES (\(record.campaign), \(record.occurrence), \(record.start), \(record.status.rawValue),
                       \(Int64(entries.count)), \(record.detail)::text, \(now), \(now))
                     ON CONFLICT (campaign, occurrence) DO NOTHING RETURNING 1
                     """, conn

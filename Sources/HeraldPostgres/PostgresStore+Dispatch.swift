@@ -23,14 +23,7 @@ extension PostgresStore {
                     "SELECT user_id, kind, key FROM preferences WHERE opted_out AND user_id = ANY(\(unique)::text[])",
                     logger: logger
                 ).decode((String, String, String).self) {
-                    var c = facts.consent[user] ?? ConsentState()
-                    switch Self.scope(kind: kind, key: key) {
-                    case .global: c.global = true
-                    case .channel(let ch): c.channels.insert(ch)
-                    case .topic(let t): c.topics.insert(t)
-                    case nil: continue
-                    }
-                    facts.consent[user] = c
+                    facts.consent[user, default: ConsentState()].optOut(kind: kind, key: key)
                 }
             }
             if !keys.isEmpty {

@@ -82,25 +82,6 @@ extension PostgresStore {
         }
     }
 
-    /// The scope of a stored (kind, key) pair, nil for an unknown kind (the kinds `SQLiteStore` stores).
-    static func scope(kind: String, key: String) -> PreferenceScope? {
-        switch kind {
-        case "global": .global
-        case "channel": .channel(key)
-        case "topic": .topic(key)
-        default: nil
-        }
-    }
-
-    /// The stored (kind, key) pair of a scope.
-    static func storage(_ scope: PreferenceScope) -> (kind: String, key: String) {
-        switch scope {
-        case .global: ("global", "")
-        case .channel(let c): ("channel", c)
-        case .topic(let t): ("topic", t)
-        }
-    }
-
     /// One user's consent preferences.
     public func preferences(userID: String) async throws -> Preferences {
         try await read("preferences(userID:)") { conn in
@@ -108,13 +89,7 @@ extension PostgresStore {
             for try await (kind, key, out, at) in try await conn.query(
                 "SELECT kind, key, opted_out, updated_at FROM preferences WHERE user_id = \(userID)", logger: logger
             ).decode((String, String, Bool, Int64).self) {
-                p.updatedAt = max(p.updatedAt ?? at, at)
-                switch Self.scope(kind: kind, key: key) {
-                case .global: p.globalOptOut = out
-                case .channel(let c): p.channels[c] = out
-                case .topic(let t): p.topics[t] = out
-                case nil: break
-                }
+                p.apply(kind: kind, key: key, optedOut: out, at: at)
             }
             return p
         }
@@ -122,7 +97,7 @@ extension PostgresStore {
 
     /// Records one consent choice.
     public func setPreference(userID: String, scope: PreferenceScope, optedOut: Bool, at: Int64) async throws {
-        let (kind, key) = Self.storage(scope)
+        let (kind, key) = scope.storage
         try await write("setPreference") { conn in
             try await conn.query(
                 """
@@ -187,14 +162,7 @@ extension PostgresStore {
             for try await (user, kind, key) in try await conn.query(
                 "SELECT user_id, kind, key FROM preferences WHERE opted_out", logger: logger
             ).decode((String, String, String).self) {
-                var c = consent[user] ?? ConsentState()
-                switch kind {
-                case "global": c.global = true
-                case "channel": c.channels.insert(key)
-                case "topic": c.topics.insert(key)
-                default: continue
-                }
-                consent[user] = c
+                consent[user, default: ConsentState()].optOut(kind: kind, key: key)
             }
             var suppressions: [String: [String]] = [:]
             for try await (address, list) in try await conn.query(

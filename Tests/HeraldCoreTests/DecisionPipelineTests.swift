@@ -18,9 +18,9 @@ struct DecisionPipelineTests {
             (ConsentState(topics: ["promotions"]), [:], false, "opted_out:topic", nil),
             (ConsentState(topics: ["promotions"]), [:], true, nil, .email),  // transactional: topics do not apply
             (ConsentState(topics: ["news"]), [:], false, nil, .email),
-            (ConsentState(channels: ["email"]), [:], false, nil, .sms),  // falls back to SMS
-            (ConsentState(channels: ["email"]), [:], true, nil, .sms),
-            (ConsentState(channels: ["email", "sms"]), [:], true, "opted_out:channel", nil),  // never exempt
+            (ConsentState(channels: [.email]), [:], false, nil, .sms),  // falls back to SMS
+            (ConsentState(channels: [.email]), [:], true, nil, .sms),
+            (ConsentState(channels: [.email, .sms]), [:], true, "opted_out:channel", nil),  // never exempt
             (ConsentState(), ["u1": ["manual"]], false, "suppressed:manual", nil),
             (ConsentState(), ["u1@example.com": ["bounces"]], false, nil, .sms),
             (
@@ -115,7 +115,7 @@ struct DecisionPipelineTests {
                 policy: policy, now: Self.now + 3600)
         }
         #expect(recheck(ConsentState()) == planned)
-        #expect(recheck(ConsentState(channels: ["email"])).reason == "opted_out:channel")
+        #expect(recheck(ConsentState(channels: [.email])).reason == "opted_out:channel")
         #expect(recheck(ConsentState(topics: ["promotions"])).reason == "opted_out:topic")
         #expect(recheck(ConsentState(global: true)).reason == "unsubscribed")
         #expect(

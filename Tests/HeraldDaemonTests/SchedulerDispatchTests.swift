@@ -36,7 +36,7 @@ import Testing
         try await f.users(["u1"])
         #expect(try await f.scheduler.tick() == 0)
         let record = try await f.ledger.occurrence(campaign: "late", id: at)
-        #expect(record?.status == "missed")
+        #expect(record?.status == .missed)
         #expect(try await f.rows().isEmpty)
     }
 
@@ -53,7 +53,7 @@ import Testing
         #expect(rows.map(\.occurrence) == [TimestampParser.formatUTC(seconds: Self.t0 + 3 * 3600)])
         for h in [1, 2] {
             let o = try await f.ledger.occurrence(campaign: "hourly", id: TimestampParser.formatUTC(seconds: Self.t0 + Int64(h) * 3600))
-            #expect(o?.status == "missed")
+            #expect(o?.status == .missed)
         }
         #expect(try await f.scheduler.tick() == 0)
         f.clock.advance(3000)  // t0+4h: the next occurrence

@@ -120,7 +120,7 @@ struct LedgerTests {
             try await store.suppress(Suppression(list: "bounces", address: "a@example.com", createdAt: 1))
             try await store.suppress(Suppression(list: "complaints", address: "a@example.com", createdAt: 1))
             let (consent, suppressions) = try await store.consentBook()
-            #expect(consent["u1"] == ConsentState(channels: ["sms"], topics: ["promotions"]))
+            #expect(consent["u1"] == ConsentState(channels: [.sms], topics: ["promotions"]))
             #expect(consent["u2"] == ConsentState(global: true))
             #expect(consent["u3"] == nil)
             #expect(suppressions["a@example.com"] == ["bounces", "complaints"])

@@ -419,7 +419,7 @@ struct PostgresLedgerSmokeTests {
     @Test func recordOccurrenceOnceUnderConcurrency() async throws {
         try await Self.withLedger { ledger, _ in
             let record = OccurrenceRecord(
-                campaign: "promo", occurrence: "o1", start: Self.t0, status: "planned")
+                campaign: "promo", occurrence: "o1", start: Self.t0, status: .planned)
             let rows = (0..<200).map { Self.row("promo/o1/u\($0)/1", user: "u\($0)") }
             let results = try await withThrowingTaskGroup(of: (inserted: Int, fresh: Bool).self) { group in
                 for _ in 0..<2 {
@@ -436,7 +436,7 @@ struct PostgresLedgerSmokeTests {
             #expect(results.map(\.inserted).sorted() == [0, 200])
             #expect(try await ledger.occurrence(campaign: "promo", id: "o1")?.decisions == 200)
             #expect(try await ledger.occurrenceIDs(campaign: "promo", since: 0) == ["o1"])
-            #expect(try await ledger.latestOccurrence(campaign: "promo", statuses: ["planned"]) == Self.t0)
+            #expect(try await ledger.latestOccurrence(campaign: "promo", statuses: [.planned]) == Self.t0)
             #expect(try await ledger.members(campaign: "promo") == ["u1", "u2"])
             #expect(try await ledger.entries(campaign: "promo", user: nil, limit: 1000).count == 200)
         }

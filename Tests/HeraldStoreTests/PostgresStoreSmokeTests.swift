@@ -273,7 +273,7 @@ struct PostgresStoreSmokeTests {
             let bookLite = try await lite.consentBook()
             #expect(bookPG.consent == bookLite.consent)
             #expect(bookPG.suppressions == bookLite.suppressions)
-            #expect(bookPG.consent["u1"] == ConsentState(channels: ["sms"]))
+            #expect(bookPG.consent["u1"] == ConsentState(channels: [.sms]))
 
             let args = (users: ["u1", "u2", "u0", "nobody", "u1"], addresses: ["a@example.com", ""])
             let fPG = try await pg.dispatchFacts(

@@ -119,12 +119,12 @@ func makeMigrationSource(_ dir: TempDir, sampleUsers: Int = 300) async throws ->
         entries.append(e)
     }
     let record = OccurrenceRecord(
-        campaign: "welcome", occurrence: "2023-11-14", start: 1_700_000_000, status: "planned")
+        campaign: "welcome", occurrence: "2023-11-14", start: 1_700_000_000, status: .planned)
     _ = try await ledger.recordOccurrence(
         record, entries: entries, entered: [odd.id, "plain"], left: [], at: 1_700_000_000)
     _ = try await ledger.recordOccurrence(
         OccurrenceRecord(
-            campaign: "digest", occurrence: "w46", start: 1_699_000_000, status: "missed", detail: "down"),
+            campaign: "digest", occurrence: "w46", start: 1_699_000_000, status: .missed, detail: "down"),
         entries: [], at: 1_700_000_000)
     _ = try await ledger.updateStatus(
         key: "welcome:u0:1", to: .sending, reason: nil, error: nil, providerMessageID: nil, at: 1_700_000_200)

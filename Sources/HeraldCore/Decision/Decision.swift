@@ -41,8 +41,8 @@ public struct Decision: Sendable, Hashable {
     public var occurrence: String
     /// The outcome.
     public var outcome: Outcome
-    /// The machine-readable reason when suppressed (`opted_out:channel`, `cap:any/7d`, …).
-    public var reason: String?
+    /// Why the message is not sent, when suppressed.
+    public var skip: SkipReason?
     /// The experiment variant, if any.
     public var variant: String?
     /// The channel chosen (after fallback), nil when none could be.
@@ -68,7 +68,7 @@ public struct Decision: Sendable, Hashable {
         self.campaign = campaign
         self.occurrence = occurrence
         self.outcome = outcome
-        self.reason = reason
+        self.skip = reason.map(SkipReason.init)
         self.variant = variant
         self.channel = channel
         self.address = address
@@ -77,6 +77,9 @@ public struct Decision: Sendable, Hashable {
         self.timezoneDefaulted = timezoneDefaulted
         self.row = row
     }
+
+    /// The machine-readable reason when suppressed (`opted_out:channel`, `cap:any/7d`, …).
+    public var reason: String? { skip?.description }
 
     /// The ledger's idempotency key: campaign, occurrence, user and step (docs/ledger.md).
     public func idempotencyKey(step: Int = 1) -> String { "\(campaign)/\(occurrence)/\(user)/\(step)" }
@@ -104,12 +107,12 @@ public struct ConsentState: Sendable, Hashable {
     /// Opted out of everything.
     public var global: Bool
     /// Channels opted out of.
-    public var channels: Set<String>
+    public var channels: Set<ChannelKind>
     /// Topics opted out of.
     public var topics: Set<String>
 
     /// A consent state; the default is opted in to everything.
-    public init(global: Bool = false, channels: Set<String> = [], topics: Set<String> = []) {
+    public init(global: Bool = false, channels: Set<ChannelKind> = [], topics: Set<String> = []) {
         self.global = global
         self.channels = channels
         self.topics = topics

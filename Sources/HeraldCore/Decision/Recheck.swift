@@ -14,30 +14,30 @@ extension DecisionPipeline {
     ) -> Decision {
         guard decision.outcome == .send, let channel = decision.channel else { return decision }
         var d = decision
-        func suppress(_ reason: String) -> Decision {
+        func suppress(_ reason: SkipReason) -> Decision {
             d.outcome = .suppressed
-            d.reason = reason
+            d.skip = reason
             d.sendAt = nil
             return d
         }
         if case .event(_, _, let cancel?) = campaign.trigger, let start = triggeredAt {
             let from = cancelWindowStart(trigger: start, within: cancel.within, now: now)
             // No upper bound: an event already stored happened before this send, whatever its clock said.
-            if cancelEvents.contains(where: { $0 >= from }) { return suppress("cancelled:\(cancel.event)") }
+            if cancelEvents.contains(where: { $0 >= from }) { return suppress(.cancelled(event: cancel.event)) }
         }
-        if let reason = consentReason(
+        if let reason = consentSkip(
             consent, userID: decision.user, campaign: campaign, suppressions: suppressions)
         {
             return suppress(reason)
         }
-        if consent.channels.contains(channel.rawValue) { return suppress("opted_out:channel") }
+        if consent.channels.contains(channel) { return suppress(.optedOutChannel) }
         if let address = decision.address, let list = suppressions[address]?.first {
-            return suppress("suppressed:\(list)")
+            return suppress(.suppressed(list: list))
         }
         let caps = CapPolicy(rules: policy.caps, adaptive: policy.adaptiveCaps)
         let verdicts = caps.verdicts(
             campaign: campaign, channel: channel, history: history, engagement: engagement, now: now)
-        if let blocked = verdicts.first(where: \.blocked) { return suppress("cap:\(blocked.label)") }
+        if let blocked = verdicts.first(where: \.blocked) { return suppress(.cap(blocked.label)) }
         return d
     }
 

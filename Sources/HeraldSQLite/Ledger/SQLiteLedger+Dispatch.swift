@@ -192,7 +192,11 @@ extension SQLiteLedger {
                 db,
                 sql: "SELECT campaign, occurrence, start, status, decisions, detail FROM occurrences WHERE campaign = ? AND occurrence = ?",
                 arguments: [campaign, id]
-            ).map { OccurrenceRecord(campaign: $0[0], occurrence: $0[1], start: $0[2], status: $0[3], decisions: $0[4], detail: $0[5]) }
+            ).map {
+                OccurrenceRecord(
+                    campaign: $0[0], occurrence: $0[1], start: $0[2], status: OccurrenceStatus(stored: $0[3]),
+                    decisions: $0[4], detail: $0[5])
+            }
         }
     }
 
@@ -207,11 +211,11 @@ extension SQLiteLedger {
     }
 
     /// The latest start among a campaign's occurrences with one of `statuses`, or nil.
-    public func latestOccurrence(campaign: String, statuses: [String]) async throws -> Int64? {
+    public func latestOccurrence(campaign: String, statuses: [OccurrenceStatus]) async throws -> Int64? {
         try await pool.read { db in
             let marks = Array(repeating: "?", count: statuses.count).joined(separator: ",")
             var args = StatementArguments([campaign])
-            args += StatementArguments(statuses)
+            args += StatementArguments(statuses.map(\.rawValue))
             return try Int64.fetchOne(
                 db, sql: "SELECT max(start) FROM occurrences WHERE campaign = ? AND status IN (\(marks))",
                 arguments: args)
@@ -231,7 +235,7 @@ extension SQLiteLedger {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(campaign, occurrence) DO NOTHING
                     """,
                 arguments: [
-                    record.campaign, record.occurrence, record.start, record.status, entries.count, record.detail,
+                    record.campaign, record.occurrence, record.start, record.status.rawValue, entries.count, record.detail,
                     now, now,
                 ])
             guard db.changesCount > 0 else { return (0, false) }

@@ -2,15 +2,6 @@ import GRDB
 import HeraldCore
 import HeraldLedger
 
-extension Preferences {
-    /// The pipeline's view of these preferences.
-    public var consentState: ConsentState {
-        ConsentState(
-            global: globalOptOut, channels: Set(channels.filter(\.value).keys),
-            topics: Set(topics.filter(\.value).keys))
-    }
-}
-
 extension SQLiteStore {
     /// Every user's opt-outs and every suppression entry, in two reads (planning never queries per user).
     /// Users who never opted out are absent (opted in); suppressions map an address or user id to its lists.
@@ -23,16 +14,7 @@ extension SQLiteStore {
                 db, sql: "SELECT user_id, kind, key FROM preferences WHERE opted_out = 1")
             while let r = try prefs.next() {
                 let user: String = r[0]
-                let kind: String = r[1]
-                let key: String = r[2]
-                var c = consent[user] ?? ConsentState()
-                switch kind {
-                case "global": c.global = true
-                case "channel": c.channels.insert(key)
-                case "topic": c.topics.insert(key)
-                default: continue
-                }
-                consent[user] = c
+                consent[user, default: ConsentState()].optOut(kind: r[1], key: r[2])
             }
             var suppressions: [String: [String]] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT address, list FROM suppressions ORDER BY list")

@@ -26,14 +26,7 @@ extension SQLiteStore {
                     arguments: StatementArguments(chunk))
                 while let r = try rows.next() {
                     let user: String = r[0]
-                    var c = facts.consent[user] ?? ConsentState()
-                    switch PreferenceScope(kind: r[1], key: r[2]) {
-                    case .global: c.global = true
-                    case .channel(let ch): c.channels.insert(ch)
-                    case .topic(let t): c.topics.insert(t)
-                    case nil: continue
-                    }
-                    facts.consent[user] = c
+                    facts.consent[user, default: ConsentState()].optOut(kind: r[1], key: r[2])
                 }
             }
             let keys = Array(Set(addresses + users).filter { !$0.isEmpty })

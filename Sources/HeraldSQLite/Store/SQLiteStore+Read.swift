@@ -85,17 +85,7 @@ extension SQLiteStore {
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT kind, key, opted_out, updated_at FROM preferences WHERE user_id = ?",
                 arguments: [userID])
-            while let r = try rows.next() {
-                let out: Bool = r[2]
-                let at: Int64 = r[3]
-                p.updatedAt = max(p.updatedAt ?? at, at)
-                switch PreferenceScope(kind: r[0], key: r[1]) {
-                case .global: p.globalOptOut = out
-                case .channel(let c): p.channels[c] = out
-                case .topic(let t): p.topics[t] = out
-                case nil: break
-                }
-            }
+            while let r = try rows.next() { p.apply(kind: r[0], key: r[1], optedOut: r[2], at: r[3]) }
             return p
         }
     }
