@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import re
-import ssl
 import sys
 import uuid
 

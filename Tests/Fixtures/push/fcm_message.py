@@ -79,8 +79,8 @@ def check_android(android):
     if "ttl" in android:
         ttl = android["ttl"]
         if not isinstance(ttl, str) or not DURATION.match(ttl):
-            raise Invalid(f"Invalid value at 'message.android.ttl' (type.googleapis.com/google.protobuf.Duration), "
-                          f"Illegal duration format; duration must end with 's'", "message.android.ttl")
+            raise Invalid("Invalid value at 'message.android.ttl' (type.googleapis.com/google.protobuf.Duration), "
+                          "Illegal duration format; duration must end with 's'", "message.android.ttl")
         if float(ttl[:-1]) > MAX_TTL:
             raise Invalid("The TTL may be at most four weeks", "message.android.ttl")
     if "data" in android:
