@@ -8,6 +8,8 @@ if [ "${1:-}" = "--test" ]; then
     packages+=(postgresql)
     # Real servers for the delivery integration tests and benchmarks (never started by apt here).
     packages+=(kannel kannel-extras postfix nginx-light wrk openssl iproute2 python3-pip)
+    # h2load: the HTTP/2 load generator the push benchmarks compare Herald with (against Tests/Fixtures/push).
+    packages+=(nghttp2-client)
     # systemd-analyze and systemd-tmpfiles check the unit and tmpfiles snippet in systemd/.
     packages+=(systemd)
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
@@ -25,10 +27,20 @@ fi
 if [ "${1:-}" = "--test" ]; then
     # The SMTP server and the Standard Webhooks reference verifier used by the integration tests, at the
     # versions the fixtures were written against (smtp_server.py looks into aiosmtpd's stream reader).
-    wanted=(aiosmtpd==1.4.6 standardwebhooks==1.1.0)
+    # Then the push-provider fakes (Tests/Fixtures/push: h2, PyJWT, cryptography, http-ece) and the reference
+    # clients that check_fakes.py proves them with (aioapns, pywebpush, google-auth, firebase-admin).
+    wanted=(aiosmtpd==1.4.6 standardwebhooks==1.1.0
+            h2==4.4.1 pyjwt==2.15.1 cryptography==50.0.2 http-ece==1.2.1
+            aioapns==4.0 pywebpush==2.5.0 google-auth==2.63.0 firebase-admin==7.7.0)
     if ! python3 -c "
-from importlib.metadata import version
-assert version('aiosmtpd') == '1.4.6' and version('standardwebhooks') == '1.1.0'" >/dev/null 2>&1; then
+import sys
+from importlib.metadata import version, PackageNotFoundError
+for pin in sys.argv[1:]:
+    name, wanted = pin.split('==')
+    try:
+        assert version(name) == wanted
+    except (PackageNotFoundError, AssertionError):
+        sys.exit(1)" "${wanted[@]}" >/dev/null 2>&1; then
         echo "installing: ${wanted[*]} (pip)"
         python3 -m pip install -q "${wanted[@]}" \
             || python3 -m pip install -q --break-system-packages "${wanted[@]}"
