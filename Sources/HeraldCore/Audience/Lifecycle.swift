@@ -40,6 +40,8 @@ public struct EvaluationEnvironment: Sendable, Hashable {
     public var defaultTimeZone: String
     /// In a `local_time` campaign: `is_birthday()` tests each user's local date of their send instead of `now`.
     public var localSendDay: LocalSendDay? = nil
+    /// In a journey's branch condition: what the instance's message steps did (sent(), opened(), clicked()).
+    public var journey: JourneyMessageFacts? = nil
 
     /// An environment at `now`.
     public init(now: Int64, lifecycle: LifecycleThresholds = .init(), defaultTimeZone: String = "UTC") {

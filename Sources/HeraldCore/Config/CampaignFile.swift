@@ -4,27 +4,45 @@ import Yams
 /// Reads one campaign file (docs/campaigns.md) against a config: every problem found is reported, located.
 public enum CampaignFile {
     /// Reads and validates the campaign file at `path`; its real path must stay in the folder it is listed in.
+    /// A journey file is an error here: read it with `loadAny`.
     public static func load(path: String, config: HeraldConfig) -> (Campaign?, [Diagnostic]) {
+        campaignOnly(loadAny(path: path, config: config), file: path)
+    }
+
+    /// Reads and validates the campaign or journey file at `path`; its real path must stay in its folder.
+    public static func loadAny(path: String, config: HeraldConfig) -> (CampaignFileContent?, [Diagnostic]) {
         let folder = (path as NSString).deletingLastPathComponent
         let read = ConfigFileReader.read(
             path, what: "campaign file", limit: ConfigFileReader.maxYAMLBytes, inside: folder.isEmpty ? "." : folder)
         switch read {
-        case .success(let text): return parse(yaml: text, file: path, config: config)
+        case .success(let text): return parseAny(yaml: text, file: path, config: config)
         case .failure(let problem):
             let missing = Diagnostic(at: nil, "cannot read campaign file '\(path)'")
             return (nil, [ConfigFileReader.diagnostic(problem) ?? missing])
         }
     }
 
-    /// Validates campaign text; `file` names it in diagnostics.
+    /// Validates campaign text; `file` names it in diagnostics. A journey is an error here: use `parseAny`.
     public static func parse(yaml: String, file: String, config: HeraldConfig) -> (Campaign?, [Diagnostic]) {
+        campaignOnly(parseAny(yaml: yaml, file: file, config: config), file: file)
+    }
+
+    /// Validates campaign or journey text (a journey has `steps:` instead of `message:`); `file` names it.
+    public static func parseAny(yaml: String, file: String, config: HeraldConfig)
+        -> (CampaignFileContent?, [Diagnostic])
+    {
         let y = YAMLFile(file: file, text: yaml)
         guard let root = y.compose(yaml) else {
             if !y.diagnostics.hasErrors { y.report("the campaign file is empty", at: y.location(nil)) }
             return (nil, y.sorted)
         }
-        let campaign = CampaignParser(y: y, config: config).campaign(root)
-        return (y.diagnostics.hasErrors ? nil : campaign, y.sorted)
+        let parser = CampaignParser(y: y, config: config)
+        if CampaignParser.isJourney(root) {
+            let journey = parser.journey(root, text: yaml)
+            return (y.diagnostics.hasErrors ? nil : journey.map { .journey($0) }, y.sorted)
+        }
+        let campaign = parser.campaign(root)
+        return (y.diagnostics.hasErrors ? nil : campaign.map { .campaign($0) }, y.sorted)
     }
 }
 

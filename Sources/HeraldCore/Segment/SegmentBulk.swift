@@ -128,6 +128,9 @@ struct SegmentBulk {
         case .engagement:
             let g = snap.engagement
             return .num { g[$0] }
+        case .journeyMessage(let fact, let step):
+            let v = env.journey?.holds(fact, step: step) ?? false
+            return .cond { _ in v }
         case .isBirthday:
             let defaultToday = DerivedFields.birthdayDates(zone: nil, env)
             let todays = snap.timezoneNames.map { DerivedFields.birthdayDates(zone: $0, env) }

@@ -34,7 +34,7 @@ struct SegmentChecker {
         ReservedField.allCases.map(\.rawValue) + Self.derived.keys.sorted() + schema.names
     }
 
-    private mutating func fail(_ msg: String, _ span: SegSpan, suggestion: String? = nil) -> (TExpr, SType)? {
+    mutating func fail(_ msg: String, _ span: SegSpan, suggestion: String? = nil) -> (TExpr, SType)? {
         errors.append(SegmentError(msg, span, suggestion: suggestion))
         return nil
     }
@@ -153,6 +153,9 @@ struct SegmentChecker {
     private mutating func checkCall(_ name: String, _ nameSpan: SegSpan, _ args: [Syntax], _ span: SegSpan)
         -> (TExpr, SType)?
     {
+        if let fact = JourneyMessageFact(rawValue: name) {
+            return checkJourneyCall(fact, nameSpan, args, span)
+        }
         let arity: [String: (Int, String)] = [
             "days_since": (1, "days_since(timestamp)"), "count": (2, "count(event, window)"),
             "sum": (3, "sum(event, property, window)"), "avg": (3, "avg(event, property, window)"),
@@ -212,6 +215,8 @@ struct SegmentChecker {
 
     /// Set by the compiler so unknown segment names get a near-miss suggestion.
     var segmentNames: [String] = []
+    /// Set when checking a journey's branch condition: the steps sent(), opened() and clicked() may name.
+    var journey: JourneyFunctionScope?
 
     private func suggestionForSegment(_ name: String) -> String? {
         NearMiss.didYouMean(name, among: segmentNames.filter { $0 != name })

@@ -115,14 +115,17 @@ public enum SegmentCompiler {
         return (catalog, diags.sorted(by: diagnosticOrder))
     }
 
-    /// Compiles one segment against the schema and the named segments in `catalog`.
-    public static func compile(_ source: SegmentSource, schema: AttributeSchema, catalog: SegmentCatalog)
-        -> (CompiledSegment?, [Diagnostic])
-    {
+    /// Compiles one segment against the schema and the named segments in `catalog`; `journey` (a journey's
+    /// branch condition) makes sent(), opened() and clicked() available.
+    public static func compile(
+        _ source: SegmentSource, schema: AttributeSchema, catalog: SegmentCatalog,
+        journey: JourneyFunctionScope? = nil
+    ) -> (CompiledSegment?, [Diagnostic]) {
         switch SegmentParser.parse(source.text) {
         case .failure(let e): return (nil, [SegmentDiagnostics.map(e, source)])
         case .success(let tree):
-            let (expr, diags) = check(tree, source, schema: schema, catalog: catalog, names: catalog.names)
+            let (expr, diags) = check(
+                tree, source, schema: schema, catalog: catalog, names: catalog.names, journey: journey)
             guard let expr else { return (nil, diags) }
             var req = SnapshotRequirements()
             expr.collectRequirements(into: &req)
@@ -131,7 +134,8 @@ public enum SegmentCompiler {
     }
 
     private static func check(
-        _ tree: Syntax, _ source: SegmentSource, schema: AttributeSchema, catalog: SegmentCatalog, names: [String]
+        _ tree: Syntax, _ source: SegmentSource, schema: AttributeSchema, catalog: SegmentCatalog,
+        names: [String], journey: JourneyFunctionScope? = nil
     ) -> (TExpr?, [Diagnostic]) {
         var checker = SegmentChecker(schema: schema) { name in
             if let e = catalog.compiled[name] { return .found(e) }
@@ -139,6 +143,7 @@ public enum SegmentCompiler {
             return .missing("unknown segment '\(name)'")
         }
         checker.segmentNames = names + catalog.names
+        checker.journey = journey
         let expr = checker.checkCondition(tree)
         var diags = checker.errors.map { SegmentDiagnostics.map($0, source) }
         if let expr, expr.depth > maxInlinedDepth {

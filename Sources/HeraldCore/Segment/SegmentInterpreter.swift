@@ -47,6 +47,8 @@ struct SegmentInterpreter {
             }
         case .engagement:
             return facts.engagement.map { SegValue.num($0) } ?? .null
+        case .journeyMessage(let fact, let step):
+            return .bool(env.journey?.holds(fact, step: step) ?? false)
         case .isBirthday:
             guard let b = facts.profile.birthday else { return .bool(false) }
             let dates = DerivedFields.birthdayDates(zone: facts.profile.timezone, env)

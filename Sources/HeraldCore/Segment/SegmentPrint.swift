@@ -19,6 +19,7 @@ extension TExpr: CustomStringConvertible {
         case .rfm(let p): return "rfm_\(p)"
         case .engagement: return "(engagement)"
         case .isBirthday: return "(is_birthday)"
+        case .journeyMessage(let f, let s): return "(\(f.rawValue) \"\(s)\")"
         case .daysSince(let x): return "(days_since \(x))"
         case .aggregate(let k, let e, let p, let w):
             return "(\(k.rawValue) \(e)\(p.map { " " + $0 } ?? "") \(DurationSpec.format(w)))"

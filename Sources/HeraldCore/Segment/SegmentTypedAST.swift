@@ -96,6 +96,8 @@ indirect enum TExpr: Hashable, Sendable {
     case member(TExpr, TExpr, SType)
     /// haystack contains needle, both strings
     case substring(TExpr, TExpr)
+    /// sent("step") / opened("step") / clicked("step") in a journey's branch condition
+    case journeyMessage(JourneyMessageFact, String)
 
     /// The nesting depth of the tree.
     var depth: Int {
