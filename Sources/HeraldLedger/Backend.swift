@@ -87,8 +87,6 @@ public protocol DispatchLedger: LedgerStore {
     @discardableResult func complete(_ outcomes: [DispatchOutcome], owner: String, at now: Int64) async throws -> Int
     /// Rows waiting to be sent (`scheduled`, `failed`, `sending`) and how many of them are due at `now`.
     func queueDepth(now: Int64) async throws -> (pending: Int, due: Int)
-    /// The earliest `scheduled_at` of a row waiting to be sent, or nil.
-    func nextDue() async throws -> Int64?
     /// Sends of `users` that went out or are going out now, at or after `since`, except keys in `excluding`.
     func sentHistory(users: [String], since: Int64, excluding: Set<String>) async throws -> [String: [SendRecord]]
     /// The engagement at `now` (see `Engagement`) of `users`, or of every user when nil, from one grouped
@@ -98,8 +96,6 @@ public protocol DispatchLedger: LedgerStore {
 
     /// The planning record of one occurrence, or nil.
     func occurrence(campaign: String, id: String) async throws -> OccurrenceRecord?
-    /// A campaign's occurrence ids starting at or after `since`.
-    func occurrenceIDs(campaign: String, since: Int64) async throws -> Set<String>
     /// The latest start among a campaign's occurrences with one of `statuses`, or nil.
     func latestOccurrence(campaign: String, statuses: [OccurrenceStatus]) async throws -> Int64?
     /// Records an occurrence's decisions and its planning record in one transaction, once: a second call for the

@@ -95,6 +95,22 @@ public struct BatchResult: Sendable, Hashable {
         self.updated = updated
     }
 
+    /// The result of writing `ids`, one per row: inserted when in `inserted`, else updated when in `changed`,
+    /// else unchanged.
+    public static func tally(_ ids: [String], inserted: Set<String>, changed: Set<String>) -> BatchResult {
+        var result = BatchResult()
+        for id in ids {
+            if inserted.contains(id) {
+                result.inserted += 1
+            } else if changed.contains(id) {
+                result.updated += 1
+            } else {
+                result.unchanged += 1
+            }
+        }
+        return result
+    }
+
     /// The sum of two results.
     public static func + (a: BatchResult, b: BatchResult) -> BatchResult {
         BatchResult(

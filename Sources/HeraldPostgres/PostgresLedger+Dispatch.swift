@@ -180,15 +180,6 @@ extension PostgresLedger {
         }
     }
 
-    /// The earliest `scheduled_at` of a row waiting to be sent, or nil.
-    public func nextDue() async throws -> Int64? {
-        try await read("read next due") { conn in
-            try await self.scalar(
-                Int64.self, "SELECT min(scheduled_at) FROM ledger WHERE status IN ('scheduled', 'failed')",
-                conn)
-        }
-    }
-
     /// Sends of `users` that already went out or are going out now (not merely planned), at or after `since`,
     /// except the rows in `excluding`: one statement for all the users.
     public func sentHistory(users: [String], since: Int64, excluding: Set<String>) async throws
@@ -227,17 +218,6 @@ extension PostgresLedger {
                 campaign: c, occurrence: o, start: start, status: OccurrenceStatus(stored: status), decisions: decisions,
                 detail: detail
             )
-        }
-    }
-
-    /// A campaign's occurrence ids starting at or after `since`.
-    public func occurrenceIDs(campaign: String, since: Int64) async throws -> Set<String> {
-        try await read("read occurrences") { conn in
-            Set(
-                try await self.rows(
-                    "SELECT occurrence FROM occurrences WHERE campaign = \(campaign) AND start >= \(since)",
-                    conn
-                ).map { try $0.decode(String.self) })
         }
     }
 

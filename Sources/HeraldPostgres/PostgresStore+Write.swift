@@ -156,6 +156,20 @@ extension PostgresStore {
         async throws -> BatchResult
     {
         let a = ReservedArrays(users)
+        let inserted = try await insertNew(conn, a, now: now)
+        var changed = Set<String>()
+        if users.contains(where: { u in !inserted.contains(u.id) && ReservedArrays([u]).present[0] != 0 }) {
+            changed = try await updateReserved(conn, a, now: now)
+        }
+        if users.contains(where: { !$0.attributes.isEmpty }) {
+            changed.formUnion(
+                try await writeAttributes(conn, users, attributeIDs: attributeIDs, stamped: changed, now: now))
+        }
+        return BatchResult.tally(users.map(\.id), inserted: inserted, changed: changed)
+    }
+
+    /// Inserts the users that do not exist yet, with their reserved fields; returns their ids.
+    private func insertNew(_ conn: PostgresConnection, _ a: ReservedArrays, now: Int64) async throws -> Set<String> {
         var inserted = Set<String>()
         for try await id in try await conn.query(
             """
@@ -176,130 +190,130 @@ extension PostgresStore {
         ).decode(String.self) {
             inserted.insert(id)
         }
+        return inserted
+    }
+
+    /// Sets the reserved fields each upsert carries on users that existed, where a value differs; returns the
+    /// ids of the users changed.
+    private func updateReserved(_ conn: PostgresConnection, _ a: ReservedArrays, now: Int64) async throws -> Set<String> {
         var changed = Set<String>()
-        if users.contains(where: { u in !inserted.contains(u.id) && ReservedArrays([u]).present[0] != 0 }) {
-            for try await id in try await conn.query(
+        for try await id in try await conn.query(
+            """
+            UPDATE users u SET
+              email = CASE WHEN i.present & 1 = 0 THEN u.email WHEN i.valued & 1 <> 0 THEN i.email END,
+              phone = CASE WHEN i.present & 2 = 0 THEN u.phone WHEN i.valued & 2 <> 0 THEN i.phone END,
+              timezone = CASE WHEN i.present & 4 = 0 THEN u.timezone WHEN i.valued & 4 <> 0 THEN i.timezone END,
+              locale = CASE WHEN i.present & 8 = 0 THEN u.locale WHEN i.valued & 8 <> 0 THEN i.locale END,
+              created_at = CASE WHEN i.present & 16 = 0 THEN u.created_at
+                                WHEN i.valued & 16 <> 0 THEN i.created_at END,
+              created_by_event = u.created_by_event AND i.present & 16 = 0,
+              birthday = CASE WHEN i.present & 32 = 0 THEN u.birthday WHEN i.valued & 32 <> 0 THEN i.birthday END,
+              last_seen_at = CASE WHEN i.present & 64 = 0 THEN u.last_seen_at
+                                  WHEN i.valued & 64 <> 0 THEN i.last_seen_at END,
+              updated_at = \(now)
+            FROM unnest(\(a.ids)::text[], \(a.present)::bigint[], \(a.valued)::bigint[], \(a.email)::text[],
+                        \(a.phone)::text[], \(a.timezone)::text[], \(a.locale)::text[], \(a.createdAt)::bigint[],
+                        \(a.birthday)::text[], \(a.lastSeenAt)::bigint[])
+                 AS i(id, present, valued, email, phone, timezone, locale, created_at, birthday, last_seen_at)
+            WHERE u.id = i.id AND (
+              (i.present & 1 <> 0 AND u.email IS DISTINCT FROM CASE WHEN i.valued & 1 <> 0 THEN i.email END)
+              OR (i.present & 2 <> 0 AND u.phone IS DISTINCT FROM CASE WHEN i.valued & 2 <> 0 THEN i.phone END)
+              OR (i.present & 4 <> 0
+                  AND u.timezone IS DISTINCT FROM CASE WHEN i.valued & 4 <> 0 THEN i.timezone END)
+              OR (i.present & 8 <> 0 AND u.locale IS DISTINCT FROM CASE WHEN i.valued & 8 <> 0 THEN i.locale END)
+              OR (i.present & 16 <> 0
+                  AND (u.created_by_event
+                       OR u.created_at IS DISTINCT FROM CASE WHEN i.valued & 16 <> 0 THEN i.created_at END))
+              OR (i.present & 32 <> 0
+                  AND u.birthday IS DISTINCT FROM CASE WHEN i.valued & 32 <> 0 THEN i.birthday END)
+              OR (i.present & 64 <> 0
+                  AND u.last_seen_at IS DISTINCT FROM CASE WHEN i.valued & 64 <> 0 THEN i.last_seen_at END))
+            RETURNING u.id
+            """, logger: logger
+        ).decode(String.self) {
+            changed.insert(id)
+        }
+        return changed
+    }
+
+    /// Writes the custom attributes of `users` (null clears one), where a value differs; users whose attributes
+    /// changed get a fresh `updated_at` unless `stamped` already holds them. Returns the ids of users changed.
+    private func writeAttributes(
+        _ conn: PostgresConnection, _ users: [UserUpsert], attributeIDs: [String: Int64], stamped: Set<String>,
+        now: Int64
+    ) async throws -> Set<String> {
+        var pkOf: [String: Int64] = [:]
+        var idOf: [Int64: String] = [:]
+        let wanted = users.filter { !$0.attributes.isEmpty }.map(\.id)
+        for try await (pk, id) in try await conn.query(
+            "SELECT pk, id FROM users WHERE id = ANY(\(wanted)::text[])", logger: logger
+        ).decode((Int64, String).self) {
+            pkOf[id] = pk
+            idOf[pk] = id
+        }
+        var values = AttributeArrays()
+        var clearPK: [Int64] = []
+        var clearAttribute: [Int64] = []
+        for u in users where !u.attributes.isEmpty {
+            guard let pk = pkOf[u.id] else {
+                throw PostgresStoreError("PostgresStore.upsertUsers: user \(u.id) vanished during an upsert")
+            }
+            for (name, value) in u.attributes {
+                guard let aid = attributeIDs[name] else {
+                    throw PostgresStoreError("PostgresStore.upsertUsers: attribute \(name) was not interned")
+                }
+                if value.isNull {
+                    clearPK.append(pk)
+                    clearAttribute.append(aid)
+                } else {
+                    try values.append(pk: pk, attribute: aid, value)
+                }
+            }
+        }
+        var touched = Set<Int64>()
+        if !clearPK.isEmpty {
+            for try await pk in try await conn.query(
                 """
-                UPDATE users u SET
-                  email = CASE WHEN i.present & 1 = 0 THEN u.email WHEN i.valued & 1 <> 0 THEN i.email END,
-                  phone = CASE WHEN i.present & 2 = 0 THEN u.phone WHEN i.valued & 2 <> 0 THEN i.phone END,
-                  timezone = CASE WHEN i.present & 4 = 0 THEN u.timezone WHEN i.valued & 4 <> 0 THEN i.timezone END,
-                  locale = CASE WHEN i.present & 8 = 0 THEN u.locale WHEN i.valued & 8 <> 0 THEN i.locale END,
-                  created_at = CASE WHEN i.present & 16 = 0 THEN u.created_at
-                                    WHEN i.valued & 16 <> 0 THEN i.created_at END,
-                  created_by_event = u.created_by_event AND i.present & 16 = 0,
-                  birthday = CASE WHEN i.present & 32 = 0 THEN u.birthday WHEN i.valued & 32 <> 0 THEN i.birthday END,
-                  last_seen_at = CASE WHEN i.present & 64 = 0 THEN u.last_seen_at
-                                      WHEN i.valued & 64 <> 0 THEN i.last_seen_at END,
-                  updated_at = \(now)
-                FROM unnest(\(a.ids)::text[], \(a.present)::bigint[], \(a.valued)::bigint[], \(a.email)::text[],
-                            \(a.phone)::text[], \(a.timezone)::text[], \(a.locale)::text[], \(a.createdAt)::bigint[],
-                            \(a.birthday)::text[], \(a.lastSeenAt)::bigint[])
-                     AS i(id, present, valued, email, phone, timezone, locale, created_at, birthday, last_seen_at)
-                WHERE u.id = i.id AND (
-                  (i.present & 1 <> 0 AND u.email IS DISTINCT FROM CASE WHEN i.valued & 1 <> 0 THEN i.email END)
-                  OR (i.present & 2 <> 0 AND u.phone IS DISTINCT FROM CASE WHEN i.valued & 2 <> 0 THEN i.phone END)
-                  OR (i.present & 4 <> 0
-                      AND u.timezone IS DISTINCT FROM CASE WHEN i.valued & 4 <> 0 THEN i.timezone END)
-                  OR (i.present & 8 <> 0 AND u.locale IS DISTINCT FROM CASE WHEN i.valued & 8 <> 0 THEN i.locale END)
-                  OR (i.present & 16 <> 0
-                      AND (u.created_by_event
-                           OR u.created_at IS DISTINCT FROM CASE WHEN i.valued & 16 <> 0 THEN i.created_at END))
-                  OR (i.present & 32 <> 0
-                      AND u.birthday IS DISTINCT FROM CASE WHEN i.valued & 32 <> 0 THEN i.birthday END)
-                  OR (i.present & 64 <> 0
-                      AND u.last_seen_at IS DISTINCT FROM CASE WHEN i.valued & 64 <> 0 THEN i.last_seen_at END))
-                RETURNING u.id
+                DELETE FROM user_attributes a USING unnest(\(clearPK)::bigint[], \(clearAttribute)::bigint[]) AS d(pk, aid)
+                WHERE a.user_pk = d.pk AND a.attribute_id = d.aid
+                RETURNING a.user_pk
                 """, logger: logger
-            ).decode(String.self) {
-                changed.insert(id)
+            ).decode(Int64.self) {
+                touched.insert(pk)
             }
         }
-        if users.contains(where: { !$0.attributes.isEmpty }) {
-            var pkOf: [String: Int64] = [:]
-            var idOf: [Int64: String] = [:]
-            let wanted = users.filter { !$0.attributes.isEmpty }.map(\.id)
-            for try await (pk, id) in try await conn.query(
-                "SELECT pk, id FROM users WHERE id = ANY(\(wanted)::text[])", logger: logger
-            ).decode((Int64, String).self) {
-                pkOf[id] = pk
-                idOf[pk] = id
-            }
-            var values = AttributeArrays()
-            var clearPK: [Int64] = []
-            var clearAttribute: [Int64] = []
-            for u in users where !u.attributes.isEmpty {
-                guard let pk = pkOf[u.id] else {
-                    throw PostgresStoreError("PostgresStore.upsertUsers: user \(u.id) vanished during an upsert")
-                }
-                for (name, value) in u.attributes {
-                    guard let aid = attributeIDs[name] else {
-                        throw PostgresStoreError("PostgresStore.upsertUsers: attribute \(name) was not interned")
-                    }
-                    if value.isNull {
-                        clearPK.append(pk)
-                        clearAttribute.append(aid)
-                    } else {
-                        try values.append(pk: pk, attribute: aid, value)
-                    }
-                }
-            }
-            var touched = Set<Int64>()
-            if !clearPK.isEmpty {
-                for try await pk in try await conn.query(
-                    """
-                    DELETE FROM user_attributes a USING unnest(\(clearPK)::bigint[], \(clearAttribute)::bigint[]) AS d(pk, aid)
-                    WHERE a.user_pk = d.pk AND a.attribute_id = d.aid
-                    RETURNING a.user_pk
-                    """, logger: logger
-                ).decode(Int64.self) {
-                    touched.insert(pk)
-                }
-            }
-            if !values.pk.isEmpty {
-                for try await pk in try await conn.query(
-                    """
-                    INSERT INTO user_attributes(user_pk, attribute_id, type, value_num, value_int, value_text, value_list)
-                    SELECT pk, aid, type,
-                           CASE WHEN type = 1 THEN nullif(num, 'NaN'::double precision) END,
-                           CASE WHEN type IN (2, 4) THEN int END,
-                           CASE WHEN type = 3 THEN txt END,
-                           CASE WHEN type = 5 THEN ARRAY(SELECT jsonb_array_elements_text(list::jsonb)) END
-                    FROM unnest(\(values.pk)::bigint[], \(values.attribute)::bigint[], \(values.type)::bigint[],
-                                \(values.number)::double precision[], \(values.integer)::bigint[],
-                                \(values.text)::text[], \(values.list)::text[])
-                         AS t(pk, aid, type, num, int, txt, list)
-                    ORDER BY pk, aid
-                    ON CONFLICT (user_pk, attribute_id) DO UPDATE SET
-                      type = excluded.type, value_num = excluded.value_num, value_int = excluded.value_int,
-                      value_text = excluded.value_text, value_list = excluded.value_list
-                    WHERE (user_attributes.type, user_attributes.value_num, user_attributes.value_int,
-                           user_attributes.value_text, user_attributes.value_list)
-                          IS DISTINCT FROM (excluded.type, excluded.value_num, excluded.value_int,
-                                            excluded.value_text, excluded.value_list)
-                    RETURNING user_pk
-                    """, logger: logger
-                ).decode(Int64.self) {
-                    touched.insert(pk)
-                }
-            }
-            let stamp = touched.compactMap { pk in idOf[pk].flatMap { changed.contains($0) ? nil : pk } }
-            if !stamp.isEmpty {
-                try await conn.query(
-                    "UPDATE users SET updated_at = \(now) WHERE pk = ANY(\(stamp)::bigint[])", logger: logger)
-            }
-            for pk in touched { if let id = idOf[pk] { changed.insert(id) } }
-        }
-        var result = BatchResult()
-        for u in users {
-            if inserted.contains(u.id) {
-                result.inserted += 1
-            } else if changed.contains(u.id) {
-                result.updated += 1
-            } else {
-                result.unchanged += 1
+        if !values.pk.isEmpty {
+            for try await pk in try await conn.query(
+                """
+                INSERT INTO user_attributes(user_pk, attribute_id, type, value_num, value_int, value_text, value_list)
+                SELECT pk, aid, type,
+                       CASE WHEN type = 1 THEN nullif(num, 'NaN'::double precision) END,
+                       CASE WHEN type IN (2, 4) THEN int END,
+                       CASE WHEN type = 3 THEN txt END,
+                       CASE WHEN type = 5 THEN ARRAY(SELECT jsonb_array_elements_text(list::jsonb)) END
+                FROM unnest(\(values.pk)::bigint[], \(values.attribute)::bigint[], \(values.type)::bigint[],
+                            \(values.number)::double precision[], \(values.integer)::bigint[],
+                            \(values.text)::text[], \(values.list)::text[])
+                     AS t(pk, aid, type, num, int, txt, list)
+                ORDER BY pk, aid
+                ON CONFLICT (user_pk, attribute_id) DO UPDATE SET
+                  type = excluded.type, value_num = excluded.value_num, value_int = excluded.value_int,
+                  value_text = excluded.value_text, value_list = excluded.value_list
+                WHERE (user_attributes.type, user_attributes.value_num, user_attributes.value_int,
+                       user_attributes.value_text, user_attributes.value_list)
+                      IS DISTINCT FROM (excluded.type, excluded.value_num, excluded.value_int,
+                                        excluded.value_text, excluded.value_list)
+                RETURNING user_pk
+                """, logger: logger
+            ).decode(Int64.self) {
+                touched.insert(pk)
             }
         }
-        return result
+        let stamp = touched.compactMap { pk in idOf[pk].flatMap { stamped.contains($0) ? nil : pk } }
+        if !stamp.isEmpty {
+            try await conn.query(
+                "UPDATE users SET updated_at = \(now) WHERE pk = ANY(\(stamp)::bigint[])", logger: logger)
+        }
+        return Set(touched.compactMap { idOf[$0] })
     }
 }

@@ -136,7 +136,6 @@ struct PostgresLedgerSmokeTests {
                 let (p1, d1) = try await sqlite.queueDepth(now: Self.t0 + 1)
                 let (p2, d2) = try await pg.queueDepth(now: Self.t0 + 1)
                 #expect(p1 == p2 && d1 == d2, "\(step)")
-                #expect(try await sqlite.nextDue() == pg.nextDue(), "\(step)")
                 #expect(
                     try await sqlite.sentHistory(
                         users: ["u1", "u2", "u4"], since: 0, excluding: ["promo/o1/u4/1"])
@@ -435,7 +434,7 @@ struct PostgresLedgerSmokeTests {
             #expect(results.filter(\.fresh).count == 1)
             #expect(results.map(\.inserted).sorted() == [0, 200])
             #expect(try await ledger.occurrence(campaign: "promo", id: "o1")?.decisions == 200)
-            #expect(try await ledger.occurrenceIDs(campaign: "promo", since: 0) == ["o1"])
+            #expect(try await ledger.occurrence(campaign: "promo", id: "o1")?.status == .planned)
             #expect(try await ledger.latestOccurrence(campaign: "promo", statuses: [.planned]) == Self.t0)
             #expect(try await ledger.members(campaign: "promo") == ["u1", "u2"])
             #expect(try await ledger.entries(campaign: "promo", user: nil, limit: 1000).count == 200)

@@ -146,14 +146,6 @@ extension SQLiteLedger {
         }
     }
 
-    /// The earliest `scheduled_at` of a row waiting to be sent, or nil.
-    public func nextDue() async throws -> Int64? {
-        try await pool.read { db in
-            try Int64.fetchOne(
-                db, sql: "SELECT min(scheduled_at) FROM ledger WHERE status IN ('scheduled', 'failed')")
-        }
-    }
-
     /// Sends of `users` that already went out or are going out now (not merely planned), at or after `since`,
     /// except the rows in `excluding`: what the caps are rechecked against at dispatch.
     public func sentHistory(users: [String], since: Int64, excluding: Set<String>) async throws -> [String: [SendRecord]] {
@@ -197,16 +189,6 @@ extension SQLiteLedger {
                     campaign: $0[0], occurrence: $0[1], start: $0[2], status: OccurrenceStatus(stored: $0[3]),
                     decisions: $0[4], detail: $0[5])
             }
-        }
-    }
-
-    /// A campaign's occurrence ids starting at or after `since`.
-    public func occurrenceIDs(campaign: String, since: Int64) async throws -> Set<String> {
-        try await pool.read { db in
-            Set(
-                try String.fetchAll(
-                    db, sql: "SELECT occurrence FROM occurrences WHERE campaign = ? AND start >= ?",
-                    arguments: [campaign, since]))
         }
     }
 
