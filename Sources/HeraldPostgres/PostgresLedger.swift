@@ -124,6 +124,31 @@ public final class PostgresLedger: DispatchLedger, Sendable {
             WHERE sent_at IS NOT NULL
             """
         ),
+        // Journey state (PostgresLedger+Journeys): kept versions, instances found by the due time of active
+        // ones, step records.
+        (
+            "journeys-v1",
+            """
+            DO $migration$ BEGIN
+            CREATE TABLE journey_versions (
+              journey text NOT NULL, version text NOT NULL, file text NOT NULL, source text NOT NULL,
+              PRIMARY KEY (journey, version));
+            CREATE TABLE journey_instances (
+              journey text NOT NULL, id text NOT NULL, "user" text NOT NULL, version text NOT NULL,
+              status text NOT NULL, step text NOT NULL, reached_at bigint NOT NULL, due_at bigint,
+              message_key text, entered_at bigint NOT NULL, moves integer NOT NULL DEFAULT 0,
+              shard smallint NOT NULL,
+              PRIMARY KEY (journey, "user", id));
+            CREATE INDEX journey_due ON journey_instances(shard, due_at) WHERE status = 'active';
+            CREATE INDEX journey_due_time ON journey_instances(due_at) WHERE status = 'active';
+            CREATE INDEX journey_user ON journey_instances("user", status);
+            CREATE TABLE journey_steps (
+              id bigserial PRIMARY KEY, journey text NOT NULL, instance text NOT NULL, "user" text NOT NULL,
+              step text NOT NULL, at bigint NOT NULL, outcome text NOT NULL, next text NOT NULL);
+            CREATE INDEX journey_steps_instance ON journey_steps(journey, "user", instance);
+            END $migration$
+            """
+        ),
     ]
 
     /// The columns `entry(_:at:)` decodes, in order.

@@ -99,6 +99,7 @@ public final class SQLiteLedger: LedgerStore {
                     WHERE sent_at IS NOT NULL
                     """)
         }
+        registerJourneys(&m)
         return m
     }
 
