@@ -25,6 +25,8 @@ public final class Daemon: Sendable {
     public let dispatcher: Dispatcher
     /// This daemon's shards when several share a PostgreSQL store; nil with SQLite (one daemon holds everything).
     public let keeper: ShardKeeper?
+    /// Moves journey instances.
+    public let journeys: JourneyRunner
     /// Nudges the dispatchers when new rows are due.
     public let wakeup = Wakeup()
     /// Storage faults (a full disk) met by the API and the loops, logged once per interval.
@@ -36,6 +38,8 @@ public final class Daemon: Sendable {
 
     /// Dispatch loops running side by side (each claims its own batches).
     public static let dispatchWorkers = 4
+    /// Journey instances one round of the runner claims.
+    static let journeyBatch = 200
 
     /// A daemon over an opened store and a loaded book.
     public init(
@@ -55,9 +59,13 @@ public final class Daemon: Sendable {
         // Unique across hosts and runs: the owner of row and shard leases.
         let owner = "heraldd-\(Self.hostName())-\(getpid())-\(Int(clock.now() * 1000))"
         keeper = shardLease.map { ShardKeeper(ledger: ledger, owner: owner, clock: clock, lease: $0, logger: logger) }
+        journeys = JourneyRunner(
+            store: store, ledger: ledger, book: self.book, clock: clock, keeper: keeper, logger: logger,
+            population: { [scheduler] book, now in try await scheduler.population(book, now) })
         dispatcher = Dispatcher(
             store: store, ledger: ledger, book: self.book, senders: senders, links: links, clock: clock,
-            logger: logger, owner: owner, keeper: keeper, faults: faults)
+            logger: logger, owner: owner, keeper: keeper, faults: faults, journeys: journeys)
+        scheduler.runJourneys(journeys, wakeup: wakeup)
     }
 
     /// Writes identify/track calls durably, then plans the event campaigns they trigger and wakes the dispatchers.
@@ -115,6 +123,9 @@ public final class Daemon: Sendable {
                 return false
             }
             book.swap(new)
+            Task { [journeys, logger] in
+                do { try await journeys.saveVersions() } catch { logger.error("could not keep journey versions: \(error)") }
+            }
             logger.info("reloaded", metadata: ["config": "\(path)", "campaigns": "\(new.campaigns.count)"])
             wakeup.signal()
             return true
@@ -141,6 +152,14 @@ public final class Daemon: Sendable {
                     [dispatcher] in try await dispatcher.dispatchOnce() > 0
                 })
         }
+        // Journey instances: the due ones, found by index; a move may record a message row for the dispatchers.
+        services.append(
+            LoopService(name: "journeys", idle: .seconds(1), wakeup: wakeup, logger: logger, faults: faults) {
+                [journeys, wakeup] in
+                let moved = try await journeys.tick(limit: Self.journeyBatch)
+                if moved > 0 { wakeup.signal() }
+                return moved >= Self.journeyBatch
+            })
         // Queue depth and rate for /metrics, under systemd or not.
         services.append(
             LoopService(name: "queue-metrics", idle: .seconds(15), wakeup: nil, logger: logger, faults: faults) { [weak self] in

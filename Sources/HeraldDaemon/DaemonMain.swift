@@ -181,6 +181,7 @@ public enum DaemonMain {
         let released = try await backend.ledger.releaseLeases(notOwnedBy: daemon.dispatcher.owner)
         if released > 0 { logger.warning("reclaiming \(released) sends left in flight by a previous run") }
         try await daemon.keeper?.renew()
+        try await daemon.journeys.saveVersions()
         try await daemon.scheduler.recoverEventTriggers()
         return daemon
     }

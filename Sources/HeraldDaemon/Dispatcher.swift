@@ -60,6 +60,8 @@ public final class Dispatcher: Sendable {
     let sleep: @Sendable (Double) async throws -> Void
     /// Where storage faults are logged once per interval (the daemon's), or nil.
     let faults: FaultLog?
+    /// Resolves rows of journey message steps (the daemon's runner), or nil.
+    let journeys: JourneyRunner?
     private let stats = LockedState(Stats())
     private let campaignGates = LockedState([String: GateBox]())
     /// Serializes claim → recheck → recording of the rows not sent, across this dispatcher's loops.
@@ -77,10 +79,12 @@ public final class Dispatcher: Sendable {
         store: any HeraldAudience, ledger: any DispatchLedger, book: LiveBook, senders: ChannelSenders, links: MessageLinks,
         clock: DaemonClock, logger: Logger, owner: String, batchSize: Int = 256, lease: Int64 = 60,
         retry: RetryPolicy = RetryPolicy(), keeper: ShardKeeper? = nil, faults: FaultLog? = nil,
+        journeys: JourneyRunner? = nil,
         sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .milliseconds(Int($0 * 1000) + 1)) }
     ) {
         self.sleep = sleep
         self.faults = faults
+        self.journeys = journeys
         self.keeper = keeper
         self.store = store
         self.ledger = ledger
@@ -270,7 +274,16 @@ public final class Dispatcher: Sendable {
         var outcomes: [DispatchOutcome] = []
         var live: [(LedgerEntry, Campaign)] = []
         for row in rows {
-            guard let c = current.campaign(row.campaign) else {
+            var campaign = current.campaign(row.campaign)
+            if campaign == nil, let journeys, let verdict = try await journeys.verdict(for: row, book: current) {
+                switch verdict {
+                case .send(let c): campaign = c
+                case .cancel(let reason):
+                    outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .cancelled, reason: reason))
+                    continue
+                }
+            }
+            guard let c = campaign else {
                 outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .cancelled, reason: SkipReason.campaignRemoved.description))
                 continue
             }

@@ -245,9 +245,10 @@ public final class Scheduler: Sendable {
     public func handle(events: [EventRecord]) async throws -> Int {
         let current = book.current
         let triggered = current.active.filter { if case .event = $0.trigger { true } else { false } }
-        guard !triggered.isEmpty else { return 0 }
-        let now = clock.seconds
         var sends = 0
+        if let after = afterEvents.withLock({ $0 }) { sends += try await after(events) }
+        guard !triggered.isEmpty else { return sends }
+        let now = clock.seconds
         for event in events {
             for c in triggered {
                 guard case .event(let name, let delay, _) = c.trigger, name == event.name else { continue }
@@ -263,10 +264,34 @@ public final class Scheduler: Sendable {
     /// The event names the active `event` campaigns are triggered by: what an API call records as awaiting
     /// planning until `handle(events:)` has run.
     public var triggeringEvents: Set<String> {
-        Set(book.current.active.compactMap { c -> String? in
+        let current = book.current
+        var names = Set(current.active.compactMap { c -> String? in
             if case .event(let name, _, _) = c.trigger { return name }
             return nil
         })
+        // Journeys: the events that start, end or answer an instance (docs/journeys.md).
+        for j in current.journeys where j.status != .draft {
+            if case .event(let name, _, _) = j.trigger { names.insert(name) }
+            names.formUnion(j.exitEvents)
+            for step in j.steps { if case .waitFor(let w) = step.kind { names.insert(w.event) } }
+        }
+        return names
+    }
+
+    /// What runs after the event campaigns of stored events are planned: the journey runner (entries, exits,
+    /// answered waits). Set once by the daemon.
+    let afterEvents = LockedState<(@Sendable ([EventRecord]) async throws -> Int)?>(nil)
+
+    /// Runs `journeys` on every batch of stored events after their campaigns are planned (entries, exits,
+    /// answered waits); a signal on `wakeup` when an instance moved.
+    public func runJourneys(_ journeys: JourneyRunner, wakeup: Wakeup?) {
+        afterEvents.withLock {
+            $0 = { events in
+                let moved = try await journeys.enter(events: events) + journeys.handle(events: events)
+                if moved > 0 { wakeup?.signal() }
+                return moved
+            }
+        }
     }
 
     /// Plans the event campaigns of events an API call stored but whose planning never ran (a crash between
@@ -286,7 +311,7 @@ public final class Scheduler: Sendable {
     }
 
     /// The occurrence id of an event at `at`, epoch seconds.
-    static func eventOccurrence(_ at: Int64) -> String { "ev-" + TimestampParser.formatUTC(seconds: at) }
+    public static func eventOccurrence(_ at: Int64) -> String { "ev-" + TimestampParser.formatUTC(seconds: at) }
 
     private func planOne(
         _ c: Campaign, user: String, triggerAt: Int64, start: Int64, book: CampaignBook, now: Int64
@@ -313,7 +338,7 @@ public final class Scheduler: Sendable {
 
     /// The RFM population for single-user planning: the last one computed (the scheduler's tick refreshes it
     /// every 15 minutes), or a fresh one the first time.
-    func population(_ book: CampaignBook, _ now: Int64) async throws -> PopulationStats {
+    public func population(_ book: CampaignBook, _ now: Int64) async throws -> PopulationStats {
         if let p = cache.withLock({ $0.population }) { return p }
         return try await refreshPopulation(book, now)
     }

@@ -43,6 +43,8 @@ struct DaemonFixture {
     let scheduler: Scheduler
     let dispatcher: Dispatcher
     let engine: CurlEngine
+    /// The journey runner, wired to the scheduler (stored events) and the dispatcher (journey rows).
+    let journeys: JourneyRunner
 
     /// 2026-11-02T00:00:00Z, a Monday.
     static let t0: Int64 = 1_793_577_600
@@ -100,15 +102,20 @@ struct DaemonFixture {
         let clock = ManualClock(start)
         let engine = CurlEngine()
         let senders = try ChannelSenders(config: book.config.channels, baseDirectory: root, engine: engine)
+        let scheduler = Scheduler(store: store, ledger: ledger, book: live, clock: clock.clock, logger: logger)
+        let journeys = JourneyRunner(
+            store: store, ledger: ledger, book: live, clock: clock.clock, keeper: nil, logger: logger,
+            population: { book, now in try await scheduler.population(book, now) })
+        scheduler.runJourneys(journeys, wakeup: nil)
         return DaemonFixture(
             root: root, store: store, ledger: ledger, book: live, clock: clock,
-            scheduler: Scheduler(store: store, ledger: ledger, book: live, clock: clock.clock, logger: logger),
+            scheduler: scheduler,
             dispatcher: Dispatcher(
                 store: store, ledger: ledger, book: live, senders: senders,
                 links: signer.map { MessageLinks.signed(by: $0, config: book.config) } ?? links, clock: clock.clock,
                 logger: logger, owner: "test-owner", retry: RetryPolicy(maxAttempts: 3, baseDelay: 10),
-                sleep: { [clock] seconds in clock.advance(by: seconds) }),
-            engine: engine)
+                journeys: journeys, sleep: { [clock] seconds in clock.advance(by: seconds) }),
+            engine: engine, journeys: journeys)
     }
 
     /// Adds users `ids` with emails `<id>@example.com`, phones and a country.

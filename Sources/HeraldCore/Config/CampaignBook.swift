@@ -9,13 +9,19 @@ public struct CampaignBook: Sendable {
     public let config: HeraldConfig
     /// Every valid campaign, active or not.
     public let campaigns: [Campaign]
+    /// Every valid journey, whatever its status (docs/journeys.md).
+    public let journeys: [JourneyDefinition]
 
     /// A book.
-    public init(configPath: String, config: HeraldConfig, campaigns: [Campaign]) {
+    public init(configPath: String, config: HeraldConfig, campaigns: [Campaign], journeys: [JourneyDefinition] = []) {
         self.configPath = configPath
         self.config = config
         self.campaigns = campaigns
+        self.journeys = journeys
     }
+
+    /// The journey with this id.
+    public func journey(_ id: String) -> JourneyDefinition? { journeys.first { $0.id == id } }
 
     /// The campaigns with `status: active`.
     public var active: [Campaign] { campaigns.filter { $0.status == .active } }
@@ -30,11 +36,12 @@ public struct CampaignBook: Sendable {
         guard let config = loaded, !diagnostics.hasErrors else {
             return .failure(LoadFailure(diagnostics: diagnostics.filter(\.isError)))
         }
-        let (campaigns, campaignDiagnostics) = CampaignSet.load(directory: config.campaignsDirectory, config: config)
+        let (campaigns, journeys, campaignDiagnostics) = CampaignSet.loadAll(
+            directory: config.campaignsDirectory, config: config)
         if campaignDiagnostics.hasErrors {
             return .failure(LoadFailure(diagnostics: campaignDiagnostics.filter(\.isError)))
         }
-        return .success(CampaignBook(configPath: path, config: config, campaigns: campaigns))
+        return .success(CampaignBook(configPath: path, config: config, campaigns: campaigns, journeys: journeys))
     }
 
     /// Why a load failed: every error diagnostic.

@@ -72,32 +72,46 @@ extension CampaignParser {
 /// Loads every campaign file of a folder.
 public enum CampaignSet {
     /// Every `*.yaml` / `*.yml` in `directory`, in name order; ids must be unique across files.
-    /// A bad file never hides the errors of the others; only valid campaigns are returned.
+    /// A bad file never hides the errors of the others; only valid campaigns are returned (journeys are
+    /// validated too, and left out: `loadAll` returns them).
     public static func load(directory: String, config: HeraldConfig) -> (campaigns: [Campaign], diagnostics: [Diagnostic]) {
+        let all = loadAll(directory: directory, config: config)
+        return (all.campaigns, all.diagnostics)
+    }
+
+    /// Every campaign and journey file in `directory`, in name order; ids must be unique across campaigns and
+    /// journeys (a journey's id keys its ledger rows like a campaign's).
+    public static func loadAll(directory: String, config: HeraldConfig)
+        -> (campaigns: [Campaign], journeys: [JourneyDefinition], diagnostics: [Diagnostic])
+    {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
-            return ([], [Diagnostic(at: nil, "cannot read the campaigns directory '\(directory)'")])
+            return ([], [], [Diagnostic(at: nil, "cannot read the campaigns directory '\(directory)'")])
         }
         let files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
         var campaigns: [Campaign] = []
+        var journeys: [JourneyDefinition] = []
         var diagnostics: [Diagnostic] = []
         var owners: [String: String] = [:]
         for name in files {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
-            let (campaign, diags) = CampaignFile.load(path: path, config: config)
+            let (content, diags) = CampaignFile.loadAny(path: path, config: config)
             diagnostics += diags
-            guard let campaign else { continue }
-            if let other = owners[campaign.id] {
+            guard let content else { continue }
+            if let other = owners[content.id] {
                 diagnostics.append(
                     Diagnostic(
-                        at: idLocation(path), "duplicate campaign id '\(campaign.id)': also used by \(other)",
+                        at: idLocation(path), "duplicate campaign id '\(content.id)': also used by \(other)",
                         sourceLine: idLine(path)))
                 continue
             }
-            owners[campaign.id] = path
-            campaigns.append(campaign)
+            owners[content.id] = path
+            switch content {
+            case .campaign(let c): campaigns.append(c)
+            case .journey(let j): journeys.append(j)
+            }
         }
-        return (campaigns, diagnostics)
+        return (campaigns, journeys, diagnostics)
     }
 
     /// The location of the `id:` line of a campaign file, for duplicate-id errors.

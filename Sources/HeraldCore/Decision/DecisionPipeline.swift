@@ -75,6 +75,15 @@ public struct DecisionPipeline: Sendable {
         return plan(mask: mask, chunks: Self.chunks(mask.count))
     }
 
+    /// The decision for `user` as a member of the audience, whatever the segment says now: a journey's message
+    /// step (the user entered the journey; its `exit_when` decides when they leave). Nil for an unknown user.
+    public func planMember(user: String) -> Decision? {
+        guard let row = inputs.snapshot.ids.firstIndex(of: user) else { return nil }
+        var mask = Array(repeating: false, count: inputs.snapshot.count)
+        mask[row] = true
+        return plan(mask: mask, chunks: 1).first
+    }
+
     /// `plan()` over a given audience in `chunks` parallel chunks.
     func plan(mask: [Bool], chunks: Int) -> [Decision] {
         let rows = mask.indices.filter { mask[$0] }

@@ -79,6 +79,9 @@ public struct JourneyDefinition: Sendable {
         self.version = version
     }
 
+    /// The file's text, kept in the store with the version so that instances can run on it after an edit.
+    public var source: String = ""
+
     /// The step every instance starts at.
     public var firstStep: JourneyStep { steps[0] }
 

@@ -57,11 +57,13 @@ extension CampaignParser {
             let limits,
             let reEntry, let exitWhen, let steps, !y.diagnostics.hasErrors
         else { return nil }
-        return JourneyDefinition(
+        var journey = JourneyDefinition(
             id: id, name: name, status: status, topic: topic, priority: priority,
             transactional: transactional,
             audience: audience, trigger: trigger, limits: limits, conversion: conversion, reEntry: reEntry,
             exitWhen: exitWhen, steps: steps, file: y.file, version: JourneyVersion(content: text))
+        journey.source = text
+        return journey
     }
 
     /// `entry: { re_entry: never | always | { after: D } }`; `never` when absent.

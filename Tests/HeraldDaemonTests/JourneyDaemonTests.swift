@@ -1,0 +1,160 @@
+import Foundation
+import HeraldCore
+import HeraldDaemon
+import HeraldLedger
+import Testing
+
+/// Journeys through the daemon's parts on the manual clock (docs/journeys.md): entry by event, message steps
+/// through the pipeline, ledger and dispatcher, waits, a `wait_for` answered or timed out, a branch on
+/// `opened()`, an `exit_when` event, and each step at most once.
+@Suite struct JourneyDaemonTests {
+    static let t0 = DaemonFixture.t0
+
+    static let onboarding = """
+        id: onboarding
+        name: Onboarding
+        status: active
+        topic: promotions
+        audience:
+          segment: country == "US"
+        trigger:
+          event: signed_up
+        exit_when:
+          - event: purchase
+        steps:
+          - id: welcome
+            message:
+              channel: email
+              email: { subject: "Welcome", text: "Hello, see {{unsubscribe_url}}" }
+            send_time: { strategy: immediate, within: 24h }
+          - id: day-1
+            wait: 1d
+          - id: await-cart
+            wait_for: { event: cart_viewed, within: 2d }
+            on_event: thanks
+            on_timeout: pick
+          - id: pick
+            branch:
+              - { if: opened("welcome"), goto: thanks }
+              - { else: nudge }
+          - id: nudge
+            message:
+              channel: webhook
+              webhook: { endpoint: hook, body: { "user": "{{user_id}}" } }
+            next: exit
+          - id: thanks
+            message:
+              channel: email
+              email: { subject: "Thanks", text: "Thanks, see {{unsubscribe_url}}" }
+        """
+
+    /// Ticks the runner and drains the dispatcher until neither moves anything.
+    func settle(_ f: DaemonFixture) async throws {
+        for _ in 0..<10 {
+            let moved = try await f.journeys.tick()
+            let sent = try await f.drain()
+            if moved == 0 && sent == 0 { return }
+        }
+    }
+
+    func event(_ user: String, _ name: String, at t: Int64) -> EventRecord {
+        EventRecord(userID: user, name: name, timestampMillis: t * 1000)
+    }
+
+    /// Stores events as the API does and hands them to the scheduler (which runs the journeys).
+    func track(_ f: DaemonFixture, _ events: [EventRecord]) async throws {
+        _ = try await f.store.insertEvents(events)
+        _ = try await f.scheduler.handle(events: events)
+    }
+
+    @Test func threeUsersTakeTheirThreePaths() async throws {
+        let f = try DaemonFixture.make(campaigns: ["onboarding.yaml": Self.onboarding])
+        defer { f.remove() }
+        try await f.users(["answers", "buyer", "silent"])
+        try await f.journeys.saveVersions()
+        try await track(f, ["answers", "buyer", "silent"].map { event($0, "signed_up", at: Self.t0) })
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        var rows = try await f.rows()
+        #expect(rows.filter { $0.idempotencyKey.hasSuffix("/welcome") && $0.status == .sent }.count == 3)
+        // The buyer purchases during the day's wait: the instance ends at once.
+        f.clock.advance(3600)
+        try await track(f, [event("buyer", "purchase", at: f.clock.clock.seconds)])
+        // A day later everyone left is waiting for a cart view; "answers" views one.
+        f.clock.advance(86_400)
+        try await settle(f)
+        try await track(f, [event("answers", "cart_viewed", at: f.clock.clock.seconds)])
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        // Two days later "silent" times out, takes the else arm and gets the nudge.
+        f.clock.advance(2 * 86_400)
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+
+        rows = try await f.rows()
+        let keys = Set(rows.map(\.idempotencyKey))
+        let o = Scheduler.eventOccurrence(Self.t0)
+        #expect(
+            keys == [
+                "onboarding/\(o)/answers/welcome", "onboarding/\(o)/buyer/welcome", "onboarding/\(o)/silent/welcome",
+                "onboarding/\(o)/answers/thanks", "onboarding/\(o)/silent/nudge",
+            ])
+        #expect(rows.allSatisfy { $0.status == .sent })
+        func status(_ user: String) async throws -> JourneyInstanceStatus? {
+            try await f.ledger.journeyInstances(journey: "onboarding", user: user).first?.status
+        }
+        #expect(try await status("answers") == .completed)
+        #expect(try await status("buyer") == .exitedEvent("purchase"))
+        #expect(try await status("silent") == .completed)
+        let path = try await f.ledger.journeyRecords(journey: "onboarding", instance: o)
+            .filter { $0.user == "silent" }.map { "\($0.step):\($0.outcome)→\($0.next)" }
+        #expect(
+            path == [
+                "welcome:sent→day-1", "day-1:waited→await-cart", "await-cart:timeout→pick", "pick:else→nudge",
+                "nudge:sent→exit",
+            ])
+        // Nothing is due any more, and a repeated signed_up starts nothing (re_entry: never by default).
+        #expect(try await f.journeys.tick() == 0)
+        try await track(f, [event("silent", "signed_up", at: f.clock.clock.seconds)])
+        #expect(try await f.ledger.journeyInstances(journey: "onboarding", user: "silent").count == 1)
+    }
+
+    @Test func anExitEventCancelsThePendingMessageOfItsInstance() async throws {
+        let f = try DaemonFixture.make(campaigns: ["onboarding.yaml": Self.onboarding])
+        defer { f.remove() }
+        try await f.users(["u1"])
+        try await track(f, [event("u1", "signed_up", at: Self.t0)])
+        // The welcome is recorded but not yet sent when the purchase arrives.
+        #expect(try await f.journeys.tick() == 1)
+        try await track(f, [event("u1", "purchase", at: Self.t0)])
+        #expect(try await f.drain() == 1)
+        let row = try #require(try await f.rows().first)
+        #expect(row.status == .cancelled && row.reason == "exited:purchase")
+        #expect(f.outbox().isEmpty)
+    }
+
+    @Test func aStoppedJourneyEndsItsInstances() async throws {
+        let f = try DaemonFixture.make(campaigns: ["onboarding.yaml": Self.onboarding])
+        defer { f.remove() }
+        try await f.users(["u1"])
+        try await track(f, [event("u1", "signed_up", at: Self.t0)])
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        let stopped = Self.onboarding.replacingOccurrences(of: "status: active", with: "status: stopped")
+        try stopped.write(toFile: f.root + "/campaigns/onboarding.yaml", atomically: true, encoding: .utf8)
+        guard case .success(let book) = CampaignBook.load(path: f.root + "/herald.yaml", environment: [:]) else {
+            Issue.record("the stopped journey does not load")
+            return
+        }
+        f.book.swap(book)
+        f.clock.advance(86_400)
+        try await settle(f)
+        let i = try await f.ledger.journeyInstances(journey: "onboarding", user: "u1").first
+        #expect(i?.status == .stopped)
+        #expect(try await f.rows().count == 1)
+    }
+}
