@@ -35,9 +35,16 @@ struct ConfigExamplesTests {
 
     @Test func exampleCampaignsValidate() throws {
         let config = try #require(loadExample().0)
-        let (campaigns, diags) = CampaignSet.load(directory: config.campaignsDirectory, config: config)
+        let (campaigns, journeys, diags) = CampaignSet.loadAll(directory: config.campaignsDirectory, config: config)
         #expect(diags.isEmpty, "\(diags.map(\.description).joined(separator: "\n"))")
-        #expect(campaigns.map(\.id) == ["birthday-sms", "cart-abandoned", "flash-sale", "onboarding-tips", "onboarding-welcome", "vip-offer", "winback-dormant"])
+        #expect(campaigns.map(\.id) == ["birthday-sms", "cart-abandoned", "flash-sale", "vip-offer", "winback-dormant"])
+        #expect(journeys.map(\.id) == ["onboarding"])
+        let onboarding = try #require(journeys.first)
+        #expect(onboarding.trigger == .event(name: "signed_up", delay: 600, cancelIf: nil))
+        #expect(onboarding.steps.map(\.id) == [
+            "welcome", "next-morning", "tips", "await-visit", "pick-channel", "coupon-email", "coupon-sms",
+        ])
+        #expect(onboarding.exitEvents == ["purchase"])
         let byID = Dictionary(uniqueKeysWithValues: campaigns.map { ($0.id, $0) })
 
         let winback = try #require(byID["winback-dormant"])
@@ -68,9 +75,7 @@ struct ConfigExamplesTests {
 
         let birthday = try #require(byID["birthday-sms"])
         #expect(birthday.sendTime.strategy == .localTime && birthday.sendTime.localTime == ClockTime(hour: 9, minute: 0))
-        #expect(byID["onboarding-welcome"]?.trigger == .event(name: "signed_up", delay: 600, cancelIf: nil))
         #expect(birthday.sendTime.within == 25 * 3600)
-        #expect(byID["onboarding-tips"]?.sendTime.localTime == ClockTime(hour: 10, minute: 0))
     }
 
     /// cart-abandoned reminds everyone but the VIPs who demonstrably ignore messages: a VIP with no send in 90

@@ -31,6 +31,7 @@ struct ValidateCommand: ParsableCommand {
             throw ReportedFailure(code: ExitStatus.invalidInput)
         }
         var campaignCount = 0
+        var journeyCount = 0
         let targets = paths.isEmpty ? [config.campaignsDirectory] : paths
         var seen: [String: String] = [:]
         for target in targets {
@@ -41,8 +42,9 @@ struct ValidateCommand: ParsableCommand {
             }
             var campaigns: [Campaign] = []
             if isDirectory.boolValue {
-                let loaded = CampaignSet.load(directory: target, config: config)
+                let loaded = CampaignSet.loadAll(directory: target, config: config)
                 campaigns = loaded.campaigns
+                journeyCount += loaded.journeys.count
                 diagnostics += loaded.diagnostics
             } else {
                 let (campaign, found) = CampaignFile.load(path: target, config: config)
@@ -59,6 +61,7 @@ struct ValidateCommand: ParsableCommand {
         }
         let failed = report(diagnostics)
         if failed { throw ReportedFailure(code: ExitStatus.invalidInput) }
-        Console.out("\(configPath): ok; \(campaignCount) campaign\(campaignCount == 1 ? "" : "s") ok")
+        let journeys = journeyCount == 0 ? "" : ", \(journeyCount) journey\(journeyCount == 1 ? "" : "s")"
+        Console.out("\(configPath): ok; \(campaignCount) campaign\(campaignCount == 1 ? "" : "s")\(journeys) ok")
     }
 }
