@@ -8,7 +8,7 @@ public struct HeraldCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, AudienceCommand.self, UsersCommand.self, EventsCommand.self,
             SampleCommand.self, DryRunCommand.self, WhyCommand.self, PrefsCommand.self,
-            SendTestCommand.self, LogsCommand.self, StatsCommand.self, StoreCommand.self,
+            SendTestCommand.self, LogsCommand.self, StatsCommand.self, StoreCommand.self, JourneyCommand.self,
         ])
 
     public init() {}

@@ -97,10 +97,10 @@ extension Request {
 
     /// The user id of a `/v1/users/{id}/…` path, percent-decoded (`a%2Fb` is `a/b`); 400 when it is outside
     /// the id alphabet (`UserID`).
-    func userIDParameter(context: some RequestContext) throws(APIError) -> String {
-        let id = try pathParameter("id", context: context)
+    func userIDParameter(_ name: String = "id", context: some RequestContext) throws(APIError) -> String {
+        let id = try pathParameter(name, context: context)
         if let problem = UserID.problem(id) {
-            throw APIError(.badRequest, "the user id in the path \(problem)", field: "id")
+            throw APIError(.badRequest, "the user id in the path \(problem)", field: name)
         }
         return id
     }
