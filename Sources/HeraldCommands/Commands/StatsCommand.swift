@@ -35,6 +35,17 @@ struct StatsCommand: AsyncParsableCommand {
     /// Prints one funnel per campaign; an id that is neither configured nor in the ledger exits 65.
     func run() async throws {
         let context = try HeraldContext.load(options)
+        // A journey's counts are per step and per path (`herald journey stats`).
+        if let id = campaign, format == .table,
+            CampaignSet.loadAll(directory: context.config.campaignsDirectory, config: context.config).journeys
+                .contains(where: { $0.id == id })
+        {
+            var stats = JourneyStatsCommand()
+            stats.options = options
+            stats.id = id
+            try await stats.run()
+            return
+        }
         let configured = context.campaigns().campaigns
         let goals = Dictionary(
             configured.compactMap { c in c.conversion.map { (c.id, $0) } },

@@ -36,6 +36,17 @@ struct WhyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try HeraldContext.load(options)
+        // For a journey: the path taken, the current step and its due time (`herald journey user`).
+        if CampaignSet.loadAll(directory: context.config.campaignsDirectory, config: context.config).journeys
+            .contains(where: { $0.id == self.campaign })
+        {
+            var path = JourneyUserCommand()
+            path.options = options
+            path.id = self.campaign
+            path.user = user
+            try await path.run()
+            return
+        }
         let loader = PlanningLoader(context: context)
         let campaign = try loader.campaign(self.campaign)
         let (occurrence, now) = try PlanningLoader.occurrence(of: campaign, at: at)

@@ -53,7 +53,8 @@ extension SQLiteLedger: JourneyStore {
 
     public func journeyVersion(journey: String, version: String) async throws -> (file: String, source: String)? {
         try await pool.read { db in
-            try Row.fetchOne(
+            guard try db.tableExists("journey_versions") else { return nil }
+            return try Row.fetchOne(
                 db, sql: "SELECT file, source FROM journey_versions WHERE journey = ? AND version = ?",
                 arguments: [journey, version]
             ).map { ($0[0], $0[1]) }
@@ -131,7 +132,8 @@ extension SQLiteLedger: JourneyStore {
 
     public func activeInstances(user: String) async throws -> [JourneyInstance] {
         try await pool.read { db in
-            try Row.fetchAll(
+            guard try db.tableExists("journey_instances") else { return [] }
+            return try Row.fetchAll(
                 db, sql: "SELECT \(Self.instanceColumns) FROM journey_instances WHERE user = ? AND status = 'active'",
                 arguments: [user]
             ).map(Self.instance)
@@ -140,7 +142,8 @@ extension SQLiteLedger: JourneyStore {
 
     public func journeyInstances(journey: String, user: String) async throws -> [JourneyInstance] {
         try await pool.read { db in
-            try Row.fetchAll(
+            guard try db.tableExists("journey_instances") else { return [] }
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT \(Self.instanceColumns) FROM journey_instances WHERE journey = ? AND user = ?
@@ -152,7 +155,8 @@ extension SQLiteLedger: JourneyStore {
 
     public func journeyRecords(journey: String, instance: String) async throws -> [JourneyStepRecord] {
         try await pool.read { db in
-            try Row.fetchAll(
+            guard try db.tableExists("journey_instances") else { return [] }
+            return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT journey, instance, user, step, at, outcome, next FROM journey_steps
