@@ -23,8 +23,8 @@ public final class JourneyRunner: Sendable {
 
     /// How long a claimed instance is held before another runner may take it (a runner that died).
     static let lease: Int64 = 60
-    /// How often a message step looks at its ledger row until the row is done.
-    static let messagePoll: Int64 = 10
+    /// How often a message step looks at its ledger row until the row is done (one keyed read).
+    static let messagePoll: Int64 = 2
     /// How often a step held back by a cap (`on_capped: defer`) tries again inside its window.
     static let capRetry: Int64 = 300
     /// Most steps one instance takes in one go (a guard: the graph is acyclic, so this is never reached).
