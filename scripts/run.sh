@@ -45,6 +45,15 @@ echo "POST /v1/track (a purchase by u0000001):"
 curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d '{"userId": "u0000001", "event": "purchase", "properties": {"amount": 42.5}}' "http://$listen/v1/track"
 echo
+echo "A new user signs up (the onboarding journey starts 10 minutes later):"
+curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"userId": "newcomer-1", "traits": {"email": "newcomer@example.com", "first_name": "Ada"}}' \
+    "http://$listen/v1/identify" >/dev/null
+curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"userId": "newcomer-1", "event": "signed_up"}' "http://$listen/v1/track"
+echo
+"$herald" journey user onboarding newcomer-1 || true
+echo
 # Until the outbox stops growing (sends deferred by quiet hours stay scheduled for later).
 previous=-1
 for _ in $(seq 1 100); do
