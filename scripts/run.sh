@@ -47,7 +47,7 @@ curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' 
 echo
 echo "A new user signs up (the onboarding journey starts 10 minutes later):"
 curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d '{"userId": "newcomer-1", "traits": {"email": "newcomer@example.com", "first_name": "Ada"}}' \
+    -d "{\"userId\": \"newcomer-1\", \"traits\": {\"email\": \"newcomer@example.com\", \"first_name\": \"Ada\", \"createdAt\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}" \
     "http://$listen/v1/identify" >/dev/null
 curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d '{"userId": "newcomer-1", "event": "signed_up"}' "http://$listen/v1/track"
