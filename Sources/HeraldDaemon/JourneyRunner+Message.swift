@@ -2,9 +2,10 @@ import HeraldCore
 import HeraldLedger
 
 extension StepContext {
-    /// A message step (docs/journeys.md, "Message steps"): decided once through the decision pipeline and
-    /// recorded under the step's ledger key; the instance moves on when the row is done — sent, or any final
-    /// status. A cap holds the step inside its window (`on_capped: defer`) or skips it at once (`skip`).
+    /// A message step (docs/journeys.md, "Message steps"), in two moves: the first claims the step (writes its
+    /// ledger key into the instance), the second decides it through the decision pipeline and records the
+    /// row under that key; the instance moves on when the row is done — sent, or any final status. A cap
+    /// holds the step inside its window (`on_capped: defer`) or skips it at once (`skip`).
     mutating func message(_ step: JourneyStep, _ m: JourneyMessageStep, _ i: inout JourneyInstance) async throws
         -> (JourneyStepOutcome, String)?
     {
@@ -13,6 +14,13 @@ extension StepContext {
             if let done = Self.done(row) { return (.done, done) }
             i.messageKey = key
             i.dueAt = max(now, row.scheduledAt ?? now) + JourneyRunner.messagePoll
+            return nil
+        }
+        guard i.messageKey == key else {
+            // First claim the step: the move that records its key is a compare-and-set, so only the runner
+            // (or event) whose move wins goes on to record the row; a move that lost records nothing.
+            i.messageKey = key
+            i.dueAt = now
             return nil
         }
         guard let campaign = journey.messageCampaign(for: step) else { return (.done, "skipped:no_message") }

@@ -48,32 +48,23 @@ extension JourneyRunner {
         return try await ledger.moveInstance(i, expectedMoves: original.moves, records: records)
     }
 
-    /// Takes an instance of a running journey through every step it can finish at `now`.
-    func advanceActive(_ original: JourneyInstance, book: CampaignBook, now: Int64) async throws -> Bool {
-        guard let j = try await definition(original, book) else { return false }
-        var i = original
-        var records: [JourneyStepRecord] = []
-        func record(_ step: String, _ outcome: String, _ next: String) {
-            records.append(
-                JourneyStepRecord(
-                    journey: i.journey, instance: i.id, user: i.user, step: step, at: now, outcome: outcome, next: next))
-        }
+    /// Takes an instance of a running journey through every step it can finish at `now`: each stretch up to a
+    /// wait or a message step's claim is one compare-and-set move; a claimed message step is then decided in
+    /// the next move. False when nothing was written (another move came first, or the version is unreadable).
+    func advanceActive(_ start: JourneyInstance, book: CampaignBook, now: Int64) async throws -> Bool {
+        guard let j = try await definition(start, book) else { return false }
         var context = StepContext(runner: self, journey: j, book: book, now: now)
-        for _ in 0..<Self.maxHops {
-            guard i.status == .active, let step = j.step(i.step) else { break }
-            if i.messageKey == nil, try await context.exitSegmentMatches(user: i.user) {
-                record(step.id, JourneyInstanceStatus.exitedSegment.rawValue, "exit")
-                i.status = .exitedSegment
-                i.step = "exit"
-                i.dueAt = nil
-                break
-            }
-            guard let (outcome, text) = try await context.run(step, &i), let target = step.next(after: outcome)
-            else { break }
-            record(step.id, text, target.description)
-            Self.go(&i, to: target, at: now)
+        var current = start
+        var wrote = false
+        for _ in 0..<4 {
+            let (next, records) = try await context.stretch(current)
+            guard try await ledger.moveInstance(next, expectedMoves: current.moves, records: records) else { break }
+            wrote = true
+            guard next.status == .active, let due = next.dueAt, due <= now else { break }
+            current = next
+            current.moves += 1
         }
-        return try await ledger.moveInstance(i, expectedMoves: original.moves, records: records)
+        return wrote
     }
 
     /// The ledger key of a journey's message step for one instance.
@@ -95,6 +86,32 @@ struct StepContext {
         self.journey = journey
         self.book = book
         self.now = now
+    }
+
+    /// The instance after every step it can finish now, up to a wait or a message step's claim, and the
+    /// records of the steps it finished.
+    mutating func stretch(_ start: JourneyInstance) async throws -> (JourneyInstance, [JourneyStepRecord]) {
+        var i = start
+        var records: [JourneyStepRecord] = []
+        func record(_ step: String, _ outcome: String, _ next: String) {
+            records.append(
+                JourneyStepRecord(
+                    journey: i.journey, instance: i.id, user: i.user, step: step, at: now, outcome: outcome, next: next))
+        }
+        for _ in 0..<JourneyRunner.maxHops {
+            guard i.status == .active, let step = journey.step(i.step) else { break }
+            if i.messageKey == nil, try await exitSegmentMatches(user: i.user) {
+                record(step.id, JourneyInstanceStatus.exitedSegment.rawValue, "exit")
+                i.status = .exitedSegment
+                i.step = "exit"
+                i.dueAt = nil
+                break
+            }
+            guard let (outcome, text) = try await run(step, &i), let target = step.next(after: outcome) else { break }
+            record(step.id, text, target.description)
+            JourneyRunner.go(&i, to: target, at: now)
+        }
+        return (i, records)
     }
 
     var environment: EvaluationEnvironment {
@@ -137,7 +154,7 @@ struct StepContext {
             // between the step and the timeout.
             if let f = try await userFacts(i.user),
                 let times = f.events[w.event]?.timestamps,
-                times.contains(where: { $0 >= i.reachedAt && $0 <= timeout }), w.filter == nil
+                times.contains(where: { $0 >= i.reachedAt && $0 < timeout }), w.filter == nil
             {
                 return (.event, "event")
             }

@@ -140,7 +140,10 @@ public final class JourneyRunner: Sendable {
                     if try await ledger.moveInstance(ended, expectedMoves: i.moves, records: [record]) { moved += 1 }
                     continue
                 }
-                guard let step = j.step(i.step), case .waitFor(let w) = step.kind else { continue }
+                // An event stored at or after the timeout is too late: the runner takes `on_timeout`.
+                guard let step = j.step(i.step), case .waitFor(let w) = step.kind,
+                    now < w.timeout(reachedAt: i.reachedAt)
+                else { continue }
                 let matched = batch.contains { e in
                     w.accepts(
                         name: e.name, timestamp: secondsOf(millis: e.timestampMillis), propertiesJSON: e.propertiesJSON,

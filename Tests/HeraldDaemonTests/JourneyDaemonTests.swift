@@ -1,6 +1,6 @@
 import Foundation
 import HeraldCore
-import HeraldDaemon
+@testable import HeraldDaemon
 import HeraldLedger
 import Testing
 
@@ -156,5 +156,67 @@ import Testing
         let i = try await f.ledger.journeyInstances(journey: "onboarding", user: "u1").first
         #expect(i?.status == .stopped)
         #expect(try await f.rows().count == 1)
+    }
+
+    /// The race the kill -9 test found: the runner takes a `wait_for`'s timeout from a copy of the instance
+    /// read before an event answered the wait. Its move loses the compare-and-set, and it must not have
+    /// recorded the timeout path's message either.
+    @Test func aRunnerThatLostTheRaceToAnEventRecordsNoMessage() async throws {
+        // With a `where`, the runner's own look for an answer at the timeout does not see this one: from its
+        // stale copy it takes the timeout path, whose first step is a message.
+        let filtered = Self.onboarding.replacingOccurrences(
+            of: "wait_for: { event: cart_viewed, within: 2d }",
+            with: "wait_for: { event: cart_viewed, within: 2d, where: 'source == \"app\"' }")
+        #expect(filtered != Self.onboarding)
+        let f = try DaemonFixture.make(campaigns: ["onboarding.yaml": filtered])
+        defer { f.remove() }
+        try await f.users(["u1"])
+        try await track(f, [event("u1", "signed_up", at: Self.t0)])
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        f.clock.advance(86_400)
+        try await settle(f)
+        let waiting = try #require(try await f.ledger.activeInstances(user: "u1").first)
+        #expect(waiting.step == "await-cart")
+        // The answer is stored in time and applied; a runner still holding the copy from before tries the
+        // timeout later, and loses.
+        f.clock.advance(3600)
+        var answer = event("u1", "cart_viewed", at: f.clock.clock.seconds)
+        answer.propertiesJSON = #"{"source":"app"}"#
+        try await track(f, [answer])
+        #expect(try await f.ledger.activeInstances(user: "u1").first?.step == "thanks")
+        f.clock.advance(3 * 86_400)
+        #expect(try await !f.journeys.advance(waiting, book: f.book.current, now: f.clock.clock.seconds))
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        let steps = try await f.rows().map { $0.idempotencyKey.split(separator: "/").last.map(String.init) ?? "" }
+        #expect(steps.sorted() == ["thanks", "welcome"])
+        #expect(try await f.ledger.journeyInstances(journey: "onboarding", user: "u1").first?.status == .completed)
+    }
+
+    /// "Both are exact": an answer stored one second before the timeout takes `on_event`; one stored at the
+    /// timeout, while the instance still waits for the runner, is too late and the instance times out.
+    @Test(arguments: [(Int64(-1), "thanks"), (Int64(0), "nudge")])
+    func anAnswerWinsOnlyWhenStoredBeforeTheTimeout(_ offset: Int64, _ expected: String) async throws {
+        let f = try DaemonFixture.make(campaigns: ["onboarding.yaml": Self.onboarding])
+        defer { f.remove() }
+        try await f.users(["u1"])
+        try await track(f, [event("u1", "signed_up", at: Self.t0)])
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        f.clock.advance(86_400)
+        try await settle(f)
+        let waiting = try #require(try await f.ledger.activeInstances(user: "u1").first)
+        #expect(waiting.step == "await-cart")
+        f.clock.set(waiting.reachedAt + 2 * 86_400 + offset)
+        try await track(f, [event("u1", "cart_viewed", at: f.clock.clock.seconds)])
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        let steps = try await f.rows().map { $0.idempotencyKey.split(separator: "/").last.map(String.init) ?? "" }
+        #expect(steps.sorted() == [expected, "welcome"].sorted())
     }
 }

@@ -174,9 +174,10 @@ import Testing
         #expect(loaded.campaignsDirectory == etc + "/campaigns")
         #expect(loaded.api.tokenFile == credentials + "/api-token")
         #expect(loaded.channels.outbox == "/var/lib/herald/outbox")
-        let (campaigns, problems) = CampaignSet.load(directory: loaded.campaignsDirectory, config: loaded)
+        let (campaigns, journeys, problems) = CampaignSet.loadAll(
+            directory: loaded.campaignsDirectory, config: loaded)
         #expect(problems.isEmpty, "\(problems.map(\.description))")
         let files = try fm.contentsOfDirectory(atPath: BuiltProducts.repository + "/campaigns")
-        #expect(campaigns.count == files.filter { $0.hasSuffix(".yaml") }.count)
+        #expect(campaigns.count + journeys.count == files.filter { $0.hasSuffix(".yaml") }.count)
     }
 }

@@ -142,7 +142,7 @@ import Testing
     static func waitReady(_ daemon: TestServer, base: String, engine: CurlEngine) async throws {
         try await waitFor("heraldd never became ready; log:\n\(daemon.log.suffix(2000))", timeout: 30) {
             guard daemon.isAlive else {
-                throw ServerUnavailable("heraldd exited: \(daemon.log.suffix(2000))")
+                throw ServerUnavailable("heraldd exited: \(daemon.log.prefix(1500)) … \(daemon.log.suffix(800))")
             }
             return false
         } orAsync: {
@@ -286,7 +286,7 @@ import Testing
         }
         try await waitFor("every planned send to go out; log:\n\(second.log.suffix(2000))", timeout: 90) {
             guard second.isAlive else {
-                throw ServerUnavailable("heraldd exited: \(second.log.suffix(2000))")
+                throw ServerUnavailable("heraldd exited: \(second.log.prefix(1500)) … \(second.log.suffix(800))")
             }
             return false
         } orAsync: {
