@@ -3,7 +3,7 @@ import HeraldLedger
 
 extension JourneyRunner {
     /// One round: claims the due instances (of this daemon's shards) and moves each as far as it goes now.
-    /// Returns how many moved.
+    /// Returns how many instances moved.
     public func tick(limit: Int = 200) async throws -> Int {
         let now = clock.seconds
         var shards: [Int]?
@@ -12,59 +12,63 @@ extension JourneyRunner {
             guard shards?.isEmpty == false else { return 0 }
         }
         let due = try await ledger.claimDueInstances(now: now, limit: limit, shards: shards, lease: Self.lease)
-        let current = book.current
-        var moved = 0
-        for i in due where try await advance(i, book: current, now: now) { moved += 1 }
-        return moved
+        return try await advance(due, book: book.current, now: now)
     }
 
-    /// Takes `original` through every step it can finish at `now` and writes the move; false when another
-    /// runner moved it first or its version can no longer be read.
-    func advance(_ original: JourneyInstance, book: CampaignBook, now: Int64) async throws -> Bool {
-        var i = original
-        var records: [JourneyStepRecord] = []
-        func record(_ step: String, _ outcome: String, _ next: String) {
-            records.append(
-                JourneyStepRecord(
-                    journey: i.journey, instance: i.id, user: i.user, step: step, at: now, outcome: outcome, next: next))
+    /// Moves `instances` as far as each goes at `now`, in rounds: every round computes each instance's move
+    /// and writes them all at once (`moveInstances`, each a compare-and-set); an instance whose move left it
+    /// due at once (a message step it just claimed) goes on in the next round. Returns how many instances
+    /// moved at least once; one whose move lost a race, or whose version is unreadable, does not count.
+    func advance(_ instances: [JourneyInstance], book: CampaignBook, now: Int64) async throws -> Int {
+        var pending = instances
+        var movedOnce = Set<String>()
+        for _ in 0..<4 where !pending.isEmpty {
+            var moves: [JourneyMove] = []
+            for i in pending {
+                if let m = try await move(i, book: book, now: now) { moves.append(m) }
+            }
+            let written = try await ledger.moveInstances(moves)
+            pending = []
+            for (m, ok) in zip(moves, written) where ok {
+                let i = m.instance
+                movedOnce.insert(i.journey + "\u{1F}" + i.user + "\u{1F}" + i.id)
+                guard i.status == .active, let due = i.dueAt, due <= now else { continue }
+                var next = i
+                next.moves = m.expectedMoves + 1
+                pending.append(next)
+            }
         }
+        return movedOnce.count
+    }
+
+    /// One instance's move at `now`, or nil when its version cannot be read.
+    func advance(_ original: JourneyInstance, book: CampaignBook, now: Int64) async throws -> Bool {
+        try await advance([original], book: book, now: now) == 1
+    }
+
+    /// The move `original` makes now: held (paused, draft), ended (stopped), or every step it can finish.
+    func move(_ original: JourneyInstance, book: CampaignBook, now: Int64) async throws -> JourneyMove? {
+        var i = original
         // The loaded file's status governs every version; a removed file leaves instances on their version.
-        let loaded = book.journey(i.journey)?.status
-        guard loaded == .stopped || loaded == .paused || loaded == .draft,
-            let status = loaded
-        else { return try await advanceActive(original, book: book, now: now) }
-        switch status {
-        case .stopped:
-            record(i.step, JourneyInstanceStatus.stopped.rawValue, "exit")
+        switch book.journey(i.journey)?.status {
+        case .stopped?:
             i.status = .stopped
             i.step = "exit"
             i.dueAt = nil
-        case .paused, .draft:
+            let record = JourneyStepRecord(
+                journey: i.journey, instance: i.id, user: i.user, step: original.step, at: now,
+                outcome: JourneyInstanceStatus.stopped.rawValue, next: "exit")
+            return JourneyMove(instance: i, expectedMoves: original.moves, records: [record])
+        case .paused?, .draft?:
             // Timers hold; on resume a wait whose time passed ends at once, a missed message window skips.
             i.dueAt = now + 60
-        case .active:
-            break
+            return JourneyMove(instance: i, expectedMoves: original.moves, records: [])
+        case .active?, nil:
+            guard let j = try await definition(original, book) else { return nil }
+            var context = StepContext(runner: self, journey: j, book: book, now: now)
+            let (next, records) = try await context.stretch(original)
+            return JourneyMove(instance: next, expectedMoves: original.moves, records: records)
         }
-        return try await ledger.moveInstance(i, expectedMoves: original.moves, records: records)
-    }
-
-    /// Takes an instance of a running journey through every step it can finish at `now`: each stretch up to a
-    /// wait or a message step's claim is one compare-and-set move; a claimed message step is then decided in
-    /// the next move. False when nothing was written (another move came first, or the version is unreadable).
-    func advanceActive(_ start: JourneyInstance, book: CampaignBook, now: Int64) async throws -> Bool {
-        guard let j = try await definition(start, book) else { return false }
-        var context = StepContext(runner: self, journey: j, book: book, now: now)
-        var current = start
-        var wrote = false
-        for _ in 0..<4 {
-            let (next, records) = try await context.stretch(current)
-            guard try await ledger.moveInstance(next, expectedMoves: current.moves, records: records) else { break }
-            wrote = true
-            guard next.status == .active, let due = next.dueAt, due <= now else { break }
-            current = next
-            current.moves += 1
-        }
-        return wrote
     }
 
     /// The ledger key of a journey's message step for one instance.
@@ -173,7 +177,9 @@ struct StepContext {
 
     /// The user's clock (their time zone, else the default).
     mutating func clock(_ user: String) async throws -> LocalClock {
-        let zone = try await userFacts(user)?.profile.timezone
+        // The profile alone when the facts were not read already: a wait needs only the time zone.
+        let zone: String?
+        if let facts { zone = facts?.profile.timezone } else { zone = try await runner.store.profile(id: user)?.timezone }
         return LocalClock.resolve(zone, fallback: book.config.policy.defaultTimezone).clock
     }
 

@@ -131,6 +131,9 @@ public protocol JourneyStore: Sendable {
     /// `expectedMoves`, with `records`, in one transaction; `moves` becomes `expectedMoves + 1`. False when
     /// another move came first (nothing is written).
     func moveInstance(_ instance: JourneyInstance, expectedMoves: Int, records: [JourneyStepRecord]) async throws -> Bool
+    /// Several moves, each a compare-and-set as `moveInstance` describes, in as few transactions as the
+    /// backend can; returns, in order, whether each was written.
+    func moveInstances(_ moves: [JourneyMove]) async throws -> [Bool]
     /// The user's active instances of every journey.
     func activeInstances(user: String) async throws -> [JourneyInstance]
     /// The user's instances of `journey`, newest first.
@@ -141,4 +144,32 @@ public protocol JourneyStore: Sendable {
     func journeyRecords(journey: String) async throws -> [JourneyStepRecord]
     /// Instances of `journey` by status text.
     func journeyStatusCounts(journey: String) async throws -> [String: Int]
+}
+
+/// One compare-and-set move of a journey instance (`JourneyStore.moveInstances`).
+public struct JourneyMove: Sendable, Hashable {
+    /// The instance as it is to be written.
+    public var instance: JourneyInstance
+    /// The move count the writer read.
+    public var expectedMoves: Int
+    /// The steps the move finished.
+    public var records: [JourneyStepRecord]
+
+    /// A move.
+    public init(instance: JourneyInstance, expectedMoves: Int, records: [JourneyStepRecord]) {
+        self.instance = instance
+        self.expectedMoves = expectedMoves
+        self.records = records
+    }
+}
+
+extension JourneyStore {
+    /// One transaction per move (a backend that can do better overrides it).
+    public func moveInstances(_ moves: [JourneyMove]) async throws -> [Bool] {
+        var written: [Bool] = []
+        for m in moves {
+            written.append(try await moveInstance(m.instance, expectedMoves: m.expectedMoves, records: m.records))
+        }
+        return written
+    }
 }

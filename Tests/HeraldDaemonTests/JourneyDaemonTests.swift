@@ -219,4 +219,40 @@ import Testing
         let steps = try await f.rows().map { $0.idempotencyKey.split(separator: "/").last.map(String.init) ?? "" }
         #expect(steps.sorted() == [expected, "welcome"].sorted())
     }
+
+    /// An instance keeps the version it entered on after the file changes (docs/journeys.md, "Versions"); a
+    /// user who enters after the reload runs the new one.
+    @Test func anInstanceKeepsItsVersionAcrossAReload() async throws {
+        let f = try DaemonFixture.make(campaigns: ["onboarding.yaml": Self.onboarding])
+        defer { f.remove() }
+        try await f.users(["before", "after"])
+        try await track(f, [event("before", "signed_up", at: Self.t0)])
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        // The edit: the day's wait becomes three days.
+        let edited = Self.onboarding.replacingOccurrences(of: "wait: 1d", with: "wait: 3d")
+        try edited.write(toFile: f.root + "/campaigns/onboarding.yaml", atomically: true, encoding: .utf8)
+        guard case .success(let book) = CampaignBook.load(path: f.root + "/herald.yaml", environment: [:]) else {
+            Issue.record("the edited journey does not load")
+            return
+        }
+        f.book.swap(book)
+        try await track(f, [event("after", "signed_up", at: f.clock.clock.seconds)])
+        try await settle(f)
+        f.clock.advance(30)
+        try await settle(f)
+        let before = try #require(try await f.ledger.activeInstances(user: "before").first)
+        let after = try #require(try await f.ledger.activeInstances(user: "after").first)
+        #expect(before.version != after.version)
+        #expect(after.version == book.journey("onboarding")?.version.hex)
+        // A day and a bit later the old instance has moved on to the wait_for; the new one still waits.
+        f.clock.advance(86_400 + 60)
+        try await settle(f)
+        #expect(try await f.ledger.activeInstances(user: "before").first?.step == "await-cart")
+        #expect(try await f.ledger.activeInstances(user: "after").first?.step == "day-1")
+        f.clock.advance(2 * 86_400)
+        try await settle(f)
+        #expect(try await f.ledger.activeInstances(user: "after").first?.step == "await-cart")
+    }
 }

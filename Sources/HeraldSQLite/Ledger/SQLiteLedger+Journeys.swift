@@ -109,24 +109,33 @@ extension SQLiteLedger: JourneyStore {
     public func moveInstance(_ i: JourneyInstance, expectedMoves: Int, records: [JourneyStepRecord]) async throws
         -> Bool
     {
-        try await pool.write { db in
-            try db.execute(
+        try await moveInstances([JourneyMove(instance: i, expectedMoves: expectedMoves, records: records)])[0]
+    }
+
+    /// Every move in one transaction: a round of the runner is one commit, not one per instance.
+    public func moveInstances(_ moves: [JourneyMove]) async throws -> [Bool] {
+        guard !moves.isEmpty else { return [] }
+        return try await pool.write { db in
+            let update = try db.cachedStatement(
                 sql: """
                     UPDATE journey_instances SET status = ?, step = ?, reached_at = ?, due_at = ?, message_key = ?,
                       moves = moves + 1
                     WHERE journey = ? AND user = ? AND id = ? AND moves = ?
-                    """,
-                arguments: [
-                    i.status.rawValue, i.step, i.reachedAt, i.dueAt, i.messageKey, i.journey, i.user, i.id,
-                    expectedMoves,
-                ])
-            guard db.changesCount == 1 else { return false }
+                    """)
             let insert = try db.cachedStatement(
                 sql: "INSERT INTO journey_steps(journey, instance, user, step, at, outcome, next) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            for r in records {
-                try insert.execute(arguments: [r.journey, r.instance, r.user, r.step, r.at, r.outcome, r.next])
+            return try moves.map { m in
+                let i = m.instance
+                try update.execute(arguments: [
+                    i.status.rawValue, i.step, i.reachedAt, i.dueAt, i.messageKey, i.journey, i.user, i.id,
+                    m.expectedMoves,
+                ])
+                guard db.changesCount == 1 else { return false }
+                for r in m.records {
+                    try insert.execute(arguments: [r.journey, r.instance, r.user, r.step, r.at, r.outcome, r.next])
+                }
+                return true
             }
-            return true
         }
     }
 
