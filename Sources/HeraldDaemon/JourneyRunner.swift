@@ -87,21 +87,25 @@ public final class JourneyRunner: Sendable {
         let journeys = current.journeys.filter { $0.status == .active }
         guard !journeys.isEmpty else { return 0 }
         let now = clock.seconds
-        var started = 0
+        var entries: [(instance: JourneyInstance, reEntryAfter: Int64?)] = []
         for event in events {
             for j in journeys {
                 guard case .event(let name, let delay, _) = j.trigger, name == event.name else { continue }
                 let at = secondsOf(millis: event.timestampMillis)
                 guard try await inAudience(j, user: event.userID, book: current, now: now) else { continue }
                 let start = at + delay
-                let instance = JourneyInstance(
-                    journey: j.id, id: Scheduler.eventOccurrence(at), user: event.userID, version: j.version.hex,
-                    step: j.firstStep.id, reachedAt: max(start, now), dueAt: max(start, now), enteredAt: now)
                 try await keepVersion(j)
-                if try await ledger.enterJourney(instance, reEntryAfter: j.reEntry.seconds) { started += 1 }
+                entries.append(
+                    (
+                        JourneyInstance(
+                            journey: j.id, id: Scheduler.eventOccurrence(at), user: event.userID,
+                            version: j.version.hex, step: j.firstStep.id, reachedAt: max(start, now),
+                            dueAt: max(start, now), enteredAt: now),
+                        j.reEntry.seconds
+                    ))
             }
         }
-        return started
+        return try await ledger.enterJourneys(entries).filter { $0 }.count
     }
 
     /// True when `user` matches the journey's audience (and not its exclude) at `now`.

@@ -124,6 +124,10 @@ public protocol JourneyStore: Sendable {
     /// (`never`: any earlier instance; `after`: one entered less than that many seconds before). True when
     /// it started; an instance id that exists already is never started twice.
     func enterJourney(_ instance: JourneyInstance, reEntryAfter: Int64?) async throws -> Bool
+    /// Several entries, each as `enterJourney` describes, in as few transactions as the backend can; returns,
+    /// in order, whether each started. Entries of one user are taken in order (a second one in the same call
+    /// finds the first active).
+    func enterJourneys(_ entries: [(instance: JourneyInstance, reEntryAfter: Int64?)]) async throws -> [Bool]
     /// Active instances due at `now` (in `shards` when given), at most `limit`, leased to `owner` until
     /// `now + lease` by moving their due time there: another runner sees them again only if this one died.
     func claimDueInstances(now: Int64, limit: Int, shards: [Int]?, lease: Int64) async throws -> [JourneyInstance]
@@ -164,6 +168,13 @@ public struct JourneyMove: Sendable, Hashable {
 }
 
 extension JourneyStore {
+    /// One transaction per entry (a backend that can do better overrides it).
+    public func enterJourneys(_ entries: [(instance: JourneyInstance, reEntryAfter: Int64?)]) async throws -> [Bool] {
+        var started: [Bool] = []
+        for e in entries { started.append(try await enterJourney(e.instance, reEntryAfter: e.reEntryAfter)) }
+        return started
+    }
+
     /// One transaction per move (a backend that can do better overrides it).
     public func moveInstances(_ moves: [JourneyMove]) async throws -> [Bool] {
         var written: [Bool] = []

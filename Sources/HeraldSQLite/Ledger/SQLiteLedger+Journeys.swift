@@ -62,26 +62,31 @@ extension SQLiteLedger: JourneyStore {
     }
 
     public func enterJourney(_ i: JourneyInstance, reEntryAfter: Int64?) async throws -> Bool {
-        try await pool.write { db in
-            let previous = try Row.fetchAll(
-                db, sql: "SELECT id, status, entered_at FROM journey_instances WHERE journey = ? AND user = ?",
-                arguments: [i.journey, i.user])
-            for p in previous {
-                if (p[0] as String) == i.id { return false }
-                if (p[1] as String) == "active" { return false }
-                guard let after = reEntryAfter else { return false }
-                if i.enteredAt - (p[2] as Int64) < after { return false }
-            }
-            try db.execute(
+        try await enterJourneys([(i, reEntryAfter)])[0]
+    }
+
+    /// Every entry in one transaction.
+    public func enterJourneys(_ entries: [(instance: JourneyInstance, reEntryAfter: Int64?)]) async throws -> [Bool] {
+        guard !entries.isEmpty else { return [] }
+        return try await pool.write { db in
+            let previous = try db.cachedStatement(
+                sql: "SELECT id, status, entered_at FROM journey_instances WHERE journey = ? AND user = ?")
+            let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO journey_instances(\(Self.instanceColumns), shard)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """)
+            return try entries.map { (i, reEntryAfter) in
+                for p in try Row.fetchAll(previous, arguments: [i.journey, i.user]) {
+                    if (p[0] as String) == i.id || (p[1] as String) == "active" { return false }
+                    guard let after = reEntryAfter, i.enteredAt - (p[2] as Int64) >= after else { return false }
+                }
+                try insert.execute(arguments: [
                     i.journey, i.id, i.user, i.version, i.status.rawValue, i.step, i.reachedAt, i.dueAt, i.messageKey,
                     i.enteredAt, i.moves, Shards.of(i.user),
                 ])
-            return true
+                return true
+            }
         }
     }
 
