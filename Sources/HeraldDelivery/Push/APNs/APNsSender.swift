@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Where and as whom Herald pushes to APNs.
 public struct APNsSettings: Sendable, Hashable {
@@ -46,11 +47,12 @@ public struct APNsSender: Sendable {
     /// The provider token.
     public let providerToken: APNsProviderToken
     private let engine: CurlEngine
+    private let warmUp = APNsWarmUp()
     private let now: @Sendable () -> Double
     private let random: @Sendable () -> Double
 
-    /// A sender; `now` is the clock (epoch seconds) that dates tokens and expirations, `random` the jitter source
-    /// (uniform in `[0, 1)`).
+    /// A sender over `engine`, best one made for APNs alone (`APNsSender.engine()`); `now` is the clock (epoch
+    /// seconds) that dates tokens and expirations, `random` the jitter source (uniform in `[0, 1)`).
     public init(settings: APNsSettings, providerToken: APNsProviderToken, engine: CurlEngine,
                 now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
@@ -59,6 +61,13 @@ public struct APNsSender: Sendable {
         self.engine = engine
         self.now = now
         self.random = random
+    }
+
+    /// An engine for APNs: one curl thread, so every push to a host shares one connection, carrying up to 1,000
+    /// streams (what APNs allows) with up to 1,000 pushes in flight; more wait their turn rather than open more
+    /// connections.
+    public static func engine(logger: Logger = Logger(label: "herald.apns")) -> CurlEngine {
+        CurlEngine(maxConnections: 8, maxPerHost: 1000, threads: 1, maxStreams: 1000, logger: logger)
     }
 
     /// Pushes `content` to the device with `token` as the push of ledger row `key`; the receipt's id is the
@@ -77,12 +86,15 @@ public struct APNsSender: Sendable {
             do { jwt = try providerToken.token(now: clock) } catch {
                 throw PushError(.credentialsRefused, provider: .apns, reason: "signing_failed", error.message)
             }
+            let probe = await warmUp.enter()
             let response: HTTPResponse
             do {
                 response = try await engine.send(request(content, token: token, id: id, jwt: jwt.jwt, body: body, now: clock))
             } catch {
+                if probe { await warmUp.finished(connected: false) } else { await warmUp.lost() }
                 throw PushError.transfer(error, provider: .apns)
             }
+            if probe { await warmUp.finished(connected: true) }
             guard let error = Self.classify(response, bodyBytes: body.count, now: clock, jitter: random()) else {
                 return PushReceipt(provider: .apns, providerMessageID: response.header("apns-id") ?? id,
                                    status: response.status)
