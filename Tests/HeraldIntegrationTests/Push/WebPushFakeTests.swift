@@ -109,6 +109,26 @@ struct WebPushFakeTests {
         #expect(error?.verdict == .permanent)
     }
 
+    @Test func fanOutReportsEachDeviceInOrder() async throws {
+        let keys = try TempDirectory()
+        defer { keys.remove() }
+        let (fake, subscriptions) = try await PushFake.webPush(["sub1", "gone1"])
+        defer { fake.stop() }
+        let push = PushSender(webPush: try sender(pem: try vapidKey(keys)))
+        #expect(push.isConfigured(.webPush) && !push.isConfigured(.apns))
+        let devices: [PushDevice] = [.webPush(try #require(subscriptions["gone1"])), .fcm(token: "t1"),
+                                     .webPush(try #require(subscriptions["sub1"]))]
+        let attempts = await push.send(Self.cart, to: devices, key: "c1:u1:1")
+        #expect(attempts.map(\.device) == devices)
+        guard attempts.count == 3, case .failure(let gone) = attempts[0].result, case .failure(let unconfigured) = attempts[1].result,
+              case .success(let receipt) = attempts[2].result
+        else { Issue.record("\(attempts)"); return }
+        #expect(gone.isDeadToken)
+        #expect(unconfigured.reason == "provider_not_configured")
+        #expect(receipt.status == 201)
+        #expect(fake.records.count == 2)
+    }
+
     @Test func pushOverTLS() async throws {
         let keys = try TempDirectory()
         defer { keys.remove() }
