@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),  // RSA for FCM's OAuth grant
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -124,7 +125,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HeraldDeliveryTests",
-            dependencies: ["HeraldCore", "HeraldDelivery", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "HeraldCore", "HeraldDelivery", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         // Tests against real servers on 127.0.0.1 (SMTP, Kannel, HTTP), started by the tests.
         .testTarget(

@@ -34,6 +34,10 @@ public struct DeliveryError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let cancelled = Code("cancelled")
         /// Any other transfer failure.
         public static let transferFailed = Code("transfer failed")
+        /// A push provider declared the device token or subscription dead: deactivate it, never retry.
+        public static let deviceGone = Code("device_gone")
+        /// The push payload is over the provider's size limit (docs/push.md): permanent.
+        public static let payloadTooLarge = Code("payload_too_large")
 
         /// The code's name.
         public var description: String { name }

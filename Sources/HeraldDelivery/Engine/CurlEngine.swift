@@ -22,8 +22,9 @@ public final class CurlEngine: Sendable {
     /// Starts the threads. `maxConnections` bounds the connection caches and `maxPerHost` the HTTP connections to
     /// one host (0: no limit), both shared out over the workers (with a `maxPerHost` below `threads`, only that many
     /// workers run); `maxPerHost` also bounds the SMTP connections to one server (16 when 0). `threads` is the
-    /// number of curl threads (at least 1).
-    public init(maxConnections: Int = 256, maxPerHost: Int = 0, threads: Int = 2, spillAt: Int = 16,
+    /// number of curl threads (at least 1). `maxStreams` is the most streams one HTTP/2 connection carries (libcurl's
+    /// default, 100, unless raised: APNs takes 1,000 on one connection, docs/push.md).
+    public init(maxConnections: Int = 256, maxPerHost: Int = 0, threads: Int = 2, spillAt: Int = 16, maxStreams: Int = 100,
                 logger: Logger = Logger(label: "herald.curl")) {
         Self.initializeLibrary()
         self.spillAt = max(1, spillAt)
@@ -32,7 +33,8 @@ public final class CurlEngine: Sendable {
             // The first `maxPerHost % count` workers take one connection more, so the limits add up to `maxPerHost`.
             let perHost = maxPerHost > 0 ? maxPerHost / count + (index < maxPerHost % count ? 1 : 0) : 0
             return CurlWorker(name: count == 1 ? "herald-curl" : "herald-curl-\(index)",
-                              maxConnections: max(1, maxConnections / count), maxPerHost: perHost, logger: logger)
+                              maxConnections: max(1, maxConnections / count), maxPerHost: perHost,
+                              maxStreams: maxStreams, logger: logger)
         }
         mail = SMTPSessions(maxPerServer: maxPerHost > 0 ? maxPerHost : 16, logger: logger)
     }

@@ -56,13 +56,15 @@ final class CurlWorker: @unchecked Sendable {
     }
 
     /// Starts a thread; `maxConnections` bounds its connection cache, `maxPerHost` its transfers in flight to one host,
-    /// and so its connections there (0: no limit).
-    init(name: String, maxConnections: Int, maxPerHost: Int, logger: Logger) {
+    /// and so its connections there (0: no limit); `maxStreams` the streams it opens on one HTTP/2 connection.
+    init(name: String, maxConnections: Int, maxPerHost: Int, maxStreams: Int = 100, logger: Logger) {
         multi = curl_multi_init()
         self.logger = logger
         herald_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
         self.maxPerHost = max(0, maxPerHost)
         herald_multi_setopt_long(multi, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        // Past this many streams libcurl opens a new connection for every further transfer instead of waiting.
+        herald_multi_setopt_long(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, max(1, maxStreams))
         let thread = Thread { [self] in loop() }
         thread.name = name
         thread.start()
