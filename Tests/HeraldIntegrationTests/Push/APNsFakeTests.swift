@@ -199,7 +199,7 @@ struct APNsFakeTests {
         defer { fake.stop() }
         let engine = APNsSender.engine()
         defer { engine.shutdown() }
-        try PushFake.run("apns_server.py", ["make-key", fake.dir.file("other.p8")])
+        try await PushFake.run("apns_server.py", ["make-key", fake.dir.file("other.p8")])
         let foreign = try String(contentsOfFile: fake.dir.file("other.p8"), encoding: .utf8)
         let error = await failure(try sender(fake, pem: foreign, engine: engine, clock: FakeClock()), "aa01")
         #expect(error?.verdict == .credentialsRefused)

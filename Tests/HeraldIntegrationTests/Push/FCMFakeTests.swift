@@ -55,7 +55,8 @@ struct FCMFakeTests {
             for i in 0..<20 { group.addTask { _ = try await fcm.send(Self.cart, token: "d\(i)", key: "k\(i)") } }
             try await group.waitForAll()
         }
-        #expect(fake.records.filter { $0["kind"] as? String == "token" }.count == 1)
+        let tokens = fake.records.filter { $0["kind"] as? String == "token" }
+        #expect(tokens.count == 1, "token requests: \(tokens)")
         // expires_in is 3599 s: fresh until 3299 s.
         clock.advance(3298)
         try fake.script([["advance": 3298]])
@@ -110,7 +111,7 @@ struct FCMFakeTests {
         let (fake, account) = try await PushFake.fcm()
         defer { fake.stop() }
         // An account the fake does not know (same token_uri, a key it never saw).
-        try PushFake.run("fcm_server.py", ["make-service-account", fake.dir.file("stranger.json"),
+        try await PushFake.run("fcm_server.py", ["make-service-account", fake.dir.file("stranger.json"),
                                            "--token-uri", "http://127.0.0.1:\(fake.port)/token"])
         let stranger = try String(contentsOfFile: fake.dir.file("stranger.json"), encoding: .utf8)
         let refused = await failure(try sender(fake, account: stranger, engine: sharedEngine, clock: FakeClock()), "d1")

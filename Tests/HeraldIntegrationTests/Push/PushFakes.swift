@@ -43,20 +43,21 @@ struct PushFake {
         try data.write(to: URL(fileURLWithPath: control), options: .atomic)
     }
 
+    /// Stops the fake at once (SIGKILL: it holds nothing worth a graceful stop, and Python's own exit takes
+    /// about 2 s) and reaps it on a thread of its own, so no test holds a thread of the concurrency pool.
     func stop() {
-        server.stop()
+        kill(server.pid, SIGKILL)
+        nonisolated(unsafe) let server = server
+        Thread.detachNewThread { server.process.waitUntilExit() }
         dir.remove()
     }
 
-    /// Runs one of the fake scripts' helper commands (`make-key`, `make-service-account`, …) to completion.
-    static func run(_ script: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python3)
-        process.arguments = [Fixtures.script("push/" + script)] + arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ServerUnavailable("\(script) \(arguments.first ?? "") failed with \(process.terminationStatus)")
+    /// Runs one of the fake scripts' helper commands (`make-key`, `make-service-account`, …) to completion,
+    /// without holding a thread of the concurrency pool while it runs (the tests share two of them).
+    static func run(_ script: String, _ arguments: [String]) async throws {
+        let status = try await runToExit(python3, [Fixtures.script("push/" + script)] + arguments).status
+        guard status == 0 else {
+            throw ServerUnavailable("\(script) \(arguments.first ?? "") failed with \(status)")
         }
     }
 
@@ -72,7 +73,7 @@ struct PushFake {
     /// apns_server.py with a fresh .p8 key for team TEAM123456, key KEY1234567, topic com.example.shop.
     static func apns(_ extra: [String] = []) async throws -> (PushFake, keyPEM: String) {
         let dir = try TempDirectory()
-        try run("apns_server.py", ["make-key", dir.file("key.p8")])
+        try await run("apns_server.py", ["make-key", dir.file("key.p8")])
         let fake = try await start(
             "apns_server.py", "apns fake", in: dir,
             ["--key-file", dir.file("key.p8"), "--team-id", "TEAM123456", "--key-id", "KEY1234567",
@@ -114,4 +115,24 @@ final class FakeClock: Sendable {
     var now: @Sendable () -> Double { { Date().timeIntervalSince1970 + self.offset.withLock { $0 } } }
 
     func advance(_ seconds: Double) { offset.withLock { $0 += seconds } }
+}
+
+/// Runs `executable` to its end and returns its exit status and output (stdout and stderr, through a file),
+/// awaiting the exit instead of blocking a thread.
+func runToExit(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("herald-run-\(UUID().uuidString).log")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: out) }
+    let handle = try FileHandle(forWritingTo: out)
+    defer { try? handle.close() }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardOutput = handle
+    process.standardError = handle
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
 }

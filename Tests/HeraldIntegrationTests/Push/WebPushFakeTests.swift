@@ -13,8 +13,8 @@ struct WebPushFakeTests {
                       settings: WebPushSettings(tls: tls), engine: sharedEngine, now: clock.now)
     }
 
-    func vapidKey(_ dir: TempDirectory, _ name: String = "vapid.pem") throws -> String {
-        try PushFake.run("webpush_server.py", ["make-vapid-key", dir.file(name)])
+    func vapidKey(_ dir: TempDirectory, _ name: String = "vapid.pem") async throws -> String {
+        try await PushFake.run("webpush_server.py", ["make-vapid-key", dir.file(name)])
         return try String(contentsOfFile: dir.file(name), encoding: .utf8)
     }
 
@@ -33,7 +33,7 @@ struct WebPushFakeTests {
     @Test func pushIsEncryptedSignedAndDecryptedByTheService() async throws {
         let keys = try TempDirectory()
         defer { keys.remove() }
-        let pem = try vapidKey(keys)
+        let pem = try await vapidKey(keys)
         let (fake, subscriptions) = try await PushFake.webPush(["sub1"], ["--vapid-key", keys.file("vapid.pem")])
         defer { fake.stop() }
         let clock = FakeClock()
@@ -62,7 +62,7 @@ struct WebPushFakeTests {
         let ids = ["gone1", "notfound1", "toolarge1", "busy1", "down1", "once-busy1"]
         let (fake, subscriptions) = try await PushFake.webPush(ids)
         defer { fake.stop() }
-        let push = try sender(pem: try vapidKey(keys))
+        let push = try sender(pem: try await vapidKey(keys))
         #expect(await failure(push, subscriptions["gone1"])?.verdict == .deadToken(since: nil))
         #expect(await failure(push, subscriptions["notfound1"])?.verdict == .deadToken(since: nil))
         let large = await failure(push, subscriptions["toolarge1"])
@@ -88,7 +88,7 @@ struct WebPushFakeTests {
         defer { keys.remove() }
         let (fake, subscriptions) = try await PushFake.webPush(["sub1"])
         defer { fake.stop() }
-        let push = try sender(pem: try vapidKey(keys))
+        let push = try sender(pem: try await vapidKey(keys))
         let base = PushPayload.size(of: PushContent(data: ["x": ""]), key: "k", for: .webPush).bytes
         let largest = PushContent(data: ["x": String(repeating: "a", count: 3993 - base)])
         #expect(try await push.send(largest, to: try #require(subscriptions["sub1"]), key: "k").status == 201)
@@ -101,10 +101,10 @@ struct WebPushFakeTests {
     @Test func anotherApplicationServerKeyIsRefusedButNotDead() async throws {
         let keys = try TempDirectory()
         defer { keys.remove() }
-        _ = try vapidKey(keys, "bound.pem")
+        _ = try await vapidKey(keys, "bound.pem")
         let (fake, subscriptions) = try await PushFake.webPush(["sub1"], ["--vapid-key", keys.file("bound.pem")])
         defer { fake.stop() }
-        let error = await failure(try sender(pem: try vapidKey(keys, "other.pem")), subscriptions["sub1"])
+        let error = await failure(try sender(pem: try await vapidKey(keys, "other.pem")), subscriptions["sub1"])
         #expect(error?.status == 403)
         #expect(error?.verdict == .permanent)
     }
@@ -114,7 +114,7 @@ struct WebPushFakeTests {
         defer { keys.remove() }
         let (fake, subscriptions) = try await PushFake.webPush(["sub1", "gone1"])
         defer { fake.stop() }
-        let push = PushSender(webPush: try sender(pem: try vapidKey(keys)))
+        let push = PushSender(webPush: try sender(pem: try await vapidKey(keys)))
         #expect(push.isConfigured(.webPush) && !push.isConfigured(.apns))
         let devices: [PushDevice] = [.webPush(try #require(subscriptions["gone1"])), .fcm(token: "t1"),
                                      .webPush(try #require(subscriptions["sub1"]))]
@@ -136,7 +136,7 @@ struct WebPushFakeTests {
         defer { fake.stop() }
         let subscription = try #require(subscriptions["sub1"])
         #expect(subscription.endpoint.hasPrefix("https://"))
-        let push = try sender(pem: try vapidKey(keys), tls: TLSOptions(caFile: keys.file("tls/ca.pem")))
+        let push = try sender(pem: try await vapidKey(keys), tls: TLSOptions(caFile: keys.file("tls/ca.pem")))
         #expect(try await push.send(Self.cart, to: subscription, key: "k").status == 201)
         #expect((fake.records.first?["vapid"] as? [String: Any])?["aud"] as? String == "https://127.0.0.1:\(fake.port)")
     }
