@@ -48,7 +48,7 @@ struct PushFake {
     func stop() {
         kill(server.pid, SIGKILL)
         nonisolated(unsafe) let server = server
-        Thread.detachNewThread { server.process.waitUntilExit() }
+        DispatchQueue.global().async { server.process.waitUntilExit() }
         dir.remove()
     }
 
@@ -118,7 +118,7 @@ final class FakeClock: Sendable {
 }
 
 /// Runs `executable` to its end and returns its exit status and output (stdout and stderr, through a file),
-/// awaiting the exit instead of blocking a thread.
+/// waiting on a Dispatch worker instead of a thread of the concurrency pool.
 func runToExit(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("herald-run-\(UUID().uuidString).log")
     _ = FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -130,9 +130,14 @@ func runToExit(_ executable: String, _ arguments: [String]) async throws -> (sta
     process.arguments = arguments
     process.standardOutput = handle
     process.standardError = handle
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
+    try process.run()
+    // The wait blocks a Dispatch worker, never a thread of the concurrency pool.
+    let child = process
+    let status: Int32 = await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            child.waitUntilExit()
+            continuation.resume(returning: child.terminationStatus)
+        }
     }
     return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
 }
