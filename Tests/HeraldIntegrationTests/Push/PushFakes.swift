@@ -108,11 +108,16 @@ struct PushFake {
     }
 }
 
-/// A clock the test moves by hand, starting at the real time (the fakes judge tokens by real time plus offset).
+/// A clock the test moves by hand, starting at the real time and frozen there (the fakes judge tokens by real
+/// time plus offset).
 final class FakeClock: Sendable {
     private let offset = Mutex(0.0)
+    /// The moment the clock was made: it moves only when the test advances it, so a test slowed by a loaded
+    /// machine still sees exactly the time it scripted (the fakes' own clocks are real time plus the same
+    /// advances, and allow a minute of skew).
+    private let base = Date().timeIntervalSince1970
 
-    var now: @Sendable () -> Double { { Date().timeIntervalSince1970 + self.offset.withLock { $0 } } }
+    var now: @Sendable () -> Double { { self.base + self.offset.withLock { $0 } } }
 
     func advance(_ seconds: Double) { offset.withLock { $0 += seconds } }
 }
