@@ -134,6 +134,21 @@ func makeMigrationSource(_ dir: TempDir, sampleUsers: Int = 300) async throws ->
         key: "welcome:u1:1", to: .failed, reason: "timeout", error: "smtp 451", providerMessageID: nil,
         at: 1_700_000_202)
     _ = try await ledger.markOpened(key: "welcome:u0:1", at: 1_700_000_300)
+    // Journey state: a kept version, an instance that moved once, its step record.
+    try await ledger.saveJourneyVersion(journey: "onboarding", version: "v1", file: "onboarding.yaml", source: "id: x")
+    var instance = JourneyInstance(
+        journey: "onboarding", id: "ev-1", user: odd.id, version: "v1", step: "welcome", reachedAt: 1_700_000_000,
+        dueAt: 1_700_000_000, enteredAt: 1_700_000_000)
+    _ = try await ledger.enterJourney(instance, reEntryAfter: nil)
+    instance.step = "day-1"
+    instance.dueAt = 1_700_086_400
+    _ = try await ledger.moveInstance(
+        instance, expectedMoves: 0,
+        records: [
+            JourneyStepRecord(
+                journey: "onboarding", instance: "ev-1", user: odd.id, step: "welcome", at: 1_700_000_030,
+                outcome: "sent", next: "day-1")
+        ])
     return (store, ledger)
 }
 
@@ -142,7 +157,7 @@ let filledTables = [
     "users", "attribute_names", "user_attributes", "event_names", "property_keys", "events",
     "event_message_ids",
     "event_numbers", "preferences", "suppressions", "ledger", "ledger_history", "occurrences",
-    "segment_members",
+    "segment_members", "journey_versions", "journey_instances", "journey_steps",
 ]
 
 @Suite(
