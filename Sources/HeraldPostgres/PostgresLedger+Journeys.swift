@@ -40,31 +40,47 @@ extension PostgresLedger: JourneyStore {
     }
 
     public func enterJourney(_ i: JourneyInstance, reEntryAfter: Int64?) async throws -> Bool {
-        try await write("enter journey") { conn in
-            // One user's instances are entered one at a time: the advisory lock serialises two daemons (or two
-            // events) entering the same user, so "one active instance" holds without a partial unique index
-            // that re-entry rules could not express.
-            _ = try await self.rows(
-                "SELECT pg_advisory_xact_lock(hashtextextended(\(i.journey + "\u{1F}" + i.user), 0))", conn)
-            let previous = try await self.rows(
-                """
-                SELECT id, status, entered_at FROM journey_instances
-                WHERE journey = \(i.journey) AND "user" = \(i.user)
-                """, conn
-            ).map { try $0.decode((String, String, Int64).self) }
-            for (id, status, entered) in previous {
-                if id == i.id || status == "active" { return false }
-                guard let after = reEntryAfter, i.enteredAt - entered >= after else { return false }
+        try await enterJourneys([(i, reEntryAfter)])[0]
+    }
+
+    /// Every entry in one transaction. One user's entries are serialised by a transaction-scoped advisory
+    /// lock, so "one active instance" holds across daemons without a partial unique index that re-entry rules
+    /// could not express; the locks are taken in one order, so two batches never wait on each other in a cycle.
+    public func enterJourneys(_ entries: [(instance: JourneyInstance, reEntryAfter: Int64?)]) async throws -> [Bool] {
+        guard !entries.isEmpty else { return [] }
+        let lockKeys = Set(entries.map { $0.instance.journey + "\u{1F}" + $0.instance.user }).sorted()
+        return try await write("enter journeys") { conn in
+            for key in lockKeys {
+                _ = try await self.rows("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", conn)
             }
-            _ = try await self.rows(
-                """
-                INSERT INTO journey_instances(journey, id, "user", version, status, step, reached_at, due_at,
-                  message_key, entered_at, moves, shard)
-                VALUES (\(i.journey), \(i.id), \(i.user), \(i.version), \(i.status.rawValue), \(i.step), \(i.reachedAt),
-                  \(i.dueAt), \(i.messageKey), \(i.enteredAt), \(Int32(i.moves)), \(Int16(Shards.of(i.user))))
-                """, conn)
-            return true
+            var started: [Bool] = []
+            for (i, reEntryAfter) in entries {
+                started.append(try await self.enter(i, reEntryAfter: reEntryAfter, conn))
+            }
+            return started
         }
+    }
+
+    /// One entry inside the caller's transaction (which holds the user's advisory lock).
+    private func enter(_ i: JourneyInstance, reEntryAfter: Int64?, _ conn: PostgresConnection) async throws -> Bool {
+        let previous = try await rows(
+            """
+            SELECT id, status, entered_at FROM journey_instances
+            WHERE journey = \(i.journey) AND "user" = \(i.user)
+            """, conn
+        ).map { try $0.decode((String, String, Int64).self) }
+        for (id, status, entered) in previous {
+            if id == i.id || status == "active" { return false }
+            guard let after = reEntryAfter, i.enteredAt - entered >= after else { return false }
+        }
+        _ = try await rows(
+            """
+            INSERT INTO journey_instances(journey, id, "user", version, status, step, reached_at, due_at,
+              message_key, entered_at, moves, shard)
+            VALUES (\(i.journey), \(i.id), \(i.user), \(i.version), \(i.status.rawValue), \(i.step), \(i.reachedAt),
+              \(i.dueAt), \(i.messageKey), \(i.enteredAt), \(Int32(i.moves)), \(Int16(Shards.of(i.user))))
+            """, conn)
+        return true
     }
 
     public func claimDueInstances(now: Int64, limit: Int, shards: [Int]?, lease: Int64) async throws
@@ -93,27 +109,46 @@ extension PostgresLedger: JourneyStore {
     public func moveInstance(_ i: JourneyInstance, expectedMoves: Int, records: [JourneyStepRecord]) async throws
         -> Bool
     {
-        try await write("move journey instance") { conn in
-            let moved = try await self.rows(
-                """
-                UPDATE journey_instances SET status = \(i.status.rawValue), step = \(i.step),
-                  reached_at = \(i.reachedAt), due_at = \(i.dueAt), message_key = \(i.messageKey), moves = moves + 1
-                WHERE journey = \(i.journey) AND "user" = \(i.user) AND id = \(i.id) AND moves = \(Int32(expectedMoves))
-                RETURNING 1
-                """, conn)
-            guard !moved.isEmpty else { return false }
+        try await moveInstances([JourneyMove(instance: i, expectedMoves: expectedMoves, records: records)])[0]
+    }
+
+    /// Every move in one transaction, rows locked in key order (two daemons' batches cannot deadlock on each
+    /// other; a conflict that still happens reruns the whole transaction).
+    public func moveInstances(_ moves: [JourneyMove]) async throws -> [Bool] {
+        guard !moves.isEmpty else { return [] }
+        let order = moves.indices.sorted {
+            let a = moves[$0].instance, b = moves[$1].instance
+            return (a.journey, a.user, a.id) < (b.journey, b.user, b.id)
+        }
+        return try await write("move journey instances") { conn in
+            var written = Array(repeating: false, count: moves.count)
+            var records: [JourneyStepRecord] = []
+            for k in order {
+                let (i, expected) = (moves[k].instance, moves[k].expectedMoves)
+                let moved = try await self.rows(
+                    """
+                    UPDATE journey_instances SET status = \(i.status.rawValue), step = \(i.step),
+                      reached_at = \(i.reachedAt), due_at = \(i.dueAt), message_key = \(i.messageKey), moves = moves + 1
+                    WHERE journey = \(i.journey) AND "user" = \(i.user) AND id = \(i.id) AND moves = \(Int32(expected))
+                    RETURNING 1
+                    """, conn)
+                guard !moved.isEmpty else { continue }
+                written[k] = true
+                records += moves[k].records
+            }
             if !records.isEmpty {
                 _ = try await self.rows(
                     """
                     INSERT INTO journey_steps(journey, instance, "user", step, at, outcome, next)
-                    SELECT journey, instance, u, step, at, outcome, next FROM unnest(\(records.map(\.journey))::text[], \(records.map(\.instance))::text[],
+                    SELECT journey, instance, u, step, at, outcome, next FROM unnest(
+                      \(records.map(\.journey))::text[], \(records.map(\.instance))::text[],
                       \(records.map(\.user))::text[], \(records.map(\.step))::text[], \(records.map(\.at))::bigint[],
                       \(records.map(\.outcome))::text[], \(records.map(\.next))::text[]) WITH ORDINALITY
                       AS t(journey, instance, u, step, at, outcome, next, ord)
                     ORDER BY ord
                     """, conn)
             }
-            return true
+            return written
         }
     }
 

@@ -103,4 +103,32 @@ import Testing
             #expect(try await j.journeyStatusCounts(journey: "onboarding") == ["exited:purchase": 1])
         }
     }
+
+    @Test(arguments: TestBackend.all)
+    func batchesAreTakenInOrderWithEachMoveItsOwnCompareAndSet(_ kind: TestBackend) async throws {
+        try await Backend.with(kind) { backend in
+            let j = try Self.journeys(backend)
+            // Two entries of one user in one call: the second finds the first active.
+            let started = try await j.enterJourneys([
+                (Self.instance("u1"), nil), (Self.instance("u1", id: "o2"), 0), (Self.instance("u2"), nil),
+            ])
+            #expect(started == [true, false, true])
+            var a = Self.instance("u1")
+            a.step = "day-1"
+            var b = Self.instance("u2")
+            b.step = "day-1"
+            let record = JourneyStepRecord(
+                journey: "onboarding", instance: "o1", user: "u2", step: "welcome", at: Self.t0, outcome: "sent",
+                next: "day-1")
+            // u1's move names a stale count and is not written; u2's is, with its record.
+            let written = try await j.moveInstances([
+                JourneyMove(instance: a, expectedMoves: 7, records: [record]),
+                JourneyMove(instance: b, expectedMoves: 0, records: [record]),
+            ])
+            #expect(written == [false, true])
+            #expect(try await j.journeyInstances(journey: "onboarding", user: "u1").first?.step == "welcome")
+            #expect(try await j.journeyInstances(journey: "onboarding", user: "u2").first?.moves == 1)
+            #expect(try await j.journeyRecords(journey: "onboarding") == [record])
+        }
+    }
 }
