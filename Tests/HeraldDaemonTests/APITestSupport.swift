@@ -150,8 +150,10 @@ struct APIHarness {
     ) async throws -> HTTPResponse {
         var all = headers
         if auth { all.append(HeaderField("Authorization", "Bearer \(Self.token)")) }
+        // A generous limit: on a loaded 2-core machine the suite's CLI tests hold both threads of the concurrency
+        // pool while their `herald` children run, and the in-process server waits for one.
         return try await engine.send(
-            HTTPRequest(method: method, url: base + path, headers: all, body: body, timeout: .seconds(20)))
+            HTTPRequest(method: method, url: base + path, headers: all, body: body, timeout: .seconds(90)))
     }
 
     /// POSTs a JSON text.
