@@ -50,7 +50,7 @@ struct CLIHarness {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try launchSerialized(process)
         // Read both pipes before waiting so a full pipe never blocks the child.
         let errData = LockedData()
         let group = DispatchGroup()

@@ -307,7 +307,7 @@ final class FollowedProcess: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-        try process.run()
+        try launchSerialized(process)
     }
 
     /// Everything printed so far.

@@ -41,7 +41,7 @@ import Testing
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: root + "/heraldd.log", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: root + "/heraldd.log")
-        try p.run()
+        try launchSerialized(p)
         return p
     }
 
@@ -117,7 +117,7 @@ import Testing
         second.arguments = ["--config", root + "/herald.yaml"]
         let err = Pipe()
         second.standardError = err
-        try second.run()
+        try launchSerialized(second)
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         second.waitUntilExit()
         #expect(second.terminationStatus == 69)

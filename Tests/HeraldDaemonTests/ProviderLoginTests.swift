@@ -20,7 +20,7 @@ final class FaultSMTPProcess {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, dir + "/ready", dir, mode]
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try launchSerialized(process)
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: dir + "/ready") {
             guard Date() < deadline, process.isRunning else { throw FixtureError("smtp_fault.py never started") }

@@ -217,7 +217,7 @@ final class ReceiverProcess {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, dir + "/ready", dir + "/record.jsonl"]
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try launchSerialized(process)
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: dir + "/ready") {
             guard Date() < deadline, process.isRunning else { throw FixtureError("the webhook receiver never started") }

@@ -124,7 +124,7 @@ import Testing
         let output = Pipe()
         process.standardError = output
         process.standardOutput = output
-        try process.run()
+        try launchSerialized(process)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)

@@ -53,7 +53,7 @@ final class TestServer {
         process.arguments = arguments
         process.standardOutput = log
         process.standardError = log
-        do { try process.run() } catch { throw ServerUnavailable("\(name): cannot start \(executable): \(error)") }
+        do { try launchSerialized(process) } catch { throw ServerUnavailable("\(name): cannot start \(executable): \(error)") }
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -111,7 +111,7 @@ func isListening(_ port: Int) -> Bool {
     ss.arguments = ["-ltnH", "sport = :\(port)"]
     let pipe = Pipe()
     ss.standardOutput = pipe
-    guard (try? ss.run()) != nil else { return false }
+    guard (try? launchSerialized(ss)) != nil else { return false }
     let out = pipe.fileHandleForReading.readDataToEndOfFile()
     ss.waitUntilExit()
     return !out.isEmpty
@@ -151,7 +151,7 @@ let python3: String = {
     probe.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
     let pipe = Pipe()
     probe.standardOutput = pipe
-    guard (try? probe.run()) != nil else { return "/usr/bin/python3" }
+    guard (try? launchSerialized(probe)) != nil else { return "/usr/bin/python3" }
     let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     probe.waitUntilExit()
     let path = out.trimmingCharacters(in: .whitespacesAndNewlines)

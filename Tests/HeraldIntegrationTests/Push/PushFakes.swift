@@ -11,7 +11,7 @@ let pushFakesMissing: String? = {
     let pipe = Pipe()
     probe.standardError = pipe
     probe.standardOutput = pipe
-    guard (try? probe.run()) != nil else {
+    guard (try? launchSerialized(probe)) != nil else {
         print("push fakes skipped: cannot run \(python3)")
         return "cannot run \(python3)"
     }
@@ -135,7 +135,7 @@ func runToExit(_ executable: String, _ arguments: [String]) async throws -> (sta
     process.arguments = arguments
     process.standardOutput = handle
     process.standardError = handle
-    try process.run()
+    try launchSerialized(process)
     // The wait blocks a Dispatch worker, never a thread of the concurrency pool.
     let child = process
     let status: Int32 = await withCheckedContinuation { continuation in
