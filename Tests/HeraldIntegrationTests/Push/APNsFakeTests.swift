@@ -3,7 +3,9 @@ import HeraldDelivery
 import Testing
 
 /// Pushes through libcurl's HTTP/2 to Tests/Fixtures/push/apns_server.py, which checks them as APNs does.
-@Suite(.serialized, .enabled(if: pushFakesMissing == nil, "python packages for the push fakes are missing"))
+@Suite(
+    .serialized, .enabled(if: pushFakeSuitesEnabled, "push fake suites run with HERALD_PUSH_FAKE_TESTS=1"),
+    .enabled(if: pushFakesMissing == nil, "python packages for the push fakes are missing"))
 struct APNsFakeTests {
     static let cart = PushContent(title: "Ana, your cart is waiting", body: "Complete your order.", data: ["deep_link": "shop://cart"],
                                   badge: 1, sound: "default", collapseID: "cart", ttl: 3600, priority: .high)

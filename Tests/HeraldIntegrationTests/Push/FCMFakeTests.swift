@@ -3,7 +3,9 @@ import HeraldDelivery
 import Testing
 
 /// FCM HTTP v1 sends and Google's OAuth token endpoint, as Tests/Fixtures/push/fcm_server.py runs them.
-@Suite(.serialized, .enabled(if: pushFakesMissing == nil, "python packages for the push fakes are missing"))
+@Suite(
+    .serialized, .enabled(if: pushFakeSuitesEnabled, "push fake suites run with HERALD_PUSH_FAKE_TESTS=1"),
+    .enabled(if: pushFakesMissing == nil, "python packages for the push fakes are missing"))
 struct FCMFakeTests {
     static let cart = PushContent(title: "Ana, your cart is waiting", body: "Complete your order.", data: ["deep_link": "shop://cart"],
                                   badge: 1, sound: "default", collapseID: "cart", ttl: 86_400, priority: .high)

@@ -4,7 +4,8 @@ import Testing
 /// The push-provider fakes the push tests send to are faithful: the reference clients (aioapns, pywebpush,
 /// google-auth and firebase-admin, a hand-made JWT-bearer grant) get the documented answer from each of them,
 /// success and every error cue alike (Tests/Fixtures/push/check_fakes.py, Tests/Fixtures/push/README.md).
-@Suite struct PushFakesFaithfulTests {
+@Suite(.enabled(if: pushFakeSuitesEnabled, "push fake suites run with HERALD_PUSH_FAKE_TESTS=1"))
+struct PushFakesFaithfulTests {
     @Test(.disabled(if: pushFakesMissing != nil, "\(pushFakesMissing ?? "")"))
     func referenceClientsGetTheDocumentedAnswers() async throws {
         let (status, output) = try await runToExit(python3, [Fixtures.script("push/check_fakes.py")])

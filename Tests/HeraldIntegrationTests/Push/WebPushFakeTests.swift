@@ -3,7 +3,9 @@ import HeraldDelivery
 import Testing
 
 /// Web Push to Tests/Fixtures/push/webpush_server.py, which checks VAPID and decrypts every push it accepts.
-@Suite(.serialized, .enabled(if: pushFakesMissing == nil, "python packages for the push fakes are missing"))
+@Suite(
+    .serialized, .enabled(if: pushFakeSuitesEnabled, "push fake suites run with HERALD_PUSH_FAKE_TESTS=1"),
+    .enabled(if: pushFakesMissing == nil, "python packages for the push fakes are missing"))
 struct WebPushFakeTests {
     static let cart = PushContent(title: "Ana, your cart is waiting", body: "Complete your order.", data: ["deep_link": "/cart"],
                                   badge: 1, collapseID: "spring sale!", ttl: 3600, priority: .normal)
