@@ -4,7 +4,7 @@ import Testing
 
 /// FCM HTTP v1 sends and Google's OAuth token endpoint, as Tests/Fixtures/push/fcm_server.py runs them.
 @Suite(
-    .serialized, .enabled(if: pushFakeSuitesEnabled, "push fake suites run with HERALD_PUSH_FAKE_TESTS=1"),
+    .serialized, .enabled(if: pushFakeSuitesEnabled, "push suites run in their own process (HERALD_PUSH_FAKE_TESTS=1, scripts/test.sh)"),
     .enabled(if: pushFakesMissing == nil, "python packages for the push fakes are missing"))
 struct FCMFakeTests {
     static let cart = PushContent(title: "Ana, your cart is waiting", body: "Complete your order.", data: ["deep_link": "shop://cart"],
