@@ -32,6 +32,8 @@ public final class Daemon: Sendable {
     /// Storage faults (a full disk) met by the API and the loops, logged once per interval.
     public let faults: FaultLog
     let engine: CurlEngine
+    /// The APNs engine (HTTP/2, many streams on one connection), or nil to push over `engine`.
+    let pushEngine: CurlEngine?
     let logger: Logger
     let environment: [String: String]
     let draining = LockedState(false)
@@ -43,19 +45,21 @@ public final class Daemon: Sendable {
 
     /// A daemon over an opened store and a loaded book.
     public init(
-        store: any HeraldAudience, ledger: any DispatchLedger, book: CampaignBook, engine: CurlEngine, links: MessageLinks,
+        store: any HeraldAudience, ledger: any DispatchLedger, book: CampaignBook, engine: CurlEngine,
+        pushEngine: CurlEngine? = nil, links: MessageLinks,
         clock: DaemonClock, environment: [String: String], logger: Logger, shardLease: Int64? = nil
     ) throws {
         self.store = store
         self.ledger = ledger
         self.book = LiveBook(book)
         self.engine = engine
+        self.pushEngine = pushEngine
         self.logger = logger
         self.environment = environment
         faults = FaultLog(logger: logger, clock: clock.now)
         scheduler = Scheduler(store: store, ledger: ledger, book: self.book, clock: clock, logger: logger)
         let senders = try ChannelSenders(
-            config: book.config.channels, baseDirectory: book.config.baseDirectory, engine: engine)
+            config: book.config.channels, baseDirectory: book.config.baseDirectory, engine: engine, pushEngine: pushEngine)
         // Unique across hosts and runs: the owner of row and shard leases.
         let owner = "heraldd-\(Self.hostName())-\(getpid())-\(Int(clock.now() * 1000))"
         keeper = shardLease.map { ShardKeeper(ledger: ledger, owner: owner, clock: clock, lease: $0, logger: logger) }
@@ -116,7 +120,8 @@ public final class Daemon: Sendable {
         case .success(let new):
             do {
                 let senders = try ChannelSenders(
-                    config: new.config.channels, baseDirectory: new.config.baseDirectory, engine: engine)
+                    config: new.config.channels, baseDirectory: new.config.baseDirectory, engine: engine,
+                    pushEngine: pushEngine)
                 dispatcher.swap(senders)
             } catch {
                 logger.error("reload refused: \(error); keeping the previous config")

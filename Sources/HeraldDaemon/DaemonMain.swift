@@ -58,9 +58,12 @@ public enum DaemonMain {
         // At most 32 connections per host: many sends in flight without flooding one receiver's accept queue.
         let engine = CurlEngine(maxConnections: 256, maxPerHost: 32, logger: Logger(label: "herald.curl"))
         defer { engine.shutdown() }
+        // APNs: one HTTP/2 connection with many streams (docs/push.md); made once, kept across reloads.
+        let pushEngine = APNsSender.engine(logger: Logger(label: "herald.apns"))
+        defer { pushEngine.shutdown() }
         let daemon: Daemon
         do {
-            daemon = try await startDaemon(book: book, backend: backend, engine: engine, secrets: secrets,
+            daemon = try await startDaemon(book: book, backend: backend, engine: engine, pushEngine: pushEngine, secrets: secrets,
                                            environment: environment, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
@@ -171,11 +174,11 @@ public enum DaemonMain {
     /// in flight are released, shards are taken (so the planner plans at once), event triggers left
     /// unplanned are recovered.
     static func startDaemon(
-        book: CampaignBook, backend: OpenedBackend, engine: CurlEngine, secrets: Secrets,
+        book: CampaignBook, backend: OpenedBackend, engine: CurlEngine, pushEngine: CurlEngine? = nil, secrets: Secrets,
         environment: [String: String], logger: Logger
     ) async throws -> Daemon {
         let daemon = try Daemon(
-            store: backend.store, ledger: backend.ledger, book: book, engine: engine,
+            store: backend.store, ledger: backend.ledger, book: book, engine: engine, pushEngine: pushEngine,
             links: .signed(by: secrets.signer, config: book.config), clock: .system,
             environment: environment, logger: logger, shardLease: backend.shardLease)
         let released = try await backend.ledger.releaseLeases(notOwnedBy: daemon.dispatcher.owner)

@@ -125,7 +125,7 @@ public final class Dispatcher: Sendable {
         // Claim, recheck and record the rows not sent under one gate: the rows left `sending` are then exactly
         // the ones going out, and the next loop's recheck counts them. Without it two loops holding one user's
         // rows of two campaigns could each see the other's row in flight and both suppress it against a cap.
-        let claimed = try await claimGate.run { () -> (Int, [(LedgerEntry, Campaign, UserProfile)]) in
+        let claimed = try await claimGate.run { () -> (Int, [Send]) in
             let rows = try await ledger.claimDue(
                 now: now, limit: batchSize, owner: owner, lease: lease, perChannel: channelLimits(), shards: shards)
             guard !rows.isEmpty else { return (0, []) }
@@ -140,8 +140,8 @@ public final class Dispatcher: Sendable {
         // crash can repeat is only what the provider accepted since the last small write.
         let senders = self.senders.withLock { $0 }
         try await withThrowingTaskGroup(of: DispatchOutcome?.self) { group in
-            for (row, c, profile) in sends {
-                group.addTask { await self.send(row, c, profile, senders, now: now) }
+            for (row, c, profile, devices) in sends {
+                group.addTask { await self.send(row, c, profile, senders, devices: devices, now: now) }
             }
             // A tick (nil) every `flushAge`: outcomes that came in just after a write are written within it
             // even while the claim's last sends are slow, never left unrecorded until the claim's lease ends.
@@ -265,11 +265,12 @@ public final class Dispatcher: Sendable {
         }
     }
 
+    /// A row to send: its campaign, the user's profile and, for push, the user's active devices.
+    typealias Send = (LedgerEntry, Campaign, UserProfile, [RegisteredDevice])
+
     /// Decides every claimed row against fresh reads: the outcomes of rows that will not be sent (expired,
     /// cancelled, suppressed, handed back), and the rows to send with their campaign and profile.
-    func prepare(_ rows: [LedgerEntry], now: Int64) async throws -> (
-        [DispatchOutcome], [(LedgerEntry, Campaign, UserProfile)]
-    ) {
+    func prepare(_ rows: [LedgerEntry], now: Int64) async throws -> ([DispatchOutcome], [Send]) {
         let current = book.current
         var outcomes: [DispatchOutcome] = []
         var live: [(LedgerEntry, Campaign)] = []
@@ -306,7 +307,10 @@ public final class Dispatcher: Sendable {
         let facts = read.facts
         var history = read.history
         let engagement = read.engagement
-        var sends: [(LedgerEntry, Campaign, UserProfile)] = []
+        var sends: [Send] = []
+        // A push goes to the devices active now (a device can die or be removed after planning).
+        let pushUsers = live.filter { $0.0.channel == .push }.map(\.0.user)
+        let devices = try await store.activeDevices(users: pushUsers, limit: DeviceLimits.perPush)
         for (row, c) in live {
             guard let profile = facts.profiles[row.user], let channel = row.channel else {
                 outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .suppressed, reason: "no_contact"))
@@ -329,16 +333,21 @@ public final class Dispatcher: Sendable {
                         reason: skip.description))
                 continue
             }
+            let userDevices = channel == .push ? devices[row.user] ?? [] : []
+            if channel == .push && userDevices.isEmpty {
+                outcomes.append(DispatchOutcome(key: row.idempotencyKey, status: .suppressed, reason: SkipReason.noContact.description))
+                continue
+            }
             history[row.user, default: []].append(
                 SendRecord(at: now, channel: channel, topic: c.topic, campaign: c.id, transactional: c.transactional))
-            sends.append((row, c, profile))
+            sends.append((row, c, profile, userDevices))
         }
         return (outcomes, sends)
     }
 
     /// Renders and sends one row through its provider's gate; never throws.
-    func send(_ row: LedgerEntry, _ c: Campaign, _ profile: UserProfile, _ senders: ChannelSenders, now: Int64) async
-        -> DispatchOutcome
+    func send(_ row: LedgerEntry, _ c: Campaign, _ profile: UserProfile, _ senders: ChannelSenders,
+              devices: [RegisteredDevice] = [], now: Int64) async -> DispatchOutcome
     {
         let key = row.idempotencyKey
         guard let channel = row.channel else { return DispatchOutcome(key: key, status: .suppressed, reason: "no_contact") }
@@ -359,26 +368,61 @@ public final class Dispatcher: Sendable {
                 return DispatchOutcome(key: key, status: .scheduled, reason: reason, retryAt: now + busy)
             }
         }
-        do {
-            let accepted = try await senders.send(message, envelope)
+        var detail: String?
+        let result: Result<Accepted, DeliveryError>
+        if channel == .push {
+            let dispatch = await senders.sendPush(message, key: key, devices: devices)
+            await deactivate(dispatch.dead, user: row.user, now: now)
+            result = dispatch.result
+            detail = dispatch.attempts.isEmpty ? nil : dispatch.detail
+        } else {
+            do throws(DeliveryError) { result = .success(try await senders.send(message, envelope)) } catch { result = .failure(error) }
+        }
+        switch result {
+        case .success(let accepted):
             gate?.record(nil, now: clock.now())
-            return DispatchOutcome(key: key, status: .sent, providerMessageID: accepted.providerMessageID)
-        } catch {
-            let firstRefusal = gate?.record(error, now: clock.now()) ?? false
-            if error.code == .cancelled {
-                return DispatchOutcome(key: key, status: .scheduled, reason: "shutdown", retryAt: now)
+            return DispatchOutcome(key: key, status: .sent, providerMessageID: accepted.providerMessageID, detail: detail)
+        case .failure(let error):
+            var outcome = failed(row, error, envelope: envelope, gate: gate, now: now)
+            outcome.detail = detail
+            return outcome
+        }
+    }
+
+    /// Marks the devices a provider declared dead inactive in the registry (docs/push.md). A failure to record
+    /// it is logged: the device is tried again next time and refused again, never reached.
+    private func deactivate(_ dead: [(token: String, reason: String, since: Int64?)], user: String, now: Int64) async {
+        for d in dead {
+            do {
+                if try await store.deactivateDevice(token: d.token, reason: d.reason, since: d.since, at: now) {
+                    logger.notice("push device deactivated", metadata: [
+                        "user": "\(user)", "device": "…\(d.token.suffix(4))", "reason": "\(d.reason)"])
+                }
+            } catch {
+                faults?.record(error, in: "dispatcher: deactivating a push device")
             }
-            if error.code == .loginDenied {
-                return loginRefused(key, error, provider: GateKey(envelope).description, gate: gate, first: firstRefusal, now: now)
-            }
-            switch retry.decide(attempt: row.attempts, error: error, jitter: Double.random(in: 0..<1)) {
-            case .dead(let final):
-                logger.warning("send failed for good", metadata: ["key": "\(key)", "error": "\(final)"])
-                return DispatchOutcome(key: key, status: .dead, error: final.description)
-            case .retry(let after):
-                return DispatchOutcome(
-                    key: key, status: .failed, error: error.description, retryAt: now + max(1, Int64(after.rounded(.up))))
-            }
+        }
+    }
+
+    /// The outcome of a send that failed with `error`: handed back, held for refused credentials, retried or dead.
+    private func failed(_ row: LedgerEntry, _ error: DeliveryError, envelope: Envelope, gate: GateBox?, now: Int64)
+        -> DispatchOutcome
+    {
+        let key = row.idempotencyKey
+        let firstRefusal = gate?.record(error, now: clock.now()) ?? false
+        if error.code == .cancelled {
+            return DispatchOutcome(key: key, status: .scheduled, reason: "shutdown", retryAt: now)
+        }
+        if error.code == .loginDenied {
+            return loginRefused(key, error, provider: GateKey(envelope).description, gate: gate, first: firstRefusal, now: now)
+        }
+        switch retry.decide(attempt: row.attempts, error: error, jitter: Double.random(in: 0..<1)) {
+        case .dead(let final):
+            logger.warning("send failed for good", metadata: ["key": "\(key)", "error": "\(final)"])
+            return DispatchOutcome(key: key, status: .dead, error: final.description)
+        case .retry(let after):
+            return DispatchOutcome(
+                key: key, status: .failed, error: error.description, retryAt: now + max(1, Int64(after.rounded(.up))))
         }
     }
 }

@@ -17,6 +17,8 @@ public struct Envelope: Sendable, Hashable {
     public var statusCallback: String?
     /// The send time, epoch seconds (`Date:`, `webhook-timestamp`).
     public var date: Int64
+    /// The user's active devices, newest first, for push.
+    public var devices: [RegisteredDevice] = []
 
     /// An envelope.
     public init(
@@ -58,6 +60,8 @@ public final class ChannelSenders: Sendable {
     private let smsFrom: String?
     private let webhooks: [String: WebhookTransport]
     private let outbox: Outbox
+    private let push: PushSender
+    private let webPushHosts: [String]
     /// Webhook endpoints that answered 410 Gone: disabled until the next reload builds new senders.
     private let gone = LockedState(Set<String>())
     /// Rate limit, quota and breaker per channel and per webhook endpoint.
@@ -65,7 +69,7 @@ public final class ChannelSenders: Sendable {
 
     /// Senders for `config`; `baseDirectory` resolves a relative outbox. Throws a diagnostic naming the field
     /// when a secret file cannot be read.
-    public init(config: ChannelsConfig, baseDirectory: String, engine: CurlEngine) throws {
+    public init(config: ChannelsConfig, baseDirectory: String, engine: CurlEngine, pushEngine: CurlEngine? = nil) throws {
         func secret(_ path: String?, _ field: String) throws -> String? {
             guard let path else { return nil }
             return try SecretFile.read(path, field: field).get()
@@ -103,6 +107,9 @@ public final class ChannelSenders: Sendable {
             hooks[name] = WebhookTransport(name: name, url: url, secrets: secrets, engine: engine)
         }
         webhooks = hooks
+        push = try config.push.map { try PushSender(config: $0, engine: engine, apnsEngine: pushEngine) } ?? PushSender()
+        webPushHosts = config.push?.webPush?.allowHosts ?? []
+        gates[.push] = GateBox(ProviderGate(rate: config.push?.rate, quota: nil))
         let dir = config.outbox
         outbox = Outbox(directory: dir.hasPrefix("/") ? dir : baseDirectory + "/" + dir)
         self.gates = gates
@@ -117,7 +124,43 @@ public final class ChannelSenders: Sendable {
         case .email: email == nil
         case .sms: sms == nil
         case .webhook(let endpoint): webhooks[endpoint] == nil
+        case .push: push.isEmpty
         }
+    }
+
+    /// True when a Web Push subscription's endpoint may be registered and sent to (`WebPushEndpoints`).
+    public func allowsWebPush(_ endpoint: String) -> Bool {
+        WebPushEndpoints.isAllowed(endpoint, extraHosts: webPushHosts)
+    }
+
+    /// Sends a rendered push to `devices` at once (at most `DeviceLimits.perPush`, newest first), or writes it
+    /// to the outbox when no provider is configured. Never throws: the result says what each device answered.
+    public func sendPush(_ message: RenderedMessage, key: String, devices: [RegisteredDevice]) async -> PushDispatch {
+        let content = PushContent(message.push ?? RenderedPush())
+        let targets = devices.prefix(DeviceLimits.perPush).map(PushDevice.init)
+        guard !targets.isEmpty else { return PushDispatch(attempts: []) }
+        if push.isEmpty {
+            var dispatch = PushDispatch(attempts: [])
+            do {
+                dispatch.result = .success(Accepted(
+                    providerMessageID: nil, detail: "outbox " + (try outbox.writePush(key: key, content: content, devices: targets))))
+            } catch {
+                dispatch.result = .failure(DeliveryError(.transferFailed, "outbox: \(error)", isRetryable: true))
+            }
+            return dispatch
+        }
+        var refused: [PushAttempt] = []
+        var allowed: [PushDevice] = []
+        for device in targets {
+            if case .webPush(let s) = device, !allowsWebPush(s.endpoint) {
+                refused.append(PushAttempt(device: device, result: .failure(PushError(
+                    .deadToken(since: nil), provider: .webPush, reason: "endpoint_not_allowed",
+                    "the subscription's endpoint is not a known push service (channels.push.webpush.allow_hosts)"))))
+            } else {
+                allowed.append(device)
+            }
+        }
+        return PushDispatch(attempts: await push.send(content, to: allowed, key: key) + refused)
     }
 
     /// Sends `message` as `envelope` says; throws a classified `DeliveryError` unless it was accepted.
@@ -127,6 +170,7 @@ public final class ChannelSenders: Sendable {
             case .email: return try await sendEmail(message, envelope)
             case .sms: return try await sendSMS(message, envelope)
             case .webhook: return try await sendWebhook(message, envelope)
+            case .push: return try await sendPush(message, key: envelope.key, devices: envelope.devices).result.get()
             }
         } catch let e as DeliveryError {
             throw e

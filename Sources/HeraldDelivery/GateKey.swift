@@ -8,6 +8,8 @@ public enum GateKey: Sendable, Hashable, CustomStringConvertible {
     case sms
     /// One named webhook endpoint.
     case webhook(endpoint: String)
+    /// The push providers (one rate for the channel).
+    case push
 
     /// The gate of an envelope's provider.
     public init(_ envelope: Envelope) {
@@ -15,6 +17,7 @@ public enum GateKey: Sendable, Hashable, CustomStringConvertible {
         case .email: self = .email
         case .sms: self = .sms
         case .webhook: self = .webhook(endpoint: envelope.endpoint ?? "")
+        case .push: self = .push
         }
     }
 
@@ -24,6 +27,7 @@ public enum GateKey: Sendable, Hashable, CustomStringConvertible {
         case .email: .email
         case .sms: .sms
         case .webhook: .webhook
+        case .push: .push
         }
     }
 
@@ -33,6 +37,7 @@ public enum GateKey: Sendable, Hashable, CustomStringConvertible {
         case .email: "email"
         case .sms: "sms"
         case .webhook(let endpoint): "webhook:" + endpoint
+        case .push: "push"
         }
     }
 }

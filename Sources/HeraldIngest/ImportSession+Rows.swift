@@ -19,10 +19,21 @@ extension ImportSession {
         guard let members = object(line) else { return }
         var b = UserRowBuilder(schema: importer.schema, line: lineNumber)
         do throws(RowError) {
+            var devicesMember: JSONMember?
             for m in members {
+                if m.key == "devices" {
+                    devicesMember = m
+                    continue
+                }
                 try b.add(key: m.key, .json(m.value), column: Self.column(of: m.offset, in: line), log: &log)
             }
-            addUser(try b.finish())
+            let user = try b.finish()
+            if let d = devicesMember, d.value != .null {
+                do throws(DeviceJSONError) { devices += try DeviceJSON.parse(d.value, user: user.id) } catch {
+                    throw RowError(column: Self.column(of: d.offset, in: line), message: error.message)
+                }
+            }
+            addUser(user)
         } catch {
             reject(column: error.column, error.message, source: line)
         }
@@ -77,7 +88,13 @@ extension ImportSession {
                         }
                     }
                 }
-                addUser(try b.finish())
+                let user = try b.finish()
+                do throws(SegmentCallError) {
+                    if let device = try SegmentCall.device(members, user: user.id) { devices.append(device) }
+                } catch {
+                    throw RowError(column: 1, message: error.message)
+                }
+                addUser(user)
             } catch {
                 let message = error.message == "missing required field 'id'" ? "missing required field 'userId'" : error.message
                 reject(column: error.column, message, source: line)
@@ -88,7 +105,13 @@ extension ImportSession {
                 for m in members {
                     if let role = EventRole.segment(m.key) { try b.add(role: role, m.value, column: m.offset, key: m.key) }
                 }
-                events.append(try b.finish(keys: ("userId", "event"), latest: importer.latestEventMillis))
+                let event = try b.finish(keys: ("userId", "event"), latest: importer.latestEventMillis)
+                do throws(SegmentCallError) {
+                    if let device = try SegmentCall.device(members, user: event.userID) { devices.append(device) }
+                } catch {
+                    throw RowError(column: 1, message: error.message)
+                }
+                events.append(event)
             } catch {
                 reject(offset: error.column, error.message, line: line)
             }

@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import HeraldLedger
 
@@ -99,6 +100,8 @@ final class ImportSession {
     var report = ImportReport()
     var users: [UserUpsert] = []
     var events: [EventRecord] = []
+    /// Push devices of the pending user rows, written after them.
+    var devices: [DeviceRegistration] = []
     var seenUsers = Set<UInt64>()
     var duplicateUsers = 0
     var firstDuplicateLine = 0
@@ -174,12 +177,19 @@ final class ImportSession {
         if users.isEmpty && events.isEmpty { return }
         try await drain()
         let store = importer.store
-        let (u, e) = (users, events)
+        let (u, e, d) = (users, events, devices)
         users.removeAll(keepingCapacity: true)
         events.removeAll(keepingCapacity: true)
+        devices.removeAll(keepingCapacity: true)
         inflight = Task {
             var r = BatchResult()
             if !u.isEmpty { r = r + (try await store.upsertUsers(u)) }
+            if !d.isEmpty {
+                guard let registry = store as? any DeviceStore else {
+                    throw DeviceJSONError("this store keeps no push devices")
+                }
+                try await registry.registerDevices(d, at: Int64(Date().timeIntervalSince1970))
+            }
             if !e.isEmpty { r = r + (try await store.insertEvents(e)) }
             return (r, !e.isEmpty)
         }

@@ -21,6 +21,8 @@ public enum SegmentCall {
         public var users: [UserUpsert] = []
         /// One event per `track` call.
         public var events: [EventRecord] = []
+        /// Push devices named by calls' `context.device` (`token` and `type`: ios or android).
+        public var devices: [DeviceRegistration] = []
     }
 
     /// Parses a whole body; the first problem throws, naming the field and (in a batch) the call's index.
@@ -87,7 +89,9 @@ public enum SegmentCall {
         to out: inout Parsed
     ) throws(SegmentCallError) {
         if type == "identify" {
-            out.users.append(try identify(members, schema: schema))
+            let user = try identify(members, schema: schema)
+            out.users.append(user)
+            if let device = try device(members, user: user.id) { out.devices.append(device) }
             return
         }
         var b = EventRowBuilder()
@@ -109,6 +113,28 @@ public enum SegmentCall {
         do throws(RowError) { out.events.append(try b.finish(keys: ("userId", "event"), latest: latest)) } catch {
             throw SegmentCallError(error.message, field: Self.quotedField(error.message))
         }
+        if let user = out.events.last?.userID, let device = try device(members, user: user) { out.devices.append(device) }
+    }
+
+    /// The push device of a call's `context.device`, when it names a token: Segment's mobile libraries send
+    /// `{"token": …, "type": "ios"|"android"}` there.
+    static func device(_ members: [JSONMember], user: String) throws(SegmentCallError) -> DeviceRegistration? {
+        guard let context = members.last(where: { $0.key == "context" }), case .object(let c) = context.value,
+              let device = c.last(where: { $0.key == "device" }), case .object(let d) = device.value,
+              let tokenMember = d.last(where: { $0.key == "token" }), case .string(let token) = tokenMember.value,
+              !token.isEmpty
+        else { return nil }
+        guard let typeMember = d.last(where: { $0.key == "type" }), case .string(let type) = typeMember.value,
+              let platform = DevicePlatform(segmentType: type), platform != .web
+        else {
+            throw SegmentCallError("'context.device.type' must be ios or android when a token is given",
+                                   field: "context.device.type")
+        }
+        let registration = DeviceRegistration(userID: user, platform: platform, token: token)
+        if let problem = registration.problem {
+            throw SegmentCallError("context.device.\(problem)", field: "context.device.token")
+        }
+        return registration
     }
 
     /// An `identify` call: `userId` and the `traits` object; an undeclared trait is an error here

@@ -2,7 +2,7 @@ import HeraldCore
 
 /// The audience as the daemon and the CLI read and write it: `AudienceStore` plus the bulk reads that planning
 /// and dispatch make. Implemented by `SQLiteStore` and by the PostgreSQL store.
-public protocol HeraldAudience: AudienceStore {
+public protocol HeraldAudience: AudienceStore, DeviceStore {
     /// Every user's opt-outs and every suppression entry, in bulk (planning never queries per user).
     /// Users who never opted out are absent (opted in); suppressions map an address or user id to its lists.
     func consentBook() async throws -> (consent: [String: ConsentState], suppressions: [String: [String]])

@@ -13,18 +13,27 @@ public struct DispatchOutcome: Sendable, Hashable {
     public var providerMessageID: String?
     /// For `failed` and `scheduled`: when to try again, epoch seconds.
     public var retryAt: Int64?
+    /// More for the history entry only: each device's result of a push.
+    public var detail: String?
 
     /// An outcome.
     public init(
         key: String, status: LedgerStatus, reason: String? = nil, error: String? = nil,
-        providerMessageID: String? = nil, retryAt: Int64? = nil
+        providerMessageID: String? = nil, retryAt: Int64? = nil, detail: String? = nil
     ) {
+        self.detail = detail
         self.key = key
         self.status = status
         self.reason = reason
         self.error = error
         self.providerMessageID = providerMessageID
         self.retryAt = retryAt
+    }
+
+    /// The history entry's note: the reason (else the error), then the detail.
+    public var historyNote: String? {
+        let parts = [reason ?? error, detail].compactMap { $0 }.filter { !$0.isEmpty }
+        return parts.isEmpty ? nil : parts.joined(separator: " — ")
     }
 }
 

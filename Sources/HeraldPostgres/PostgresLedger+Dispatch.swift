@@ -115,12 +115,13 @@ extension PostgresLedger {
         let errors = NullableArray(outcomes.map(\.error))
         let providerIDs = NullableArray(outcomes.map(\.providerMessageID))
         let retries = NullableArray(outcomes.map(\.retryAt))
+        let notes = NullableArray(outcomes.map(\.historyNote))
         return try await write("complete claimed rows") { conn in
             let query: PostgresQuery = """
                 WITH o AS (
                   SELECT DISTINCT ON (key) * FROM unnest(\(keys)::text[], \(statuses)::text[], \(reasons)::text[],
-                    \(errors)::text[], \(providerIDs)::text[], \(retries)::bigint[])
-                    WITH ORDINALITY AS o(key, status, reason, error, provider_message_id, retry_at, ord)
+                    \(errors)::text[], \(providerIDs)::text[], \(retries)::bigint[], \(notes)::text[])
+                    WITH ORDINALITY AS o(key, status, reason, error, provider_message_id, retry_at, note, ord)
                   ORDER BY key, ord),
                 done AS (
                   UPDATE ledger l SET status = o.status, reason = coalesce(o.reason, l.reason), error = o.error,
@@ -130,7 +131,7 @@ extension PostgresLedger {
                     sent_at = (CASE WHEN o.status = 'sent' THEN \(now) ELSE l.sent_at END),
                     lease_owner = NULL, lease_until = NULL, updated_at = \(now)
                   FROM o WHERE l.idempotency_key = o.key AND l.status = 'sending' AND l.lease_owner = \(owner)
-                  RETURNING l.id, o.status, coalesce(o.reason, o.error) AS note, o.ord),
+                  RETURNING l.id, o.status, o.note, o.ord),
                 history AS (
                   INSERT INTO ledger_history(ledger_id, from_status, to_status, reason, at)
                   SELECT id, 'sending', status, note, \(now) FROM done ORDER BY ord)

@@ -11,15 +11,16 @@ extension PostgresStore {
         guard !ids.isEmpty else { return [:] }
         var out: [String: (pk: Int64, profile: UserProfile)] = [:]
         var idOf: [Int64: String] = [:]
-        for try await (pk, id, email, phone, timezone, locale, createdAt, birthday, lastSeenAt) in try await conn.query(
+        for try await (pk, id, email, phone, timezone, locale, createdAt, birthday, lastSeenAt, devices) in try await conn.query(
             """
-            SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at
+            SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at, push_devices
             FROM users WHERE id = ANY(\(ids)::text[])
             """, logger: logger
-        ).decode((Int64, String, String?, String?, String?, String?, Int64?, String?, Int64?).self) {
-            let p = UserProfile(
+        ).decode((Int64, String, String?, String?, String?, String?, Int64?, String?, Int64?, Int32).self) {
+            var p = UserProfile(
                 id: id, email: email, phone: phone, timezone: timezone, locale: locale, createdAt: createdAt,
                 birthday: birthday.flatMap(TimestampParser.parseDate), lastSeenAt: lastSeenAt)
+            p.pushDevices = Int(devices)
             out[id] = (pk, p)
             idOf[pk] = id
         }

@@ -35,14 +35,15 @@ extension PostgresStore {
             var s = AudienceSnapshot()
             var rowOf: [Int64: Int] = [:]
             var zones: [String: Int32] = [:]
-            for try await (pk, id, email, phone, timezone, locale, createdAt, birthday, lastSeenAt) in try await conn
+            for try await (pk, id, email, phone, timezone, locale, createdAt, birthday, lastSeenAt, devices) in try await conn
                 .query(
                     """
-                    SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at
+                    SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at, push_devices
                     FROM users ORDER BY pk
                     """, logger: self.logger
-                ).decode((Int64, String, String?, String?, String?, String?, Int64?, String?, Int64?).self)
+                ).decode((Int64, String, String?, String?, String?, String?, Int64?, String?, Int64?, Int32).self)
             {
+                s.pushDevices.append(UInt8(clamping: devices))
                 rowOf[pk] = s.ids.count
                 s.ids.append(id)
                 s.email.append(email)

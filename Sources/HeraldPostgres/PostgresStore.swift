@@ -70,6 +70,8 @@ public final class PostgresStore: HeraldAudience, Sendable {
     ///
     /// - `events_awaiting_planning`: events stored through the API whose event campaigns are not yet planned
     ///   (`insertEventsReportingNew`); created empty, so events stored before it never trigger.
+    /// - `devices` and `users.push_devices`: the push device registry and each user's count of active devices
+    ///   (docs/push.md), as on SQLite.
     /// - `users.created_by_event`: true while `created_at` is the time of the user's earliest event (a user an
     ///   event created); false once a profile write gave it. Existing users keep their value and false.
     static let audienceV2: [(name: String, sql: String)] = [
@@ -86,6 +88,24 @@ public final class PostgresStore: HeraldAudience, Sendable {
         (
             "audience-v2.01-users-created-by-event",
             "ALTER TABLE users ADD COLUMN created_by_event boolean NOT NULL DEFAULT false"
+        ),
+        (
+            "audience-v2.02-devices",
+            """
+            CREATE TABLE devices (
+              token text COLLATE "C" PRIMARY KEY,
+              user_id text COLLATE "C" NOT NULL,
+              platform text NOT NULL,
+              p256dh text, auth text,
+              active boolean NOT NULL DEFAULT true,
+              registered_at bigint NOT NULL,
+              deactivated_reason text, deactivated_at bigint)
+            """
+        ),
+        ("audience-v2.03-devices-user", "CREATE INDEX devices_user ON devices(user_id, registered_at)"),
+        (
+            "audience-v2.04-users-push-devices",
+            "ALTER TABLE users ADD COLUMN push_devices integer NOT NULL DEFAULT 0"
         ),
     ]
 

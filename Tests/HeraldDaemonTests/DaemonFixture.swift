@@ -190,5 +190,10 @@ func campaignYAML(
       webhook:
         endpoint: hook
         body: { "user": "{{user_id}}" }
+      push:
+        title: "Hi {{first_name}}"
+        body: "Your cart is waiting"
+        data: { deep_link: "shop://cart" }
+        collapse_id: cart
     """
 }

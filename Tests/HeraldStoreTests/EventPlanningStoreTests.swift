@@ -69,7 +69,8 @@ import Testing
                     ALTER TABLE users DROP COLUMN created_by_event;
                     """)
             case .postgres:
-                try await backend.runSQL("DELETE FROM herald_migrations WHERE name LIKE 'audience-v2.%'")
+                try await backend.runSQL(
+                    "DELETE FROM herald_migrations WHERE name IN ('audience-v2.00-events-awaiting-planning', 'audience-v2.01-users-created-by-event')")
                 try await backend.runSQL("DROP TABLE events_awaiting_planning")
                 try await backend.runSQL("ALTER TABLE users DROP COLUMN created_by_event")
             }

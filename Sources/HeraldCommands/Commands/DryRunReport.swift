@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldDelivery
 
 /// The human dry-run report: what a marketer checks before pressing go.
 struct DryRunReport {
@@ -31,7 +32,31 @@ struct DryRunReport {
         outcomes()
         split()
         histogram()
+        pushPayloads()
         rendered()
+    }
+
+    /// Push sends whose payload is over a provider's 4 KB limit: each would end `payload_too_large`
+    /// (docs/push.md). Every planned push is rendered and measured as APNs, FCM and Web Push measure it.
+    private func pushPayloads() {
+        var over = 0
+        var largest = 0
+        var pushes = 0
+        for d in decisions where d.outcome == .send && d.channel == .push {
+            pushes += 1
+            let m = RenderedMessage.render(
+                campaign: campaign, variant: d.variant, channel: .push, facts: inputs.snapshot.facts(row: d.row),
+                unsubscribeURL: nil)
+            let content = PushContent(m.push ?? RenderedPush())
+            let sizes = PushProvider.allCases.map { PushSender.size(of: content, key: d.idempotencyKey(), for: $0) }
+            largest = max(largest, sizes.map(\.bytes).max() ?? 0)
+            if sizes.contains(where: { $0.bytes > $0.limit }) { over += 1 }
+        }
+        guard pushes > 0 else { return }
+        Console.out(over == 0
+            ? "push payloads: all \(pushes) within the providers' limits (largest \(largest) bytes)"
+            : "push payloads: \(over) of \(pushes) over a provider's limit: they would end payload_too_large (largest \(largest) bytes)")
+        Console.out("")
     }
 
     private func outcomes() {
@@ -99,7 +124,7 @@ struct DryRunReport {
             let m = RenderedMessage.render(
                 campaign: campaign, variant: d.variant, channel: channel, facts: facts,
                 unsubscribeURL: campaign.transactional ? nil : "\(publicURL ?? "")/u/PREVIEW-TOKEN")
-            let to = d.address.map(ContactValidator.mask) ?? "(webhook)"
+            let to = d.address.map(ContactValidator.mask) ?? (channel == .push ? "(devices)" : "(webhook)")
             let at = d.sendAt.map { TimestampParser.formatUTC(seconds: $0) } ?? "-"
             // Profiles come from outside: their control characters are shown escaped, line feeds kept.
             let show = VisibleText.escapeLines
@@ -111,6 +136,11 @@ struct DryRunReport {
             if let t = m.text { Console.out(show(t)) }
             if let h = m.html { Console.out("--- html ---\n\(show(h))") }
             if let j = m.json { Console.out(show(j)) }
+            if let p = m.push {
+                if let t = p.title { Console.out("Title: \(VisibleText.escape(t))") }
+                if let b = p.body { Console.out(show(b)) }
+                for (k, v) in p.data.sorted(by: { $0.key < $1.key }) { Console.out("data.\(k): \(VisibleText.escape(v))") }
+            }
             Console.out("")
         }
     }

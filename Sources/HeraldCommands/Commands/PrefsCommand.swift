@@ -85,7 +85,7 @@ struct PrefsSetCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Argument(help: "The user id.") var user: String
-    @Option(help: "A channel: email, sms or webhook.") var channel: String?
+    @Option(help: "A channel: email, sms, webhook or push.") var channel: String?
     @Option(help: "A topic, e.g. promotions.") var topic: String?
     @Flag(help: "Every message (global).") var all = false
     @Flag(help: "Opt out or back in.") var choice: Choice
@@ -95,7 +95,7 @@ struct PrefsSetCommand: AsyncParsableCommand {
         let given = [channel != nil, topic != nil, all].filter { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of --channel C, --topic T or --all") }
         if let channel, ChannelKind(rawValue: channel) == nil {
-            throw ValidationError("--channel '\(channel)': expected one of email, sms, webhook")
+            throw ValidationError("--channel '\(channel)': expected one of email, sms, webhook, push")
         }
     }
 

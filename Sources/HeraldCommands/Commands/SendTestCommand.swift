@@ -39,27 +39,38 @@ struct SendTestCommand: AsyncParsableCommand {
         switch channel {
         case .email: address = to ?? profile.email
         case .sms: address = to ?? profile.phone
-        case .webhook:
+        case .webhook, .push:
             guard to == nil else {
-                Console.err("error: --to applies to email and SMS campaigns; a webhook goes to its configured endpoint")
+                Console.err("error: --to applies to email and SMS campaigns; a webhook goes to its configured endpoint, "
+                            + "a push to the user's registered devices")
                 throw ReportedFailure(code: ExitStatus.usage)
             }
             address = nil
+        }
+        var devices: [RegisteredDevice] = []
+        if channel == .push {
+            devices = try await store.activeDevices(users: [profile.id], limit: DeviceLimits.perPush)[profile.id] ?? []
+            guard !devices.isEmpty else {
+                Console.err("error: user '\(profile.id)' has no active push device (register one with POST /v1/devices)")
+                throw ReportedFailure(code: ExitStatus.invalidInput)
+            }
         }
         let unsubscribe = chosen.transactional ? nil : base + "/u/send-test"
         let message = RenderedMessage.render(
             campaign: chosen, variant: nil, channel: channel, facts: UserFacts(profile: profile),
             unsubscribeURL: unsubscribe)
-        let envelope = Envelope(
+        var envelope = Envelope(
             key: key, channel: channel, address: address, endpoint: chosen.message.webhook?.endpoint,
             unsubscribeURL: unsubscribe, date: now)
+        envelope.devices = devices
         let engine = CurlEngine()
         defer { engine.shutdown() }
         do {
             let senders = try ChannelSenders(
                 config: context.config.channels, baseDirectory: context.config.baseDirectory, engine: engine)
             let accepted = try await senders.send(message, envelope)
-            let to = address.map(ContactValidator.mask) ?? "endpoint '\(envelope.endpoint ?? "")'"
+            let to = address.map(ContactValidator.mask)
+                ?? (channel == .push ? "\(devices.count) device(s)" : "endpoint '\(envelope.endpoint ?? "")'")
             Console.out("sent \(channel.rawValue) to \(to): \(accepted.detail)")
         } catch let error as DeliveryError {
             Console.err("error: \(channel.rawValue) send failed: \(error)")

@@ -70,6 +70,18 @@ struct UsersShowCommand: AsyncParsableCommand {
         Console.out("\nPreferences")
         Self.printPairs(Self.describe(prefs))
 
+        let devices = try await store.devices(userID: user)
+        if !devices.isEmpty {
+            Console.out("\nPush devices")
+            var table = TextTable(header: ["platform", "token", "registered", "state"])
+            for d in devices {
+                let state = d.active ? "active" : "inactive: \(d.deactivatedReason ?? "-") at \(time(d.deactivatedAt))"
+                // Tokens are credentials: the last four characters only, as in logs.
+                table.add([d.registration.platform.rawValue, "…" + d.registration.token.suffix(4), time(d.registeredAt), state])
+            }
+            table.render().forEach { Console.out(VisibleText.escape($0)) }
+        }
+
         Console.out("\nEvents")
         var table = TextTable(header: ["event", "count", "first", "last"])
         for (name, series) in facts.events.sorted(by: { $0.key < $1.key }) {

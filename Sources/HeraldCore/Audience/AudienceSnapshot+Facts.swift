@@ -23,6 +23,7 @@ extension AudienceSnapshot {
             s.lastSeenImported.append(p.lastSeenAt ?? AudienceSnapshot.nullTime)
             s.birthday.append(p.birthday?.midnightUTC ?? AudienceSnapshot.nullTime)
             s.engagement.append(u.engagement ?? .nan)
+            s.pushDevices.append(UInt8(clamping: p.pushDevices))
             s.allEvents.timestamps += u.allEventTimes
             s.allEvents.offsets.append(s.allEvents.timestamps.count)
         }

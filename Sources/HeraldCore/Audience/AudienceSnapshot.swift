@@ -34,6 +34,12 @@ public struct AudienceSnapshot: Sendable {
     /// ledger, not the audience store, knows it: a store's snapshot leaves it NaN and
     /// `PlanningSource.fillEngagement` sets it.
     public var engagement: [Double]
+    /// Active push devices per row (capped at 255). A store that registers no devices may leave it short:
+    /// read it through `pushDevices(row:)`, which counts a missing row as none.
+    public var pushDevices: [UInt8]
+
+    /// Active push devices of `row`.
+    public func pushDevices(row: Int) -> Int { row < pushDevices.count ? Int(pushDevices[row]) : 0 }
 
     /// Number of users.
     public var count: Int { ids.count }
@@ -64,6 +70,7 @@ public struct AudienceSnapshot: Sendable {
         events = [:]
         allEvents = EventColumn(offsets: [0], timestamps: [])
         engagement = []
+        pushDevices = []
     }
 }
 

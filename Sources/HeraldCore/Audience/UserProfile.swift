@@ -18,6 +18,8 @@ public struct UserProfile: Sendable, Hashable {
     public var lastSeenAt: Int64?
     /// Custom attributes by name, each of its declared type.
     public var attributes: [String: Value]
+    /// Active push devices registered for the user (kept by the store with the device registry).
+    public var pushDevices: Int = 0
 
     /// A profile with only an id.
     public init(

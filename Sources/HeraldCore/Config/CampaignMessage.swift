@@ -118,9 +118,12 @@ extension Campaign {
         public var sms: MessageTemplate?
         /// The webhook body.
         public var webhook: WebhookBody?
+        /// The push.
+        public var push: PushBody?
 
         /// A message.
-        public init(channel: ChannelKind, fallback: [ChannelKind] = [], email: EmailBody? = nil, sms: MessageTemplate? = nil, webhook: WebhookBody? = nil) {
+        public init(channel: ChannelKind, fallback: [ChannelKind] = [], email: EmailBody? = nil, sms: MessageTemplate? = nil, webhook: WebhookBody? = nil, push: PushBody? = nil) {
+            self.push = push
             self.channel = channel
             self.fallback = fallback
             self.email = email

@@ -11,6 +11,7 @@ struct MessageDraft {
     var sms: MessageTemplate?
     var endpoint: String?
     var body: Campaign.BodyValue?
+    var push: Campaign.PushBody?
 
     init() {}
 
@@ -23,6 +24,7 @@ struct MessageDraft {
         sms = m.sms
         endpoint = m.webhook?.endpoint
         body = m.webhook?.body
+        push = m.push
     }
 
     /// `self` with every field that `o` sets replaced.
@@ -36,6 +38,7 @@ struct MessageDraft {
         r.sms = o.sms ?? sms
         r.endpoint = o.endpoint ?? endpoint
         r.body = o.body ?? body
+        r.push = o.push.map { push?.overlaid($0) ?? $0 } ?? push
         return r
     }
 }
@@ -43,7 +46,7 @@ struct MessageDraft {
 extension CampaignParser {
     /// The campaign message (`base == nil`, `override == false`) or a variant's override laid over `base`.
     func message(_ node: Node?, _ path: String, base: Campaign.Message?, override: Bool = false) -> Campaign.Message? {
-        let known = ["channel", "fallback", "email", "sms", "webhook"]
+        let known = ["channel", "fallback", "email", "sms", "webhook", "push"]
         let errorsBefore = y.diagnostics.count
         guard let m = y.map(node, path, known: known, required: override ? [] : ["channel"]) else { return nil }
         var d = MessageDraft()
@@ -81,6 +84,7 @@ extension CampaignParser {
                 }
             }
         }
+        if m["push"] != nil { d.push = pushBody(m["push"], "\(path).push") }
         if override && base == nil { return nil }
         let full = base.map { MessageDraft($0).overlaid(d) } ?? d
         // A message with errors of its own is not also reported for the bodies those errors left out.
@@ -115,11 +119,14 @@ extension CampaignParser {
             case .webhook where webhook == nil:
                 y.report("\(path): \(role) webhook needs webhook.endpoint and webhook.body", node: node)
                 ok = false
+            case .push where !(d.push?.isComplete ?? false):
+                y.report("\(path): \(role) push needs push.title, push.body or push.data", node: node)
+                ok = false
             default: break
             }
         }
         guard ok else { return nil }
-        return Campaign.Message(channel: channel, fallback: fallback, email: email, sms: d.sms, webhook: webhook)
+        return Campaign.Message(channel: channel, fallback: fallback, email: email, sms: d.sms, webhook: webhook, push: d.push)
     }
 
     /// A webhook body: scalars stay typed when plain, strings become templates.

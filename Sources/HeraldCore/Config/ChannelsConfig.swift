@@ -6,12 +6,15 @@ public struct ChannelsConfig: Sendable, Hashable {
     public var sms: SMSChannelConfig?
     /// Webhook endpoints by name.
     public var webhookEndpoints: [String: WebhookEndpoint]
+    /// Push providers, if the section is present.
+    public var push: PushChannelConfig?
     /// The folder that receives `.eml` / `.json` files for channels without a provider.
     public var outbox: String
 
     /// A channels section.
     public init(email: EmailChannelConfig? = nil, sms: SMSChannelConfig? = nil,
-                webhookEndpoints: [String: WebhookEndpoint] = [:], outbox: String) {
+                webhookEndpoints: [String: WebhookEndpoint] = [:], push: PushChannelConfig? = nil, outbox: String) {
+        self.push = push
         self.email = email
         self.sms = sms
         self.webhookEndpoints = webhookEndpoints

@@ -1,6 +1,6 @@
 /// A delivery channel.
 public enum ChannelKind: String, Sendable, Hashable, CaseIterable, Codable {
-    case email, sms, webhook
+    case email, sms, webhook, push
 }
 
 /// A throughput limit such as `50/s`, `300/m`, `1000/h` or a quota `10000/day`.

@@ -104,7 +104,8 @@ extension HeraldConfig {
 
     static func parseChannels(_ node: Node?, _ y: YAMLFile, _ paths: PathResolver) -> ChannelsConfig {
         var c = ChannelsConfig(outbox: paths.absolute("var/outbox"))
-        guard let m = y.map(node, "channels", known: ["email", "sms", "webhook", "outbox"]) else { return c }
+        guard let m = y.map(node, "channels", known: ["email", "sms", "webhook", "push", "outbox"]) else { return c }
+        c.push = parsePush(m["push"], y, paths)
         if let o = y.string(m["outbox"], "channels.outbox") { c.outbox = paths.absolute(o) }
         let emailKeys = ["url", "insecure", "username", "password_file", "from", "ca_file", "rate", "quota"]
         if let e = y.map(m["email"], "channels.email", known: emailKeys) {
@@ -212,5 +213,5 @@ extension NameRules {
 
 /// The channels a cap may name besides `any`.
 enum CapChannel: String, CaseIterable {
-    case any, email, sms, webhook
+    case any, email, sms, webhook, push
 }

@@ -107,9 +107,10 @@ extension DecisionPipeline {
                 notes.add("contact", false, "\(channel.rawValue): \(failure)")
                 firstFailure = firstFailure ?? failure
             case .pass(let address):
-                notes.add(
-                    "contact", true,
-                    "\(channel.rawValue)" + (address.map { " → \(ContactValidator.mask($0))" } ?? " (no address needed)"))
+                let to = channel == .push
+                    ? " → \(inputs.snapshot.pushDevices(row: row)) active device(s)"
+                    : address.map { " → \(ContactValidator.mask($0))" } ?? " (no address needed)"
+                notes.add("contact", true, "\(channel.rawValue)" + to)
                 return .pass((channel, address))
             }
         }
@@ -227,6 +228,7 @@ extension DecisionPipeline {
         let address: String?
         switch channel {
         case .webhook: return .pass(nil)
+        case .push: return s.pushDevices(row: row) > 0 ? .pass(nil) : .skip(.noContact)
         case .email: address = s.email[row]
         case .sms: address = s.phone[row]
         }

@@ -12,6 +12,8 @@ public struct RenderedMessage: Sendable, Hashable {
     public var json: String?
     /// SMS coding and segments, for SMS (the same count the send reports).
     public var sms: SMSEncoding?
+    /// The push, for push.
+    public var push: RenderedPush?
 
     /// Renders `campaign`'s message (the variant's when it overrides) on `channel` for `facts`.
     /// Missing fields render empty unless the template gives a `{{name|fallback}}`. `unsubscribeURL` is this
@@ -37,6 +39,8 @@ public struct RenderedMessage: Sendable, Hashable {
             }
         case .webhook:
             if let w = message.webhook { out.json = json(w.body, lookup) }
+        case .push:
+            if let p = message.push { out.push = RenderedPush.render(p, lookup) }
         }
         return out
     }

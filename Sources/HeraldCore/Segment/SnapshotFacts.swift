@@ -18,11 +18,12 @@ extension AudienceSnapshot {
             }
         }
         let tz = timezone[i]
-        let profile = UserProfile(
+        var profile = UserProfile(
             id: ids[i], email: email[i], phone: phone[i], timezone: tz < 0 ? nil : timezoneNames[Int(tz)],
             locale: locale[i], createdAt: time(createdAt[i]),
             birthday: time(birthday[i]).map { CivilDate(epochSeconds: $0) }, lastSeenAt: time(lastSeenImported[i]),
             attributes: attrs)
+        profile.pushDevices = pushDevices(row: i)
         var events: [String: EventSeries] = [:]
         for (name, col) in self.events {
             let r = col.range(i)

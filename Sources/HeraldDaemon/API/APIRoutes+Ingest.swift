@@ -40,6 +40,7 @@ extension APIRoutes {
             throw APIError(.badRequest, error.message, field: error.field, index: error.index)
         }
         let result = try await deps.backend.ingest(users: parsed.users, events: parsed.events)
+        try await applyPushSideEffects(parsed)
         return APIReply.json(
             IngestReply(
                 users: parsed.users.count, events: parsed.events.count, inserted: result.inserted,

@@ -55,7 +55,7 @@ extension APIRoutes {
                 if group == "channels" {
                     guard ChannelKind(rawValue: name) != nil else {
                         throw APIError(
-                            .badRequest, "unknown channel '\(name)' (email, sms or webhook)", field: path)
+                            .badRequest, "unknown channel '\(name)' (email, sms, webhook or push)", field: path)
                     }
                     changes.append((.channel(name), out))
                 } else {

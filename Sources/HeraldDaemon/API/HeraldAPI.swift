@@ -58,6 +58,8 @@ public enum HeraldAPI {
             try await api.trigger(req.pathParameter("id", context: ctx), req)
         }
         v1.get("sends") { req, _ in try await api.sends(req) }
+        v1.post("devices") { req, _ in try await api.registerDevice(req) }
+        v1.delete("devices/{token}") { req, ctx in try await api.removeDevice(req.pathParameter("token", context: ctx)) }
         v1.get("journeys/{id}/users/{user}") { req, ctx in
             try await api.journeyUser(
                 req.pathParameter("id", context: ctx), req.userIDParameter("user", context: ctx))

@@ -121,7 +121,7 @@ extension SQLiteLedger {
                 try update.execute(arguments: [
                     s, o.reason, o.error, o.providerMessageID, o.retryAt, s, s, now, now, id,
                 ])
-                try history.execute(arguments: [id, s, o.reason ?? o.error, now])
+                try history.execute(arguments: [id, s, o.historyNote, now])
                 updated += 1
             }
             return updated

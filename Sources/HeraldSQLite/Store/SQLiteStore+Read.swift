@@ -14,6 +14,7 @@ extension SQLiteStore {
         p.createdAt = row["created_at"]
         p.birthday = (row["birthday"] as String?).flatMap(TimestampParser.parseDate)
         p.lastSeenAt = row["last_seen_at"]
+        p.pushDevices = row["push_devices"] ?? 0
         let attrs = try Row.fetchCursor(
             db.cachedStatement(
                 sql: """

@@ -121,8 +121,8 @@ extension SQLiteStore {
         var zones: [String: Int32] = [:]
         let stmt = try db.makeStatement(
             sql: """
-                SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at FROM users
-                WHERE pk <= ? ORDER BY pk
+                SELECT pk, id, email, phone, timezone, locale, created_at, birthday, last_seen_at, push_devices
+                FROM users WHERE pk <= ? ORDER BY pk
                 """)
         stmt.arguments = [keys.maxPK]
         let r = RawStatement(db, stmt)
@@ -141,6 +141,7 @@ extension SQLiteStore {
             s.birthday.append(
                 r.text(7).flatMap(TimestampParser.parseDate)?.midnightUTC ?? AudienceSnapshot.nullTime)
             s.lastSeenImported.append(time(8))
+            s.pushDevices.append(UInt8(clamping: r.int64(9)))
         }
         withExtendedLifetime(stmt) {}
         guard s.ids.count == count else {

@@ -200,6 +200,23 @@ public final class SQLiteStore: AudienceStore {
             // 0 once a profile write gave it. Existing users keep their stored value and 0.
             try db.execute(sql: "ALTER TABLE users ADD COLUMN created_by_event INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v5-devices") { db in
+            // The push device registry (docs/push.md); `users.push_devices` counts each user's active devices,
+            // kept in the transaction that changes them, so the audience snapshot reads it with the profile.
+            try db.execute(
+                sql: """
+                    CREATE TABLE devices (
+                      token TEXT PRIMARY KEY,
+                      user_id TEXT NOT NULL,
+                      platform TEXT NOT NULL,
+                      p256dh TEXT, auth TEXT,
+                      active INTEGER NOT NULL DEFAULT 1,
+                      registered_at INTEGER NOT NULL,
+                      deactivated_reason TEXT, deactivated_at INTEGER);
+                    CREATE INDEX devices_user ON devices(user_id, registered_at);
+                    ALTER TABLE users ADD COLUMN push_devices INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return m
     }
 
