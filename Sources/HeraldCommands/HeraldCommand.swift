@@ -9,6 +9,7 @@ public struct HeraldCommand: AsyncParsableCommand {
             ValidateCommand.self, AudienceCommand.self, UsersCommand.self, EventsCommand.self,
             SampleCommand.self, DryRunCommand.self, WhyCommand.self, PrefsCommand.self,
             SendTestCommand.self, LogsCommand.self, StatsCommand.self, StoreCommand.self, JourneyCommand.self,
+            PauseCommand.self, ResumeCommand.self, RolloutCommand.self,
         ])
 
     public init() {}

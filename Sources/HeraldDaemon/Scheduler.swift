@@ -53,6 +53,13 @@ public final class Scheduler: Sendable {
     @discardableResult
     public func tick() async throws -> Int {
         let now = clock.seconds
+        // Operators' switches (pause, rollout halt) from the store: every daemon obeys them within a tick.
+        let controls = try await ledger.controls()
+        if book.setControls(controls) {
+            logger.notice("campaign controls changed", metadata: [
+                "paused": "\(controls.paused.keys.sorted().joined(separator: ","))",
+                "rollouts_halted": "\(controls.haltedRollouts.keys.sorted().joined(separator: ","))"])
+        }
         let current = book.current
         var due: [(Campaign, Occurrence, Set<String>?)] = []
         var segmentCampaigns: [Campaign] = []

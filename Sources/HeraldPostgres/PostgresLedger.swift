@@ -149,6 +149,20 @@ public final class PostgresLedger: DispatchLedger, Sendable {
             END $migration$
             """
         ),
+        // Operators' switches (PostgresLedger+Controls).
+        (
+            "controls-v1",
+            """
+            DO $migration$ BEGIN
+            CREATE TABLE controls (
+              subject text NOT NULL, kind text NOT NULL, at bigint NOT NULL, by text NOT NULL, reason text,
+              PRIMARY KEY (subject, kind));
+            CREATE TABLE control_history (
+              id bigserial PRIMARY KEY, subject text NOT NULL, kind text NOT NULL, turned_on boolean NOT NULL,
+              at bigint NOT NULL, by text NOT NULL, reason text);
+            END $migration$
+            """
+        ),
     ]
 
     /// The columns `entry(_:at:)` decodes, in order.

@@ -110,3 +110,23 @@ import Testing
         }
     }
 }
+
+/// Operators' switches, the same on both backends.
+@Suite struct ControlStoreTests {
+    @Test(arguments: TestBackend.all)
+    func switchesAreSetClearedAndReadBack(_ kind: TestBackend) async throws {
+        try await Backend.with(kind) { backend in
+            let ledger = backend.ledger
+            #expect(try await ledger.controls() == CampaignControls())
+            try await ledger.setControl(subject: "promo", kind: .paused, on: true, by: "console", reason: "typo", at: 10)
+            try await ledger.setControl(subject: "promo", kind: .rolloutHalted, on: true, by: "guardrail", reason: "unsubscribe_rate 0.9%", at: 11)
+            try await ledger.setControl(subject: "promo", kind: .paused, on: true, by: "cli", reason: nil, at: 12)
+            var controls = try await ledger.controls()
+            #expect(controls.paused["promo"] == CampaignControls.Note(at: 12, by: "cli"))
+            #expect(controls.haltedRollouts["promo"]?.reason == "unsubscribe_rate 0.9%")
+            try await ledger.setControl(subject: "promo", kind: .paused, on: false, by: "cli", reason: nil, at: 13)
+            controls = try await ledger.controls()
+            #expect(controls.paused.isEmpty && controls.haltedRollouts.count == 1)
+        }
+    }
+}

@@ -104,7 +104,7 @@ public struct Campaign: Sendable {
     /// A human name.
     public let name: String
     /// Whether it runs.
-    public let status: Status
+    public var status: Status
     /// The subscription topic, if any.
     public let topic: String?
     /// Higher wins when caps leave room for one campaign.

@@ -11,9 +11,13 @@ public struct CampaignBook: Sendable {
     public let campaigns: [Campaign]
     /// Every valid journey, whatever its status (docs/journeys.md).
     public let journeys: [JourneyDefinition]
+    /// The operators' switches laid over the files (`applying(_:)`); empty for a book just loaded.
+    public let controls: CampaignControls
 
     /// A book.
-    public init(configPath: String, config: HeraldConfig, campaigns: [Campaign], journeys: [JourneyDefinition] = []) {
+    public init(configPath: String, config: HeraldConfig, campaigns: [Campaign], journeys: [JourneyDefinition] = [],
+                controls: CampaignControls = CampaignControls()) {
+        self.controls = controls
         self.configPath = configPath
         self.config = config
         self.campaigns = campaigns
@@ -53,14 +57,27 @@ public struct CampaignBook: Sendable {
 
 /// The live book, swapped atomically on reload.
 public final class LiveBook: Sendable {
-    private let state: LockedState<CampaignBook>
+    /// The book as loaded, the controls, and the two combined.
+    private let state: LockedState<(loaded: CampaignBook, current: CampaignBook)>
 
     /// Starts with `book`.
-    public init(_ book: CampaignBook) { state = LockedState(book) }
+    public init(_ book: CampaignBook) { state = LockedState((book, book.applying(book.controls))) }
 
-    /// The current book.
-    public var current: CampaignBook { state.withLock { $0 } }
+    /// The current book: the loaded one with the store's controls laid over it.
+    public var current: CampaignBook { state.withLock { $0.current } }
 
-    /// Replaces the book.
-    public func swap(_ book: CampaignBook) { state.withLock { $0 = book } }
+    /// Replaces the book (a reload); the controls in force stay.
+    public func swap(_ book: CampaignBook) {
+        state.withLock { $0 = (book, book.applying($0.current.controls)) }
+    }
+
+    /// Lays `controls` (read from the store) over the loaded book; true when anything changed.
+    @discardableResult
+    public func setControls(_ controls: CampaignControls) -> Bool {
+        state.withLock { s in
+            guard s.current.controls != controls else { return false }
+            s.current = s.loaded.applying(controls)
+            return true
+        }
+    }
 }

@@ -100,6 +100,7 @@ public final class SQLiteLedger: LedgerStore {
                     """)
         }
         registerJourneys(&m)
+        registerControls(&m)
         return m
     }
 
