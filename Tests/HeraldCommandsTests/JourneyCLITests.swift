@@ -25,6 +25,45 @@ struct JourneyCLITests {
             dueAt: entered + 86_400, enteredAt: entered)
     }
 
+    /// Imported events answer a `wait_for` and end instances by `exit_when` at once, as the API's do; an exit
+    /// event from before the instance entered does not end it.
+    @Test func importedEventsMoveRunningInstancesAtOnce() async throws {
+        let (h, ledger, cart) = try Self.project("cart-recovery")
+        defer { h.remove() }
+        let now = Int64(Date().timeIntervalSince1970)
+        let config = try #require(HeraldConfig.load(path: h.root + "/herald.yaml", environment: [:]).0)
+        let winback = try #require(
+            CampaignSet.loadAll(directory: config.campaignsDirectory, config: config).journeys
+                .first { $0.id == "winback-journey" })
+        for user in ["buyer", "idle"] {
+            let i = Self.instance(cart, user, step: "grace", entered: now - 60)
+            #expect(try await ledger.enterJourney(i, reEntryAfter: nil))
+        }
+        for user in ["back", "old-buyer"] {
+            let i = Self.instance(winback, user, step: "await-visit", entered: now - 3600)
+            #expect(try await ledger.enterJourney(i, reEntryAfter: nil))
+        }
+        let events = [
+            #"{"user_id":"buyer","event":"purchase","timestamp":\#(now - 30)}"#,
+            #"{"user_id":"idle","event":"page_view","timestamp":\#(now - 30)}"#,
+            #"{"user_id":"back","event":"purchase","timestamp":\#(now - 10)}"#,
+            #"{"user_id":"old-buyer","event":"purchase","timestamp":\#(now - 86_400)}"#,
+        ]
+        try h.write("events.ndjson", events.joined(separator: "\n") + "\n")
+        let r = try h.run(["events", "import", "events.ndjson"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("journeys: 2 instances moved by imported events"), "\(r.stdout)")
+        var after: [String: JourneyInstance] = [:]
+        for user in ["buyer", "idle"] { after[user] = try await ledger.journeyInstances(journey: cart.id, user: user).first }
+        for user in ["back", "old-buyer"] {
+            after[user] = try await ledger.journeyInstances(journey: winback.id, user: user).first
+        }
+        #expect(after["buyer"]?.status == .completed && after["buyer"]?.step == "exit")
+        #expect(after["idle"]?.status == .active && after["idle"]?.step == "grace")
+        #expect(after["back"]?.status == .exitedEvent("purchase"))
+        #expect(after["old-buyer"]?.status == .active)
+    }
+
     /// `dry-run --simulate`: the sample users enter the cart recovery at once; with no further events each
     /// times out of the grace hour, gets the reminder, times out of the day and gets the final offer on day 2.
     @Test func dryRunSimulatesTheAudienceDayByDay() async throws {
