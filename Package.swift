@@ -142,7 +142,8 @@ let package = Package(
         .testTarget(
             name: "HeraldDaemonTests",
             dependencies: [
-                "HeraldDaemon", "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldIngest", "HeraldDelivery",
+                "HeraldDaemon", "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldPostgres", "HeraldIngest",
+                "HeraldDelivery",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),

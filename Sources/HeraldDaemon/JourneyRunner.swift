@@ -62,15 +62,13 @@ public final class JourneyRunner: Sendable {
         if let j = book.journey(i.journey), j.version.hex == i.version { return j }
         let key = i.journey + "/" + i.version
         if let j = versions.withLock({ $0[key] }) { return j }
-        guard let kept = try await ledger.journeyVersion(journey: i.journey, version: i.version) else { return nil }
-        let (content, diagnostics) = CampaignFile.parseAny(yaml: kept.source, file: kept.file, config: book.config)
-        guard case .journey(let j)? = content else {
-            logger.error(
-                "a kept journey version no longer loads",
-                metadata: [
-                    "journey": "\(i.journey)", "version": "\(i.version)",
-                    "error": "\(diagnostics.first.map(\.description) ?? "not a journey")",
-                ])
+        let (found, error) = try await ledger.definition(of: i, loaded: nil, config: book.config)
+        guard let j = found else {
+            if let error {
+                logger.error(
+                    "a kept journey version no longer loads",
+                    metadata: ["journey": "\(i.journey)", "version": "\(i.version)", "error": "\(error)"])
+            }
             return nil
         }
         versions.withLock { $0[key] = j }
@@ -132,35 +130,12 @@ public final class JourneyRunner: Sendable {
         var moved = 0
         for (user, batch) in Dictionary(grouping: events, by: \.userID) {
             for i in try await ledger.activeInstances(user: user) {
-                guard let j = try await definition(i, current) else { continue }
-                if let exit = batch.first(where: { e in j.exitEvents.contains(e.name) }) {
-                    var ended = i
-                    ended.status = .exitedEvent(exit.name)
-                    ended.step = "exit"
-                    ended.dueAt = nil
-                    let record = JourneyStepRecord(
-                        journey: i.journey, instance: i.id, user: user, step: i.step, at: now,
-                        outcome: ended.status.rawValue, next: "exit")
-                    if try await ledger.moveInstance(ended, expectedMoves: i.moves, records: [record]) { moved += 1 }
-                    continue
-                }
-                // An event stored at or after the timeout is too late: the runner takes `on_timeout`.
-                guard let step = j.step(i.step), case .waitFor(let w) = step.kind,
-                    now < w.timeout(reachedAt: i.reachedAt)
+                guard let j = try await definition(i, current),
+                    let move = JourneyEvents.move(i, of: j, events: batch, now: now)
                 else { continue }
-                let matched = batch.contains { e in
-                    w.accepts(
-                        name: e.name, timestamp: secondsOf(millis: e.timestampMillis), propertiesJSON: e.propertiesJSON,
-                        reachedAt: i.reachedAt)
+                if try await ledger.moveInstance(move.instance, expectedMoves: move.expectedMoves, records: move.records) {
+                    moved += 1
                 }
-                guard matched else { continue }
-                var next = i
-                let target = w.onEvent
-                let record = JourneyStepRecord(
-                    journey: i.journey, instance: i.id, user: user, step: i.step, at: now, outcome: "event",
-                    next: target.description)
-                Self.go(&next, to: target, at: now)
-                if try await ledger.moveInstance(next, expectedMoves: i.moves, records: [record]) { moved += 1 }
             }
         }
         return moved
@@ -168,17 +143,7 @@ public final class JourneyRunner: Sendable {
 
     /// Points `instance` at `target`, reached at `now` and due at once (or ended, for `exit`).
     static func go(_ instance: inout JourneyInstance, to target: JourneyTarget, at now: Int64) {
-        instance.messageKey = nil
-        instance.reachedAt = now
-        switch target {
-        case .exit:
-            instance.step = "exit"
-            instance.status = .completed
-            instance.dueAt = nil
-        case .step(let id):
-            instance.step = id
-            instance.dueAt = now
-        }
+        instance.go(to: target, at: now)
     }
 }
 

@@ -65,33 +65,13 @@ public final class Scheduler: Sendable {
         var segmentCampaigns: [Campaign] = []
         for c in current.active {
             switch c.trigger {
-            case .schedule(let at):
-                guard now >= at else { continue }
-                let o = Occurrence(start: at)
-                guard try await ledger.occurrence(campaign: c.id, id: o.id) == nil else { continue }
-                if at + c.sendTime.within > now {
-                    due.append((c, o, nil))
-                } else {
-                    try await missed(c, o, "the daemon was not running during the whole delivery window", now)
+            case .schedule:
+                if let at = try await dueStart(c.id, c.trigger, window: c.sendTime.within, now: now) {
+                    due.append((c, Occurrence(start: at), nil))
                 }
-            case .cron(let expr, let tz):
-                let activated = try await activation(c, now)
-                let last = try await ledger.latestOccurrence(campaign: c.id, statuses: [.planned, .missed])
-                let zone = TimeZone(identifier: tz) ?? TimeZone(identifier: "UTC")!
-                var times: [Int64] = []
-                var t = expr.next(after: max(activated, last ?? activated), in: zone)
-                while let x = t, x <= now, times.count < 10_000 {
-                    times.append(x)
-                    t = expr.next(after: x, in: zone)
-                }
-                guard let latest = times.last else { continue }
-                for skipped in times.dropLast().suffix(100) {
-                    try await missed(c, Occurrence(start: skipped), "superseded by a later occurrence after downtime", now)
-                }
-                if latest + c.sendTime.within > now {
-                    due.append((c, Occurrence.cron(at: latest, campaign: c), nil))
-                } else {
-                    try await missed(c, Occurrence(start: latest), "the daemon was not running during the whole delivery window", now)
+            case .cron:
+                if let at = try await dueStart(c.id, c.trigger, window: c.sendTime.within, now: now) {
+                    due.append((c, Occurrence.cron(at: at, campaign: c), nil))
                 }
             case .enteredSegment:
                 segmentCampaigns.append(c)
@@ -108,27 +88,33 @@ public final class Scheduler: Sendable {
         }
         var recorded = 0
         if !due.isEmpty { recorded += try await plan(due, book: current, now: now).recorded }
-        if !segmentCampaigns.isEmpty { recorded += try await enteredSegment(segmentCampaigns, book: current, now: now) }
+        // Journeys fire on the same triggers: each fire enters the audience (docs/journeys.md).
+        let journeys = journeyRunner.withLock { $0 }
+        let segmentJourneys = current.journeys.filter { $0.status == .active && $0.trigger == .enteredSegment }
+        if !segmentCampaigns.isEmpty || !segmentJourneys.isEmpty {
+            recorded += try await enteredSegment(segmentCampaigns, journeys: segmentJourneys, book: current, now: now)
+        }
+        if let journeys { recorded += try await journeys.fire(scheduler: self, book: current, now: now) }
         return recorded
     }
 
-    /// The moment the daemon first saw `campaign` active (recorded on first sight).
-    func activation(_ campaign: Campaign, _ now: Int64) async throws -> Int64 {
-        if let r = try await ledger.occurrence(campaign: campaign.id, id: OccurrenceRecord.activationID) { return r.start }
+    /// The moment the daemon first saw campaign or journey `id` active (recorded on first sight).
+    func activation(_ id: String, _ now: Int64) async throws -> Int64 {
+        if let r = try await ledger.occurrence(campaign: id, id: OccurrenceRecord.activationID) { return r.start }
         _ = try await ledger.recordOccurrence(
-            OccurrenceRecord.activation(campaign: campaign.id, at: now),
+            OccurrenceRecord.activation(campaign: id, at: now),
             entries: [], at: now)
         return now
     }
 
-    private func missed(_ c: Campaign, _ o: Occurrence, _ why: String, _ now: Int64) async throws {
+    func missed(_ id: String, _ o: Occurrence, _ why: String, _ now: Int64) async throws {
         let (_, fresh) = try await ledger.recordOccurrence(
-            OccurrenceRecord(campaign: c.id, occurrence: o.id, start: o.start, status: .missed, detail: why),
+            OccurrenceRecord(campaign: id, occurrence: o.id, start: o.start, status: .missed, detail: why),
             entries: [], at: now)
         if fresh {
             logger.warning(
                 "occurrence missed, nothing sent",
-                metadata: ["campaign": "\(c.id)", "occurrence": "\(o.id)", "why": "\(why)"])
+                metadata: ["campaign": "\(id)", "occurrence": "\(o.id)", "why": "\(why)"])
         }
     }
 
@@ -175,8 +161,10 @@ public final class Scheduler: Sendable {
     }
 
     /// `entered_segment`: users matching the audience now who were not members at the last evaluation are
-    /// planned as one occurrence; the first evaluation only records the baseline.
-    func enteredSegment(_ campaigns: [Campaign], book: CampaignBook, now: Int64) async throws -> Int {
+    /// planned as one occurrence (journeys: entered); the first evaluation only records the baseline.
+    func enteredSegment(
+        _ campaigns: [Campaign], journeys: [JourneyDefinition] = [], book: CampaignBook, now: Int64
+    ) async throws -> Int {
         let sequence = try await store.changeSequence()
         let skip = cache.withLock { c in
             // At most once a minute even under a stream of writes (each pass loads the whole audience),
@@ -186,45 +174,47 @@ public final class Scheduler: Sendable {
                     || (c.segmentSequence == sequence && now - c.segmentCheckedAt < Self.segmentRecheck))
         }
         if skip { return 0 }
-        let inputs = try await PlanningSource.inputs(
-            store: store, ledger: ledger, config: book.config, campaigns: campaigns, now: now,
-            goals: Campaign.conversionGoals(book.campaigns))
+        var recorded = 0
+        if !journeys.isEmpty, let runner = journeyRunner.withLock({ $0 }) {
+            recorded += try await runner.enterNewMembers(journeys, scheduler: self, book: book, now: now)
+        }
         var items: [(Campaign, Occurrence, Set<String>?)] = []
         var membership: [String: (entered: [String], left: [String])] = [:]
-        for c in campaigns {
-            let mask = DecisionPipeline(campaign: c, occurrence: Occurrence(start: now), inputs: inputs).audienceMask()
-            var current = Set<String>()
-            for (i, m) in mask.enumerated() where m { current.insert(inputs.snapshot.ids[i]) }
-            let baseline = try await ledger.occurrence(campaign: c.id, id: OccurrenceRecord.activationID) == nil
-            if baseline {
-                _ = try await ledger.recordOccurrence(
-                    OccurrenceRecord.activation(campaign: c.id, at: now, detail: "baseline: \(current.count) members"),
-                    entries: [], entered: Array(current), left: [], at: now)
-                continue
+        if !campaigns.isEmpty {
+            let inputs = try await PlanningSource.inputs(
+                store: store, ledger: ledger, config: book.config, campaigns: campaigns, now: now,
+                goals: Campaign.conversionGoals(book.campaigns))
+            for c in campaigns {
+                let mask = DecisionPipeline(campaign: c, occurrence: Occurrence(start: now), inputs: inputs).audienceMask()
+                var current = Set<String>()
+                for (i, m) in mask.enumerated() where m { current.insert(inputs.snapshot.ids[i]) }
+                guard let change = try await membershipChange(c.id, members: current, now: now),
+                    !change.entered.isEmpty || !change.left.isEmpty
+                else { continue }
+                membership[c.id] = change
+                items.append((c, Occurrence(start: now, id: "entered-" + TimestampParser.formatUTC(seconds: now)), Set(change.entered)))
             }
-            let members = try await ledger.members(campaign: c.id)
-            let entered = current.subtracting(members)
-            let left = members.subtracting(current)
-            guard !entered.isEmpty || !left.isEmpty else { continue }
-            membership[c.id] = (Array(entered), Array(left))
-            items.append((c, Occurrence(start: now, id: "entered-" + TimestampParser.formatUTC(seconds: now)), entered))
         }
         cache.withLock {
             $0.segmentSequence = sequence
             $0.segmentCheckedAt = now
         }
-        guard !items.isEmpty else { return 0 }
-        return try await plan(items, book: book, now: now, membership: membership).recorded
+        guard !items.isEmpty else { return recorded }
+        return try await recorded + plan(items, book: book, now: now, membership: membership).recorded
     }
 
     // MARK: API and event triggers
 
     /// Plans an `api` campaign's occurrence now (`occurrence` is the caller's idempotency key, when given),
-    /// for `users` only when given. Planning the same occurrence again inserts nothing.
+    /// for `users` only when given. Planning the same occurrence again inserts nothing. An `api` journey
+    /// enters its audience instead (`decisions` counts the instances started).
     public func trigger(campaign id: String, occurrence key: String?, users: [String]?) async throws -> (
         occurrence: String, decisions: Int, sends: Int, alreadyPlanned: Bool
     ) {
         let current = book.current
+        if current.campaign(id) == nil, let j = current.journey(id), let journeys = journeyRunner.withLock({ $0 }) {
+            return try await journeys.trigger(j, occurrence: key, users: users, now: clock.seconds)
+        }
         guard let c = current.campaign(id) else { throw TriggerError.unknownCampaign(id) }
         guard c.status == .active else { throw TriggerError.notActive(id) }
         guard case .api = c.trigger else { throw TriggerError.notAPITriggered(id) }
@@ -288,10 +278,13 @@ public final class Scheduler: Sendable {
     /// What runs after the event campaigns of stored events are planned: the journey runner (entries, exits,
     /// answered waits). Set once by the daemon.
     let afterEvents = LockedState<(@Sendable ([EventRecord]) async throws -> Int)?>(nil)
+    /// The journey runner, whose journeys fire on this scheduler's triggers. Set once by the daemon.
+    let journeyRunner = LockedState<JourneyRunner?>(nil)
 
     /// Runs `journeys` on every batch of stored events after their campaigns are planned (entries, exits,
     /// answered waits); a signal on `wakeup` when an instance moved.
     public func runJourneys(_ journeys: JourneyRunner, wakeup: Wakeup?) {
+        journeyRunner.withLock { $0 = journeys }
         afterEvents.withLock {
             $0 = { events in
                 let moved = try await journeys.enter(events: events) + journeys.handle(events: events)

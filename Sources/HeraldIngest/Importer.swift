@@ -32,6 +32,11 @@ public struct Importer: Sendable {
     /// The latest event time accepted, epoch ms (`IngestConfig.latestEventMillis`); a later event is a bad row.
     /// Nil accepts any time.
     public var latestEventMillis: Int64?
+    /// Event names whose imported rows are handed to `onWatchedEvents` once their batch is written (the events
+    /// that end or answer journey instances).
+    public var watchedEvents: Set<String> = []
+    /// Called after each written batch with its events named in `watchedEvents`, if any.
+    public var onWatchedEvents: (@Sendable ([EventRecord]) async throws -> Void)?
 
     /// An importer.
     public init(
@@ -181,6 +186,7 @@ final class ImportSession {
         users.removeAll(keepingCapacity: true)
         events.removeAll(keepingCapacity: true)
         devices.removeAll(keepingCapacity: true)
+        let (watched, hook) = (importer.watchedEvents, importer.onWatchedEvents)
         inflight = Task {
             var r = BatchResult()
             if !u.isEmpty { r = r + (try await store.upsertUsers(u)) }
@@ -191,6 +197,10 @@ final class ImportSession {
                 try await registry.registerDevices(d, at: Int64(Date().timeIntervalSince1970))
             }
             if !e.isEmpty { r = r + (try await store.insertEvents(e)) }
+            if let hook, !watched.isEmpty {
+                let seen = e.filter { watched.contains($0.name) }
+                if !seen.isEmpty { try await hook(seen) }
+            }
             return (r, !e.isEmpty)
         }
     }

@@ -84,6 +84,9 @@ public enum OccurrenceStatus: String, Sendable, Hashable, CaseIterable {
     case missed
     /// Not an occurrence: the moment the daemon first saw the campaign active (`OccurrenceRecord.activationID`).
     case activated
+    /// A journey's trigger fired and its audience entered (docs/journeys.md); told apart from the `planned`
+    /// records its message steps write, so that only fires count when the next fire is due.
+    case fired
 
     /// The status a stored value names; a value no case names (written by a newer Herald) reads as `planned`,
     /// which holds the occurrence as done and never plans it again.

@@ -142,6 +142,8 @@ public protocol JourneyStore: Sendable {
     func activeInstances(user: String) async throws -> [JourneyInstance]
     /// The user's instances of `journey`, newest first.
     func journeyInstances(journey: String, user: String) async throws -> [JourneyInstance]
+    /// Every instance of `journey`, oldest entry first (for stats per path).
+    func journeyInstances(journey: String) async throws -> [JourneyInstance]
     /// Step records of one instance (oldest first).
     func journeyRecords(journey: String, instance: String) async throws -> [JourneyStepRecord]
     /// Every step record of `journey`, for stats.

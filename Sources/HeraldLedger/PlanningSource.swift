@@ -5,12 +5,13 @@ import HeraldCore
 /// scheduler all plan from it.
 public enum PlanningSource {
     /// Inputs for planning `campaigns` at `now` (the snapshot holds what every one of them needs); `goals` are
-    /// the conversion goals of every configured campaign (`Campaign.conversionGoals`), for engagement.
+    /// the conversion goals of every configured campaign (`Campaign.conversionGoals`), for engagement;
+    /// `extra` is what more the snapshot must hold (a journey's branch and exit conditions).
     public static func inputs(
         store: any HeraldAudience, ledger: any DispatchLedger, config: HeraldConfig, campaigns: [Campaign], now: Int64,
-        goals: [String: Campaign.Conversion]
+        goals: [String: Campaign.Conversion], extra: SnapshotRequirements = SnapshotRequirements()
     ) async throws -> PlanningInputs {
-        var requirements = PopulationStats.requirements
+        var requirements = PopulationStats.requirements.union(extra)
         for c in campaigns { requirements = requirements.union(c.requirements) }
         // Engagement is read by `engagement()` and by adaptive caps; the ledger query runs beside the snapshot.
         let wanted = requirements.engagement || config.policy.adaptiveCaps

@@ -174,6 +174,17 @@ extension PostgresLedger: JourneyStore {
         }
     }
 
+    public func journeyInstances(journey: String) async throws -> [JourneyInstance] {
+        try await read("read journey instances", ifMissing: []) { conn in
+            try await self.rows(
+                """
+                SELECT \(unescaped: Self.instanceColumns) FROM journey_instances
+                WHERE journey = \(journey) ORDER BY entered_at, "user" COLLATE "C", id COLLATE "C"
+                """, conn
+            ).map(Self.instance)
+        }
+    }
+
     public func journeyRecords(journey: String, instance: String) async throws -> [JourneyStepRecord] {
         try await read("read journey steps", ifMissing: []) { conn in
             try await self.rows(

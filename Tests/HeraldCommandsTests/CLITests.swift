@@ -23,7 +23,7 @@ struct CLITests {
         defer { h.remove() }
         let r = try h.run(["validate"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("5 campaigns, 1 journey ok"))
+        #expect(r.stdout.contains("4 campaigns, 3 journeys ok"))
     }
 
     @Test func validateReportsEveryErrorWithFileLineColumnAndExits65() throws {

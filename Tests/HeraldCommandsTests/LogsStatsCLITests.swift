@@ -119,7 +119,7 @@ struct LogsStatsCLITests {
         #expect(try users(["--limit", "2"]) == ["dave", "carol"])
 
         // A configured campaign that has decided nothing yet is just empty; an unknown id gets a suggestion.
-        let idle = try h.run(["logs", "--campaign", "cart-abandoned"])
+        let idle = try h.run(["logs", "--campaign", "flash-sale"])
         #expect(idle.status == 0 && idle.stderr.isEmpty, "\(idle.stderr)")
         let unknown = try h.run(["logs", "--campaign", "vip-ofer"])
         #expect(
@@ -220,7 +220,7 @@ struct LogsStatsCLITests {
         let retired = try h.run(["stats", "retired-campaign"])
         #expect(retired.stdout.contains("campaign file not found"), "\(retired.stdout)")
         // A configured campaign that has decided nothing yet: an empty funnel, zero conversions.
-        let idle = try h.run(["stats", "cart-abandoned", "--format", "json"])
+        let idle = try h.run(["stats", "flash-sale", "--format", "json"])
         #expect(idle.status == 0, "\(idle.stderr)")
         let empty = try #require(try Self.jsonLines(idle.stdout).first)
         #expect(

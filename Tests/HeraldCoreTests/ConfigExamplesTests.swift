@@ -37,9 +37,9 @@ struct ConfigExamplesTests {
         let config = try #require(loadExample().0)
         let (campaigns, journeys, diags) = CampaignSet.loadAll(directory: config.campaignsDirectory, config: config)
         #expect(diags.isEmpty, "\(diags.map(\.description).joined(separator: "\n"))")
-        #expect(campaigns.map(\.id) == ["birthday-sms", "cart-abandoned", "flash-sale", "vip-offer", "winback-dormant"])
-        #expect(journeys.map(\.id) == ["onboarding"])
-        let onboarding = try #require(journeys.first)
+        #expect(campaigns.map(\.id) == ["birthday-sms", "flash-sale", "vip-offer", "winback-dormant"])
+        #expect(journeys.map(\.id) == ["cart-recovery", "onboarding", "winback-journey"])
+        let onboarding = try #require(journeys.first { $0.id == "onboarding" })
         #expect(onboarding.trigger == .event(name: "signed_up", delay: 600, cancelIf: nil))
         #expect(onboarding.steps.map(\.id) == [
             "welcome", "next-morning", "tips", "await-visit", "pick-channel", "coupon-email", "coupon-sms",
@@ -58,11 +58,29 @@ struct ConfigExamplesTests {
         #expect(winback.limits.perUser == Campaign.PerUserLimit(max: 1, per: 30 * 86_400))
         #expect(winback.conversion == Campaign.Conversion(event: "purchase", within: 7 * 86_400))
 
-        let cart = try #require(byID["cart-abandoned"])
-        #expect(cart.trigger == .event(name: "cart_abandoned", delay: 3600,
-                                       cancelIf: .init(event: "purchase", within: 3600)))
-        #expect(cart.message.webhook?.endpoint == "push-gateway")
+        // Cart recovery: an hour's grace a purchase ends, the reminder, a day to buy, the final offer.
+        let cart = try #require(journeys.first { $0.id == "cart-recovery" })
+        #expect(cart.trigger == .event(name: "cart_abandoned", delay: 0, cancelIf: nil))
+        #expect(cart.steps.map(\.id) == ["grace", "reminder", "await-purchase", "final-offer"])
+        guard case .waitFor(let grace) = cart.steps[0].kind, case .waitFor(let last) = cart.steps[2].kind else {
+            Issue.record("cart-recovery does not wait for purchases")
+            return
+        }
+        #expect(grace.event == "purchase" && grace.within == 3600 && grace.onEvent == .exit)
+        #expect(last.event == "purchase" && last.within == 86_400 && last.onTimeout == .step("final-offer"))
+        #expect(cart.messageCampaign(for: cart.steps[1])?.message.webhook?.endpoint == "push-gateway")
+        #expect(cart.reEntry == .after(86_400))
         #expect(cart.requirements.events.isSuperset(of: ["cart_abandoned", "purchase"]))
+
+        // Win-back: a control path of 20% that sends nothing.
+        let winbackJourney = try #require(journeys.first { $0.id == "winback-journey" })
+        #expect(winbackJourney.trigger == .enteredSegment)
+        guard case .split(let control) = winbackJourney.firstStep.kind else {
+            Issue.record("winback-journey does not start with a split")
+            return
+        }
+        #expect(control.arms.map(\.percent) == [80, 20])
+        #expect(control.arms.map(\.goto) == [.step("miss-you"), .exit])
 
         let vip = try #require(byID["vip-offer"])
         #expect(vip.experiment?.holdoutPercent == 10)
@@ -78,12 +96,12 @@ struct ConfigExamplesTests {
         #expect(birthday.sendTime.within == 25 * 3600)
     }
 
-    /// cart-abandoned reminds everyone but the VIPs who demonstrably ignore messages: a VIP with no send in 90
+    /// cart-recovery reminds everyone but the VIPs who demonstrably ignore messages: a VIP with no send in 90
     /// days (null engagement) is reminded, as is one who engaged; a VIP who engaged with nothing is not.
-    @Test func cartAbandonedKeepsVIPsWithoutSendsAndDropsOnlyThoseWhoNeverEngage() throws {
+    @Test func cartRecoveryKeepsVIPsWithoutSendsAndDropsOnlyThoseWhoNeverEngage() throws {
         let config = try #require(loadExample().0)
-        let (campaigns, _) = CampaignSet.load(directory: config.campaignsDirectory, config: config)
-        let cart = try #require(campaigns.first { $0.id == "cart-abandoned" })
+        let journeys = CampaignSet.loadAll(directory: config.campaignsDirectory, config: config).journeys
+        let cart = try #require(journeys.first { $0.id == "cart-recovery" })
         let now = SegFixture.now
         // Five buyers with 1…5 purchases of rising amounts: b4 and b5 score rfm_f and rfm_m ≥ 4, so are VIPs.
         func buyer(_ n: Int, engagement: Double?) -> UserFacts {

@@ -6,7 +6,8 @@ import Testing
 @Suite("Config: damaged files never crash the loader")
 struct ConfigRobustnessTests {
     static let exampleNames = [
-        "winback-dormant.yaml", "onboarding.yaml", "birthday-sms.yaml", "vip-offer.yaml", "cart-abandoned.yaml",
+        "winback-dormant.yaml", "onboarding.yaml", "birthday-sms.yaml", "vip-offer.yaml", "cart-recovery.yaml",
+        "winback-journey.yaml",
     ]
 
     /// Every diagnostic of a file points at a line of that file and carries its text.

@@ -17,7 +17,8 @@ import Testing
         return (run.process.terminationStatus, run.log)
     }
 
-    /// The example config with `line` replaced by `replacement`, the example campaigns and templates, and 20 sample users.
+    /// The example config with `line` replaced by `replacement`, the example campaigns and templates plus the
+    /// fixture `cart-reminder` (a plain event campaign sending a webhook), and 20 sample users.
     func prepare(_ dir: TempDirectory, replacing line: String, with replacement: String) throws {
         let yaml = try String(contentsOfFile: Self.root + "/herald.yaml", encoding: .utf8)
         #expect(yaml.contains(line))
@@ -25,6 +26,8 @@ import Testing
         for folder in ["campaigns", "templates"] {
             try FileManager.default.copyItem(atPath: Self.root + "/" + folder, toPath: dir.file(folder))
         }
+        try FileManager.default.copyItem(
+            atPath: Fixtures.directory + "/campaigns/cart-reminder.yaml", toPath: dir.file("campaigns/cart-reminder.yaml"))
         #expect(try herald(["sample", "--users", "20", "--out", dir.file("sample")], in: dir, config: false).0 == 0)
         let (status, output) = try herald(["users", "import", dir.file("sample/users.ndjson")], in: dir)
         #expect(status == 0, "\(output)")
@@ -43,12 +46,12 @@ import Testing
         try prepare(dir, replacing: "      push-gateway: { rate: 200/s }", with: """
                   push-gateway: { url: "http://127.0.0.1:\(port)/hooks/push", secret_file: \(dir.file("secret")) }
             """)
-        let (status, output) = try herald(["send-test", "cart-abandoned", "--user", "u0000001"], in: dir)
+        let (status, output) = try herald(["send-test", "cart-reminder", "--user", "u0000001"], in: dir)
         #expect(status == 0, "\(output)")
         let lines = jsonLines(dir.file("record.jsonl"))
         #expect(lines.count == 1)
         #expect(lines.first?["verified"] as? Int == 1)
-        #expect((lines.first?["id"] as? String)?.hasPrefix("send-test:cart-abandoned:u0000001:") == true)
+        #expect((lines.first?["id"] as? String)?.hasPrefix("send-test:cart-reminder:u0000001:") == true)
         #expect(!output.contains(secret))
     }
 

@@ -50,6 +50,24 @@ import Testing
         }
     }
 
+    /// Every instance of a journey, oldest entry first, for stats per path; other journeys' are not among them.
+    @Test(arguments: TestBackend.all)
+    func everyInstanceOfAJourneyIsListedInEntryOrder(_ kind: TestBackend) async throws {
+        try await Backend.with(kind) { backend in
+            let j = try Self.journeys(backend)
+            #expect(try await j.journeyInstances(journey: "onboarding").isEmpty)
+            #expect(try await j.enterJourney(Self.instance("u2", at: Self.t0 + 5), reEntryAfter: nil))
+            #expect(try await j.enterJourney(Self.instance("u1", at: Self.t0 + 5), reEntryAfter: nil))
+            #expect(try await j.enterJourney(Self.instance("u3", at: Self.t0), reEntryAfter: nil))
+            var other = Self.instance("u1")
+            other.journey = "winback"
+            #expect(try await j.enterJourney(other, reEntryAfter: nil))
+            let all = try await j.journeyInstances(journey: "onboarding")
+            #expect(all.map(\.user) == ["u3", "u1", "u2"])
+            #expect(all.allSatisfy { $0.journey == "onboarding" && $0.status == .active })
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func dueInstancesAreClaimedOnceUntilTheirLeaseEnds(_ kind: TestBackend) async throws {
         try await Backend.with(kind) { backend in

@@ -16,7 +16,7 @@ struct AudienceCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Argument(help: "A segment expression (docs/segments.md).") var expression: String?
-    @Option(help: "Use this campaign's audience (segment minus exclude) instead of an expression.")
+    @Option(help: "Use this campaign's or journey's audience (segment minus exclude) instead of an expression.")
     var campaign: String?
     @Option(help: "Evaluate at this time (ISO-8601 with offset, or epoch); default now.") var at: String?
     @Flag(help: "Print only the count.") var count = false
@@ -41,15 +41,17 @@ struct AudienceCommand: AsyncParsableCommand {
             guard let compiled else { throw ReportedFailure(code: ExitStatus.invalidInput) }
             segments.append((compiled, false))
         } else if let campaign {
-            let (all, diagnostics) = context.campaigns()
-            guard let found = all.first(where: { $0.id == campaign }) else {
-                report(diagnostics)
-                let hint = NearMiss.didYouMean(campaign, among: all.map(\.id)).map { " (\($0))" } ?? ""
+            // A journey's audience is who may enter it (docs/journeys.md).
+            let loaded = CampaignSet.loadAll(directory: context.config.campaignsDirectory, config: context.config)
+            let audiences = loaded.campaigns.map { ($0.id, $0.audience) } + loaded.journeys.map { ($0.id, $0.audience) }
+            guard let found = audiences.first(where: { $0.0 == campaign })?.1 else {
+                report(loaded.diagnostics)
+                let hint = NearMiss.didYouMean(campaign, among: audiences.map(\.0)).map { " (\($0))" } ?? ""
                 Console.err("error: no campaign '\(campaign)' in \(context.config.campaignsDirectory)\(hint)")
                 throw ReportedFailure(code: ExitStatus.invalidInput)
             }
-            segments.append((found.audience.segment, false))
-            if let exclude = found.audience.exclude { segments.append((exclude, true)) }
+            segments.append((found.segment, false))
+            if let exclude = found.exclude { segments.append((exclude, true)) }
         }
         let (store, ledger) = try await context.openBackend()
         let requirements = segments.reduce(SnapshotRequirements()) { $0.union($1.0.requirements) }

@@ -14,6 +14,9 @@ struct DryRunCommand: AsyncParsableCommand {
             Examples:
               herald dry-run winback-dormant --at 2026-12-07T01:00:00Z
               herald dry-run vip-offer --format json
+            A journey (docs/journeys.md): the audience enters at --at and, with --simulate, is followed as the
+            daemon would move it if nothing more happened; per step, the users reaching it day by day.
+              herald dry-run onboarding --simulate 14d
             """)
 
     @OptionGroup var options: ConfigOption
@@ -25,9 +28,23 @@ struct DryRunCommand: AsyncParsableCommand {
     var at: String?
     @Option(help: "How many rendered sample messages to show.") var show = 3
     @Option(help: "table, or json: one decision object per line.") var format: OutputFormat = .table
+    @Option(help: "A journey only: follow the users this long (e.g. 14d), assuming no further events.")
+    var simulate: String?
 
     func run() async throws {
         let context = try HeraldContext.load(options)
+        let journeys = CampaignSet.loadAll(directory: context.config.campaignsDirectory, config: context.config).journeys
+        if let journey = journeys.first(where: { $0.id == self.campaign }) {
+            let horizon = try simulate.map { text in
+                guard let s = DurationSpec.seconds(text), s > 0, s <= 366 * 86_400 else {
+                    throw ValidationError("--simulate '\(text)': expected a duration such as 14d (at most 366d)")
+                }
+                return s
+            }
+            try await JourneyDryRun(context: context, journey: journey, at: at, horizon: horizon, format: format).run()
+            return
+        }
+        if simulate != nil { throw ValidationError("--simulate applies to journeys; '\(self.campaign)' is not one") }
         let loader = PlanningLoader(context: context)
         let campaign = try loader.campaign(self.campaign)
         let (occurrence, now) = try PlanningLoader.occurrence(of: campaign, at: at)

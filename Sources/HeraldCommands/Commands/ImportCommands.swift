@@ -22,10 +22,16 @@ enum ImportRunner {
             Console.err("error: \(file): no such readable file")
             throw ReportedFailure(code: ExitStatus.invalidInput)
         }
-        let store = try await context.openStore()
+        let (store, ledger) = try await context.openBackend()
         var importer = Importer(store: store, schema: context.config.attributes)
         let now = Int64(Date().timeIntervalSince1970)
         importer.latestEventMillis = context.config.ingest.latestEventMillis(now: now)
+        // Imported events end and answer running journey instances at once, as the API's do.
+        let journeys = ImportJourneyEvents(
+            ledger: ledger, config: context.config,
+            journeys: CampaignSet.loadAll(directory: context.config.campaignsDirectory, config: context.config).journeys)
+        importer.watchedEvents = journeys.watched
+        importer.onWatchedEvents = { events in try await journeys.apply(events) }
         let progress = ProgressLine(label: users ? "users " : "events")
         let started = Date()
         let report: ImportReport
@@ -49,6 +55,8 @@ enum ImportRunner {
         Console.out(
             "\(file): \(report.read) rows read, \(report.inserted) inserted, \(report.updated) updated, "
                 + "\(report.unchanged) unchanged, \(report.rejected) rejected in \(String(format: "%.2f", seconds)) s")
+        let moved = journeys.moved.withLock { $0 }
+        if moved > 0 { Console.out("journeys: \(moved) instance\(moved == 1 ? "" : "s") moved by imported events") }
         if report.rejected > 0 { throw ReportedFailure(code: ExitStatus.invalidInput) }
     }
 }

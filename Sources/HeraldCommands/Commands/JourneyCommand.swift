@@ -73,35 +73,3 @@ struct JourneyUserCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// `herald journey stats ID`: instances by status, and each step's outcomes.
-struct JourneyStatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Count a journey's instances by status and each step's outcomes.")
-
-    @OptionGroup var options: ConfigOption
-    @Argument(help: "The journey id.") var id: String
-
-    func run() async throws {
-        let context = try HeraldContext.load(options)
-        let journey = try context.journey(id)
-        let ledger = try await context.openBackend().ledger
-        let statuses = try await ledger.journeyStatusCounts(journey: id)
-        Console.out("\(id): \(statuses.values.reduce(0, +)) instances")
-        for (status, n) in statuses.sorted(by: { $0.key < $1.key }) { Console.out("  \(status): \(n)") }
-        var byStep: [String: [String: Int]] = [:]
-        for r in try await ledger.journeyRecords(journey: id) {
-            // Reasons after the colon of `skipped:<reason>` are kept: they say why a message was not sent.
-            byStep[r.step, default: [:]][r.outcome, default: 0] += 1
-        }
-        var table = TextTable(header: ["step", "kind", "passed", "outcomes"])
-        for step in journey.steps {
-            let outcomes = byStep[step.id] ?? [:]
-            table.add([
-                step.id, step.kind.name, String(outcomes.values.reduce(0, +)),
-                outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
-            ])
-        }
-        table.render().forEach(Console.out)
-    }
-}

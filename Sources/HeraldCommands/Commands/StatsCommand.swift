@@ -36,13 +36,14 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try HeraldContext.load(options)
         // A journey's counts are per step and per path (`herald journey stats`).
-        if let id = campaign, format == .table,
+        if let id = campaign,
             CampaignSet.loadAll(directory: context.config.campaignsDirectory, config: context.config).journeys
                 .contains(where: { $0.id == id })
         {
             var stats = JourneyStatsCommand()
             stats.options = options
             stats.id = id
+            stats.format = format
             try await stats.run()
             return
         }

@@ -109,16 +109,6 @@ public enum CampaignSet {
             switch content {
             case .campaign(let c): campaigns.append(c)
             case .journey(let j):
-                // Instances start on events for now; the other triggers are written down for journeys but not
-                // yet run (docs/journeys.md), so a file relying on one is refused instead of never starting.
-                guard case .event = j.trigger else {
-                    diagnostics.append(
-                        Diagnostic(
-                            at: idLocation(path),
-                            "journey '\(j.id)': only an `event` trigger starts journey instances in this version",
-                            sourceLine: idLine(path)))
-                    continue
-                }
                 journeys.append(j)
             }
         }

@@ -99,6 +99,18 @@ public struct JourneyDefinition: Sendable {
         exitWhen.compactMap { if case .event(let e) = $0 { e } else { nil } }
     }
 
+    /// Which rows of `snapshot` are in the audience (the segment and not the exclude) in `env`.
+    public func audienceMask(_ snapshot: AudienceSnapshot, _ env: EvaluationEnvironment, population: PopulationStats)
+        -> [Bool]
+    {
+        var mask = audience.segment.evaluate(snapshot, env, population: population)
+        if let ex = audience.exclude {
+            let out = ex.evaluate(snapshot, env, population: population)
+            for i in mask.indices where mask[i] && out[i] { mask[i] = false }
+        }
+        return mask
+    }
+
     /// The `exit_when` segments.
     public var exitSegments: [CompiledSegment] {
         exitWhen.compactMap { if case .segment(let s) = $0 { s } else { nil } }

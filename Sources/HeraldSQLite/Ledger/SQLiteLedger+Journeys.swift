@@ -167,6 +167,19 @@ extension SQLiteLedger: JourneyStore {
         }
     }
 
+    public func journeyInstances(journey: String) async throws -> [JourneyInstance] {
+        try await pool.read { db in
+            guard try db.tableExists("journey_instances") else { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.instanceColumns) FROM journey_instances WHERE journey = ?
+                    ORDER BY entered_at, user, id
+                    """, arguments: [journey]
+            ).map(Self.instance)
+        }
+    }
+
     public func journeyRecords(journey: String, instance: String) async throws -> [JourneyStepRecord] {
         try await pool.read { db in
             guard try db.tableExists("journey_instances") else { return [] }
