@@ -42,6 +42,12 @@ let package = Package(
             ],
             path: "Sources/herald-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // The engine's side of Push/run.sh: APNs pushes through APNsSender to a local HTTP/2 server.
+        .executableTarget(
+            name: "push-bench",
+            dependencies: [.product(name: "HeraldDelivery", package: "Herald")],
+            path: "Sources/push-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         // Issue 3's decision-engine benchmarks: send-time quality and one campaign planned over 1M users.
         .executableTarget(
             name: "decision-bench",
