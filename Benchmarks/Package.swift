@@ -42,6 +42,12 @@ let package = Package(
             ],
             path: "Sources/herald-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Thompson sampling against uniform allocation on simulated sends (Bandit/run.sh, docs/experiments.md).
+        .executableTarget(
+            name: "bandit-bench",
+            dependencies: [.product(name: "HeraldCore", package: "Herald")],
+            path: "Sources/bandit-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]),
         // Issue 3's decision-engine benchmarks: send-time quality and one campaign planned over 1M users.
         .executableTarget(
             name: "decision-bench",
