@@ -21,7 +21,7 @@ public enum ExperimentBucket {
 ///
 /// A user belongs to the first stage whose cumulative share is above their bucket, so a user released in
 /// one stage stays released when the rollout widens (and when the stages are edited to larger shares).
-public struct RolloutStages: Sendable, Hashable, Codable {
+public struct RolloutStages: Sendable, Hashable {
     /// Why a list of stages is unusable; `index` is the 0-based position in `rollout.stages`.
     public enum Invalid: Error, Sendable, Hashable, CustomStringConvertible {
         /// No stages.
