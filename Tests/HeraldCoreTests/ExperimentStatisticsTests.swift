@@ -50,7 +50,7 @@ struct ProportionFixtures: Decodable {
 }
 
 /// Relative agreement to `relative`, with an absolute floor for values that are (nearly) zero.
-func close(_ a: Double, _ b: Double, relative: Double = 1e-9, absolute: Double = 1e-12) -> Bool {
+func agrees(_ a: Double, _ b: Double, relative: Double = 1e-9, absolute: Double = 1e-12) -> Bool {
     abs(a - b) <= max(relative * max(abs(a), abs(b)), absolute)
 }
 
@@ -67,9 +67,9 @@ struct ExperimentStatisticsTests {
     func zTest(_ c: ProportionFixtures.Case) throws {
         let want = try #require(c.z)
         let got = try ProportionTest.zTest(c.tested[0], c.tested[1])
-        #expect(close(got.statistic, want.statistic), "z \(got.statistic) vs scipy \(want.statistic)")
+        #expect(agrees(got.statistic, want.statistic), "z \(got.statistic) vs scipy \(want.statistic)")
         // p-values are compared relatively down to 1e-300 (scipy's norm.sf and erfc agree on tiny tails).
-        #expect(close(got.pValue, want.pValue, absolute: 1e-300), "p \(got.pValue) vs scipy \(want.pValue)")
+        #expect(agrees(got.pValue, want.pValue, absolute: 1e-300), "p \(got.pValue) vs scipy \(want.pValue)")
         #expect(got.degreesOfFreedom == 1)
     }
 
@@ -79,8 +79,8 @@ struct ExperimentStatisticsTests {
     func chiSquare(_ c: ProportionFixtures.Case) throws {
         let want = try #require(c.chi2)
         let got = try ProportionTest.chiSquare(c.tested)
-        #expect(close(got.statistic, want.statistic), "χ² \(got.statistic) vs scipy \(want.statistic)")
-        #expect(close(got.pValue, want.pValue, absolute: 1e-300), "p \(got.pValue) vs scipy \(want.pValue)")
+        #expect(agrees(got.statistic, want.statistic), "χ² \(got.statistic) vs scipy \(want.statistic)")
+        #expect(agrees(got.pValue, want.pValue, absolute: 1e-300), "p \(got.pValue) vs scipy \(want.pValue)")
         #expect(got.degreesOfFreedom == want.dof)
     }
 
@@ -95,7 +95,7 @@ struct ExperimentStatisticsTests {
             #expect(d.arms == c.armStats)
             if let z = c.z {
                 #expect(d.test?.kind == .zTest)
-                #expect(close(d.pValue ?? -1, z.pValue, absolute: 1e-300))
+                #expect(agrees(d.pValue ?? -1, z.pValue, absolute: 1e-300))
             } else if let chi2 = c.chi2 {
                 #expect(d.test?.kind == .chiSquare)
                 #expect(d.degreesOfFreedom == chi2.dof)
@@ -108,7 +108,7 @@ struct ExperimentStatisticsTests {
         for c in ProportionFixtures.all where c.z != nil {
             let z = try ProportionTest.zTest(c.tested[0], c.tested[1])
             let chi2 = try ProportionTest.chiSquare(c.tested)
-            #expect(close(z.statistic * z.statistic, chi2.statistic, relative: 1e-12), "\(c.name)")
+            #expect(agrees(z.statistic * z.statistic, chi2.statistic, relative: 1e-12), "\(c.name)")
         }
     }
 }
@@ -120,12 +120,12 @@ struct ExperimentSpecialFunctionTests {
         var factorial = 1.0
         for n in 1...30 {
             if n > 1 { factorial *= Double(n - 1) }
-            #expect(close(SpecialFunctions.logGamma(Double(n)), log(factorial), absolute: 1e-14), "Γ(\(n))")
+            #expect(agrees(SpecialFunctions.logGamma(Double(n)), log(factorial), absolute: 1e-14), "Γ(\(n))")
         }
         // Γ(1/2) = √π.
-        #expect(close(SpecialFunctions.logGamma(0.5), 0.5 * log(Double.pi), relative: 1e-14))
+        #expect(agrees(SpecialFunctions.logGamma(0.5), 0.5 * log(Double.pi), relative: 1e-14))
         for x in [0.001, 0.1, 0.3, 0.7, 1.5, 2.5, 7.25, 42.0, 123.456, 1e4, 1e6] {
-            #expect(close(SpecialFunctions.logGamma(x), lgamma(x), relative: 1e-13), "x=\(x)")
+            #expect(agrees(SpecialFunctions.logGamma(x), lgamma(x), relative: 1e-13), "x=\(x)")
         }
     }
 
@@ -142,27 +142,27 @@ struct ExperimentSpecialFunctionTests {
                 }
                 let exact = exp(-x) * sum
                 #expect(
-                    close(SpecialFunctions.regularizedGammaQ(Double(n), x), exact, relative: 1e-12),
+                    agrees(SpecialFunctions.regularizedGammaQ(Double(n), x), exact, relative: 1e-12),
                     "n=\(n) x=\(x)")
             }
         }
         for x in [1e-6, 0.01, 0.4, 1.0, 1.6, 3.0, 10.0, 50.0, 300.0] {
             #expect(
-                close(SpecialFunctions.regularizedGammaQ(0.5, x), erfc(x.squareRoot()), relative: 1e-12),
+                agrees(SpecialFunctions.regularizedGammaQ(0.5, x), erfc(x.squareRoot()), relative: 1e-12),
                 "x=\(x)")
             #expect(
-                close(SpecialFunctions.regularizedGammaP(0.5, x), erf(x.squareRoot()), relative: 1e-12),
+                agrees(SpecialFunctions.regularizedGammaP(0.5, x), erf(x.squareRoot()), relative: 1e-12),
                 "x=\(x)")
         }
         #expect(SpecialFunctions.regularizedGammaQ(3, 0) == 1)
         #expect(SpecialFunctions.chiSquareSurvival(0, degreesOfFreedom: 4) == 1)
         // The 95th percentile of χ²(1) and χ²(2).
         #expect(
-            close(
+            agrees(
                 SpecialFunctions.chiSquareSurvival(3.841458820694124, degreesOfFreedom: 1), 0.05,
                 relative: 1e-12))
         #expect(
-            close(
+            agrees(
                 SpecialFunctions.chiSquareSurvival(5.991464547107979, degreesOfFreedom: 2), 0.05,
                 relative: 1e-12))
     }
