@@ -42,11 +42,19 @@ let package = Package(
             ],
             path: "Sources/herald-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]),
+<<<<<<< HEAD
         // The engine's side of Push/run.sh: APNs pushes through APNsSender to a local HTTP/2 server.
         .executableTarget(
             name: "push-bench",
             dependencies: [.product(name: "HeraldDelivery", package: "Herald")],
             path: "Sources/push-bench",
+=======
+        // Thompson sampling against uniform allocation on simulated sends (Bandit/run.sh, docs/experiments.md).
+        .executableTarget(
+            name: "bandit-bench",
+            dependencies: [.product(name: "HeraldCore", package: "Herald")],
+            path: "Sources/bandit-bench",
+>>>>>>> experiment
             swiftSettings: [.swiftLanguageMode(.v6)]),
         // Issue 3's decision-engine benchmarks: send-time quality and one campaign planned over 1M users.
         .executableTarget(
