@@ -23,6 +23,9 @@ public final class Scheduler: Sendable {
     /// RFM population of the last full snapshot, for single-user (event) planning; and the store sequence
     /// at the last `entered_segment` evaluation.
     private let cache = LockedState(Cache())
+    /// Stages released per recurring or event campaign with a rollout, as last read or recorded
+    /// (Scheduler+Experiments): event planning reads it instead of the ledger.
+    let rolloutReleased = LockedState([String: Int]())
 
     struct Cache {
         var population: PopulationStats?
@@ -95,6 +98,7 @@ public final class Scheduler: Sendable {
             recorded += try await enteredSegment(segmentCampaigns, journeys: segmentJourneys, book: current, now: now)
         }
         if let journeys { recorded += try await journeys.fire(scheduler: self, book: current, now: now) }
+        recorded += try await advanceExperiments(current, now: now)
         return recorded
     }
 
@@ -122,7 +126,7 @@ public final class Scheduler: Sendable {
     /// an item's user set, when given, limits its decisions to those users. Returns the decisions recorded.
     func plan(
         _ items: [(Campaign, Occurrence, Set<String>?)], book: CampaignBook, now: Int64,
-        membership: [String: (entered: [String], left: [String])] = [:]
+        membership: [String: (entered: [String], left: [String])] = [:], details: [String: String] = [:]
     ) async throws -> (recorded: Int, sends: Int) {
         let started = ContinuousClock.now
         let inputs = try await PlanningSource.inputs(
@@ -137,11 +141,17 @@ public final class Scheduler: Sendable {
         var recorded = 0
         var planned = 0
         for (campaign, occurrence, users) in items {
-            let mine = (byCampaign[campaign.id] ?? []).filter { users?.contains($0.user) ?? true }
+            // A winner test's or a rollout's wave plans only its part of the audience (docs/experiments.md).
+            let released = campaign.rollout == nil || Self.isOneShot(campaign) ? 0 : try await releasedStages(campaign)
+            let admit = Self.admission(campaign, occurrence: occurrence.id, released: released)
+            let mine = (byCampaign[campaign.id] ?? []).filter {
+                (users?.contains($0.user) ?? true) && (admit?($0.user) ?? true)
+            }
             let entries = mine.map { LedgerEntry(decision: $0, campaign: campaign, at: now, trigger: occurrence.start) }
             let change = membership[campaign.id]
             let (inserted, fresh) = try await ledger.recordOccurrence(
-                OccurrenceRecord(campaign: campaign.id, occurrence: occurrence.id, start: occurrence.start, status: .planned),
+                OccurrenceRecord(campaign: campaign.id, occurrence: occurrence.id, start: occurrence.start, status: .planned,
+                                 detail: details[campaign.id]),
                 entries: entries, entered: change?.entered ?? [], left: change?.left ?? [], at: now)
             guard fresh else { continue }
             recorded += inserted
@@ -322,7 +332,10 @@ public final class Scheduler: Sendable {
                 forUser: user, store: store, ledger: ledger, config: book.config, campaign: c, now: now,
                 goals: Campaign.conversionGoals(book.campaigns), population: try await population(book, now))
         else { return 0 }
-        let decisions = DecisionPipeline(campaign: c, occurrence: o, inputs: inputs).plan()
+        var decisions = DecisionPipeline(campaign: c, occurrence: o, inputs: inputs).plan()
+        if c.rollout != nil, let admit = Self.admission(c, occurrence: o.id, released: try await releasedStages(c)) {
+            decisions = decisions.filter { admit($0.user) }
+        }
         let entries = decisions.map { d -> LedgerEntry in
             var e = LedgerEntry(decision: d, campaign: c, at: now, trigger: start)
             e.triggerAt = triggerAt

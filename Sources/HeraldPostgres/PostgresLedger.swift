@@ -163,6 +163,8 @@ public final class PostgresLedger: DispatchLedger, Sendable {
             END $migration$
             """
         ),
+        // The row whose unsubscribe link was used (PostgresLedger+Experiments).
+        ("experiments-v1", "ALTER TABLE ledger ADD COLUMN unsubscribed_at bigint"),
     ]
 
     /// The columns `entry(_:at:)` decodes, in order.

@@ -120,7 +120,9 @@ public struct Campaign: Sendable {
     /// Repetition and throughput limits.
     public let limits: Limits
     /// A/B test and holdout, if any.
-    public let experiment: Experiment?
+    public var experiment: Experiment?
+    /// `rollout:`: a staged release, if any (docs/experiments.md).
+    public var rollout: Rollout? = nil
     /// Conversion tracking, if any.
     public let conversion: Conversion?
     /// What is sent.

@@ -53,7 +53,7 @@ struct CampaignParser {
 
     static let topKeys = [
         "id", "name", "status", "topic", "priority", "transactional", "audience", "trigger", "send_time", "limits",
-        "experiment", "conversion", "message",
+        "experiment", "conversion", "message", "rollout",
     ]
 
     func campaign(_ root: Node) -> Campaign? {
@@ -75,7 +75,15 @@ struct CampaignParser {
         let sendTime = self.sendTime(m["send_time"])
         let limits = self.limits(m["limits"])
         let message = self.message(m["message"], "message", base: nil)
-        let experiment = self.experiment(m["experiment"], base: message)
+        let experiment = self.experiment(m["experiment"], base: message, trigger: trigger)
+        let rollout = m["rollout"] == nil ? nil : self.rollout(m["rollout"])
+        if rollout != nil, experiment?.winner != nil, case .test = experiment?.winner {
+            y.report("rollout: a staged release and a winner test on one campaign are not supported yet; "
+                     + "release the winner with a rollout in a second campaign", node: m["rollout"])
+        }
+        if let winner = experiment?.winner, winner.metric == .conversion, m["conversion"] == nil {
+            y.report("experiment.winner.metric: conversion needs the campaign's 'conversion' goal", node: m["experiment"])
+        }
         let conversion = eventWindow(m["conversion"], "conversion").map {
             Campaign.Conversion(event: $0.event, within: $0.within)
         }
@@ -83,11 +91,13 @@ struct CampaignParser {
         guard let id, let name, let status, let priority, let transactional, let audience, let trigger,
             let sendTime, let limits, let message, !y.diagnostics.hasErrors
         else { return nil }
-        return Campaign(
+        var campaign = Campaign(
             id: id, name: name, status: status, topic: topic, priority: priority, transactional: transactional,
             audience: audience, trigger: trigger, sendTime: sendTime, limits: limits,
             experiment: m["experiment"] == nil ? nil : experiment, conversion: conversion, message: message,
             file: y.file)
+        campaign.rollout = rollout
+        return campaign
     }
 
     func segment(_ node: Node?, _ field: String) -> CompiledSegment? {

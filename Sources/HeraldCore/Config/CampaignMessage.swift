@@ -23,6 +23,8 @@ extension Campaign {
         public var holdoutPercent: Double
         /// The variants; empty means one arm with the campaign's message.
         public var variants: [Variant]
+        /// `winner:`: test then send the winner, or a bandit; nil: a plain split.
+        public var winner: Winner? = nil
 
         /// An experiment.
         public init(holdoutPercent: Double, variants: [Variant]) {

@@ -3,8 +3,8 @@ import Yams
 
 extension CampaignParser {
     /// `experiment:`: a holdout percentage and weighted variants with optional message overrides.
-    func experiment(_ node: Node?, base: Campaign.Message?) -> Campaign.Experiment? {
-        guard let m = y.map(node, "experiment", known: ["holdout", "variants"]) else { return nil }
+    func experiment(_ node: Node?, base: Campaign.Message?, trigger: Campaign.Trigger? = nil) -> Campaign.Experiment? {
+        guard let m = y.map(node, "experiment", known: ["holdout", "variants", "winner"]) else { return nil }
         let holdout = m["holdout"] == nil ? 0 : y.percent(m["holdout"], "experiment.holdout")
         var variants: [Campaign.Variant] = []
         var seen: [String: Int] = [:]
@@ -64,8 +64,15 @@ extension CampaignParser {
                 ok = false
             }
         }
+        var winner: Campaign.Winner?
+        if let w = m["winner"] {
+            winner = self.winner(w, trigger: trigger, variants: nodes.count)
+            if winner == nil { ok = false }
+        }
         guard ok, let holdout else { return nil }
-        return Campaign.Experiment(holdoutPercent: holdout, variants: variants)
+        var experiment = Campaign.Experiment(holdoutPercent: holdout, variants: variants)
+        experiment.winner = winner
+        return experiment
     }
 }
 

@@ -40,6 +40,8 @@ extension APIRoutes {
         let oneClick = FormEncoding.dictionary(body)?["List-Unsubscribe"] == "One-Click"
         try await deps.store.setPreference(
             userID: p.user, scope: Self.scope(p), optedOut: true, at: deps.clock())
+        // The row whose link was used: a staged rollout's unsubscribe guardrail counts it.
+        if let key = p.key { _ = try await deps.ledger.markUnsubscribed(key: key, at: deps.clock()) }
         logger.info("unsubscribed", metadata: ["campaign": "\(p.campaign)", "scope": "\(Self.scope(p))"])
         if oneClick { return APIReply.text("unsubscribed\n") }
         return APIReply.html(

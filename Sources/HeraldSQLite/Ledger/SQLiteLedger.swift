@@ -101,6 +101,7 @@ public final class SQLiteLedger: LedgerStore {
         }
         registerJourneys(&m)
         registerControls(&m)
+        registerExperiments(&m)
         return m
     }
 

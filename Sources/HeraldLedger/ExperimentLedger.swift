@@ -1,0 +1,15 @@
+import HeraldCore
+
+/// What winner tests and staged rollouts read from and record in the ledger (docs/experiments.md).
+public protocol ExperimentLedger: Sendable {
+    /// The occurrence records of `campaign` whose id starts with `prefix` ("" for all: waves, stages and
+    /// decisions included), oldest first.
+    func occurrences(campaign: String, prefix: String) async throws -> [OccurrenceRecord]
+    /// Per variant of `campaign`'s occurrences `occurrences`: sends (rows that count as sent) and the rows among
+    /// them that were opened or clicked (`metric`); the key is the variant id ("" for none).
+    func armCounts(campaign: String, occurrences: [String], clicks: Bool) async throws -> [String: (sent: Int, hits: Int)]
+    /// The counts the rollout guardrails judge, over every row of `campaign`.
+    func rolloutCounts(campaign: String) async throws -> RolloutCounts
+    /// Marks the row `key` as the one whose unsubscribe link was used; false when unknown or already marked.
+    func markUnsubscribed(key: String, at: Int64) async throws -> Bool
+}
