@@ -99,7 +99,8 @@ extension Scheduler {
         var arms: [ArmStats] = []
         switch plan.metric {
         case .open, .click:
-            let counts = try await ledger.armCounts(campaign: c.id, occurrences: [base.occurrence], clicks: plan.metric == .click)
+            let counts = try await ledger.armCounts(
+                campaign: c.id, occurrences: [base.occurrence], clicks: plan.metric == .click)
             arms = variants.map { ArmStats(id: $0.id, sent: counts[$0.id]?.sent ?? 0, successes: counts[$0.id]?.hits ?? 0) }
         case .conversion:
             let funnel = try await ledger.funnels(campaign: c.id, goals: Campaign.conversionGoals(book.campaigns)).first
@@ -181,6 +182,44 @@ extension Scheduler {
         logger.error("ROLLOUT HALTED by its guardrails: nothing beyond the released stages is planned until `herald rollout resume`",
                      metadata: ["campaign": "\(c.id)", "breach": "\(breach)"])
         return false
+    }
+}
+
+extension Scheduler {
+    /// For a campaign with `winner: { strategy: bandit }`: each decision outside the holdout gets the arm Thompson
+    /// sampling picks from the arms' rates so far (each arm at least the floor of the traffic), unless the user
+    /// already has an arm in this campaign's ledger rows — an arm is fixed once assigned. The pick is seeded by
+    /// campaign, occurrence and user, so planning again picks the same (docs/experiments.md).
+    func applyBandit(_ c: Campaign, _ decisions: [Decision], book: CampaignBook) async throws -> [Decision] {
+        guard case .bandit(let metric, let floor)? = c.experiment?.winner, let variants = c.experiment?.variants,
+              variants.count >= 2
+        else { return decisions }
+        var stats: [ArmStats]
+        switch metric {
+        case .open, .click:
+            let counts = try await ledger.armCounts(campaign: c.id, occurrences: nil, clicks: metric == .click)
+            stats = variants.map { ArmStats(id: $0.id, sent: counts[$0.id]?.sent ?? 0, successes: counts[$0.id]?.hits ?? 0) }
+        case .conversion:
+            let funnel = try await ledger.funnels(campaign: c.id, goals: Campaign.conversionGoals(book.campaigns)).first
+            stats = variants.map { v in
+                let arm = funnel?.arms.first { !$0.isHoldout && $0.variant == v.id }
+                return ArmStats(id: v.id, sent: arm?.users ?? 0, successes: min(arm?.converted ?? 0, arm?.users ?? 0))
+            }
+        }
+        let open = decisions.filter { $0.outcome != .holdout && $0.variant != nil }.map(\.user)
+        let assigned = try await ledger.assignedVariants(campaign: c.id, users: open)
+        let bandit = ThompsonBandit(floor: floor)
+        return decisions.map { d in
+            guard d.outcome != .holdout, d.variant != nil else { return d }
+            var chosen = d
+            if let arm = assigned[d.user] {
+                chosen.variant = arm
+            } else {
+                var rng = SeededGenerator(seed: AssignmentHash.hash("bandit", c.id, d.occurrence, d.user))
+                chosen.variant = stats[bandit.chooseArm(stats: stats, using: &rng)].id
+            }
+            return chosen
+        }
     }
 }
 

@@ -144,9 +144,10 @@ public final class Scheduler: Sendable {
             // A winner test's or a rollout's wave plans only its part of the audience (docs/experiments.md).
             let released = campaign.rollout == nil || Self.isOneShot(campaign) ? 0 : try await releasedStages(campaign)
             let admit = Self.admission(campaign, occurrence: occurrence.id, released: released)
-            let mine = (byCampaign[campaign.id] ?? []).filter {
+            var mine = (byCampaign[campaign.id] ?? []).filter {
                 (users?.contains($0.user) ?? true) && (admit?($0.user) ?? true)
             }
+            mine = try await applyBandit(campaign, mine, book: book)
             let entries = mine.map { LedgerEntry(decision: $0, campaign: campaign, at: now, trigger: occurrence.start) }
             let change = membership[campaign.id]
             let (inserted, fresh) = try await ledger.recordOccurrence(
@@ -336,6 +337,7 @@ public final class Scheduler: Sendable {
         if c.rollout != nil, let admit = Self.admission(c, occurrence: o.id, released: try await releasedStages(c)) {
             decisions = decisions.filter { admit($0.user) }
         }
+        decisions = try await applyBandit(c, decisions, book: book)
         let entries = decisions.map { d -> LedgerEntry in
             var e = LedgerEntry(decision: d, campaign: c, at: now, trigger: start)
             e.triggerAt = triggerAt

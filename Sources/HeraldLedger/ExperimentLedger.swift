@@ -5,9 +5,11 @@ public protocol ExperimentLedger: Sendable {
     /// The occurrence records of `campaign` whose id starts with `prefix` ("" for all: waves, stages and
     /// decisions included), oldest first.
     func occurrences(campaign: String, prefix: String) async throws -> [OccurrenceRecord]
-    /// Per variant of `campaign`'s occurrences `occurrences`: sends (rows that count as sent) and the rows among
-    /// them that were opened or clicked (`metric`); the key is the variant id ("" for none).
-    func armCounts(campaign: String, occurrences: [String], clicks: Bool) async throws -> [String: (sent: Int, hits: Int)]
+    /// Per variant of `campaign`'s occurrences `occurrences` (nil: all of them): sends (rows with a `sent_at`)
+    /// and the rows among them that were opened or clicked; the key is the variant id ("" for none).
+    func armCounts(campaign: String, occurrences: [String]?, clicks: Bool) async throws -> [String: (sent: Int, hits: Int)]
+    /// The variant each of `users` already has in `campaign` (a bandit's arm is fixed once assigned).
+    func assignedVariants(campaign: String, users: [String]) async throws -> [String: String]
     /// The counts the rollout guardrails judge, over every row of `campaign`.
     func rolloutCounts(campaign: String) async throws -> RolloutCounts
     /// Marks the row `key` as the one whose unsubscribe link was used; false when unknown or already marked.

@@ -22,7 +22,7 @@ extension PostgresLedger: ExperimentLedger {
         }
     }
 
-    public func armCounts(campaign: String, occurrences: [String], clicks: Bool) async throws
+    public func armCounts(campaign: String, occurrences: [String]?, clicks: Bool) async throws
         -> [String: (sent: Int, hits: Int)]
     {
         try await read("read arm counts") { conn in
@@ -30,12 +30,28 @@ extension PostgresLedger: ExperimentLedger {
             for try await (variant, sent, opened, clicked) in try await conn.query(
                 """
                 SELECT coalesce(variant, ''), count(*), count(opened_at), count(clicked_at) FROM ledger
-                WHERE campaign = \(campaign) AND occurrence = ANY(\(occurrences)::text[]) AND sent_at IS NOT NULL
+                WHERE campaign = \(campaign) AND (\(occurrences == nil) OR occurrence = ANY(\(occurrences ?? [])::text[]))
+                  AND sent_at IS NOT NULL
                 GROUP BY 1
                 """, logger: logger
             ).decode((String, Int64, Int64, Int64).self) {
                 out[variant] = (Int(sent), Int(clicks ? clicked : opened))
             }
+            return out
+        }
+    }
+
+    public func assignedVariants(campaign: String, users: [String]) async throws -> [String: String] {
+        guard !users.isEmpty else { return [:] }
+        return try await read("read assigned variants") { conn in
+            var out: [String: String] = [:]
+            for try await (user, variant) in try await conn.query(
+                """
+                SELECT DISTINCT ON ("user") "user", variant FROM ledger
+                WHERE campaign = \(campaign) AND "user" = ANY(\(Array(Set(users)))::text[]) AND variant IS NOT NULL
+                ORDER BY "user", id
+                """, logger: logger
+            ).decode((String, String).self) { out[user] = variant }
             return out
         }
     }

@@ -144,4 +144,46 @@ import Testing
         _ = try await f.scheduler.handle(events: Array(later))
         #expect(Set(try await Self.rows(f).map(\.user)).isSuperset(of: Set(Self.ids.suffix(200))))
     }
+
+    @Test func aBanditFavoursTheArmThatClicksKeepsTheFloorAndNeverMovesAUser() async throws {
+        let experiment = """
+            experiment:
+              variants:
+                - { id: a, weight: 34 }
+                - { id: b, weight: 33 }
+                - { id: c, weight: 33 }
+              winner: { strategy: bandit, metric: click }
+            """
+        let f = try DaemonFixture.make(campaigns: ["a.yaml": campaignYAML(
+            id: "bandit", trigger: "event: viewed", sendTime: "strategy: immediate\n  within: 1d", extra: experiment)])
+        defer { f.remove() }
+        let users = (0..<600).map { String(format: "b%03d", $0) }
+        try await f.users(users)
+        func trigger(_ batch: ArraySlice<String>) async throws {
+            let events = batch.map { EventRecord(userID: $0, name: "viewed", timestampMillis: f.clock.now * 1000) }
+            _ = try await f.store.insertEvents(Array(events))
+            _ = try await f.scheduler.handle(events: Array(events))
+        }
+        try await trigger(users[0..<150])
+        _ = try await f.drain()
+        // Arm b's recipients click; a's and c's do not.
+        for row in try await f.rows() where row.variant == "b" {
+            _ = try await f.ledger.markClicked(key: row.idempotencyKey, at: f.clock.now)
+        }
+        f.clock.advance(3600)
+        try await trigger(users[150..<600])
+        let later = try await f.rows().filter { !users[0..<150].contains($0.user) }
+        let share = { (arm: String) in Double(later.filter { $0.variant == arm }.count) / Double(later.count) }
+        #expect(later.count == 450)
+        #expect(share("b") > 0.6, "b: \(share("b"))")
+        // At least 10 % each by the floor (sampling tolerance on 450 draws).
+        #expect(share("a") > 0.05 && share("c") > 0.05, "a: \(share("a")), c: \(share("c"))")
+        // A user triggered again keeps the arm the ledger holds.
+        let before = Dictionary(uniqueKeysWithValues: try await f.rows().filter { users[0..<20].contains($0.user) }.map { ($0.user, $0.variant) })
+        f.clock.advance(86_400)
+        try await trigger(users[0..<20])
+        for row in try await f.rows() where users[0..<20].contains(row.user) {
+            #expect(row.variant == before[row.user] ?? nil)
+        }
+    }
 }

@@ -83,6 +83,22 @@ struct DryRunReport {
         for (c, n) in channels.sorted(by: { $0.key < $1.key }) {
             table.add(["send via \(c)", String(n), percent(n)])
         }
+        // Which users a winner test and a staged rollout reach first (docs/experiments.md).
+        if case .test(let plan)? = campaign.experiment?.winner {
+            let n = decisions.filter { ExperimentBucket.winnerTest(campaign: campaign.id, user: $0.user) < plan.testShare }.count
+            table.add(["winner test (first)", String(n), percent(n)])
+            table.add(["rest (after the decision)", String(decisions.count - n), percent(decisions.count - n)])
+        }
+        if let rollout = campaign.rollout {
+            for k in 0..<rollout.stages.count {
+                let r = rollout.stages.range(ofStage: k)
+                let n = decisions.filter {
+                    let b = ExperimentBucket.rollout(campaign: campaign.id, user: $0.user)
+                    return b >= r.lower && b < r.upper
+                }.count
+                table.add(["rollout " + rollout.stages.label(ofStage: k), String(n), percent(n)])
+            }
+        }
         table.render().forEach(Console.out)
         Console.out("")
     }

@@ -80,6 +80,9 @@ struct StatsCommand: AsyncParsableCommand {
             } else {
                 if i > 0 { Console.out("") }
                 report.table().forEach(Console.out)
+                if let c = configured.first(where: { $0.id == funnel.campaign }) {
+                    try await LogsCommand.reading { try await ExperimentStatus.lines(c, ledger: ledger) }.forEach(Console.out)
+                }
             }
         }
         if funnels.isEmpty, format == .table { Console.out("no decisions in the ledger yet") }

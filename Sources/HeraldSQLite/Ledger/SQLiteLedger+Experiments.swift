@@ -25,7 +25,7 @@ extension SQLiteLedger: ExperimentLedger {
         }
     }
 
-    public func armCounts(campaign: String, occurrences: [String], clicks: Bool) async throws
+    public func armCounts(campaign: String, occurrences: [String]?, clicks: Bool) async throws
         -> [String: (sent: Int, hits: Int)]
     {
         try await pool.read { db in
@@ -34,14 +34,27 @@ extension SQLiteLedger: ExperimentLedger {
             let stmt = try db.cachedStatement(
                 sql: """
                     SELECT coalesce(variant, ''), count(*), count(\(hit)) FROM ledger
-                    WHERE campaign = ? AND occurrence = ? AND sent_at IS NOT NULL GROUP BY 1
+                    WHERE campaign = ?1 AND (?2 IS NULL OR occurrence = ?2) AND sent_at IS NOT NULL GROUP BY 1
                     """)
-            for o in occurrences {
+            for o in occurrences.map({ $0.map(Optional.some) }) ?? [nil] {
                 for r in try Row.fetchAll(stmt, arguments: [campaign, o]) {
                     let v: String = r[0]
                     let prior = out[v] ?? (0, 0)
                     out[v] = (prior.sent + (r[1] as Int), prior.hits + (r[2] as Int))
                 }
+            }
+            return out
+        }
+    }
+
+    public func assignedVariants(campaign: String, users: [String]) async throws -> [String: String] {
+        guard !users.isEmpty else { return [:] }
+        return try await pool.read { db in
+            var out: [String: String] = [:]
+            let stmt = try db.cachedStatement(
+                sql: "SELECT variant FROM ledger WHERE campaign = ? AND user = ? AND variant IS NOT NULL ORDER BY id LIMIT 1")
+            for user in Set(users) {
+                if let v = try String.fetchOne(stmt, arguments: [campaign, user]) { out[user] = v }
             }
             return out
         }
