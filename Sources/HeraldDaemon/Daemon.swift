@@ -144,7 +144,8 @@ public final class Daemon: Sendable {
         if let keeper { services.append(ShardKeeperService(keeper: keeper, wakeup: wakeup, logger: logger)) }
         services.append(
             LoopService(name: "scheduler", idle: tick, wakeup: nil, logger: logger, faults: faults) { [scheduler, wakeup, keeper] in
-                // With several daemons only the holder of shard 0 plans scheduled occurrences.
+                // Every daemon obeys the store's switches; only the holder of shard 0 plans scheduled occurrences.
+                try await scheduler.refreshControls()
                 if let keeper, !keeper.isPlanner(now: scheduler.clock.seconds) { return false }
                 if try await scheduler.tick() > 0 { wakeup.signal() }
                 return false

@@ -56,13 +56,7 @@ public final class Scheduler: Sendable {
     @discardableResult
     public func tick() async throws -> Int {
         let now = clock.seconds
-        // Operators' switches (pause, rollout halt) from the store: every daemon obeys them within a tick.
-        let controls = try await ledger.controls()
-        if book.setControls(controls) {
-            logger.notice("campaign controls changed", metadata: [
-                "paused": "\(controls.paused.keys.sorted().joined(separator: ","))",
-                "rollouts_halted": "\(controls.haltedRollouts.keys.sorted().joined(separator: ","))"])
-        }
+        try await refreshControls()
         let current = book.current
         var due: [(Campaign, Occurrence, Set<String>?)] = []
         var segmentCampaigns: [Campaign] = []
@@ -100,6 +94,17 @@ public final class Scheduler: Sendable {
         if let journeys { recorded += try await journeys.fire(scheduler: self, book: current, now: now) }
         recorded += try await advanceExperiments(current, now: now)
         return recorded
+    }
+
+    /// Lays the operators' switches (pause, rollout halt) from the store over the book. Every daemon runs it each
+    /// scheduler round, planner or not, so every daemon obeys a pause within a round (docs/operations.md).
+    public func refreshControls() async throws {
+        let controls = try await ledger.controls()
+        if book.setControls(controls) {
+            logger.notice("campaign controls changed", metadata: [
+                "paused": "\(controls.paused.keys.sorted().joined(separator: ","))",
+                "rollouts_halted": "\(controls.haltedRollouts.keys.sorted().joined(separator: ","))"])
+        }
     }
 
     /// The moment the daemon first saw campaign or journey `id` active (recorded on first sight).

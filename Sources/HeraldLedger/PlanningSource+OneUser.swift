@@ -14,6 +14,12 @@ extension PlanningSource {
         if campaign.requirements.engagement || config.policy.adaptiveCaps {
             facts.engagement = try await ledger.engagement(users: [user], now: now, goals: goals)[user]?.ratio
         }
+        let asked = campaign.requirements.received
+        let lookBack = max(longestCapWindow(config.policy, [campaign]), asked.values.max() ?? 0)
+        let sent = try await ledger.sentHistory(users: [user], since: now - lookBack, excluding: [])[user] ?? []
+        for c in asked.keys {
+            facts.received[c] = sent.filter { $0.campaign == c && $0.at <= now }.map(\.at).max()
+        }
         let snapshot = AudienceSnapshot(facts: [facts], schema: config.attributes)
         let env = EvaluationEnvironment(
             now: now, lifecycle: config.lifecycle, defaultTimeZone: config.policy.defaultTimezone)
@@ -21,8 +27,7 @@ extension PlanningSource {
         let addresses = [user, facts.profile.email, facts.profile.phone].compactMap { $0 }
         var suppressions: [String: [String]] = [:]
         for s in try await store.isSuppressed(addresses) { suppressions[s.address, default: []].append(s.list) }
-        let history = try await ledger.sentHistory(
-            users: [user], since: now - longestCapWindow(config.policy, [campaign]), excluding: [])
+        let history = try await ledger.sentHistory(users: [user], since: now - lookBack, excluding: [])
         let pending = try await ledger.entries(campaign: nil, user: user, limit: 1000).compactMap(\.sendRecord)
         return PlanningInputs(
             snapshot: snapshot, population: population, environment: env, policy: config.policy,

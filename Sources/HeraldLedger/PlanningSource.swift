@@ -22,7 +22,9 @@ public enum PlanningSource {
             now: now, lifecycle: config.lifecycle, defaultTimeZone: config.policy.defaultTimezone)
         let population = PopulationStats.compute(snapshot, env)
         let (consent, suppressions) = try await store.consentBook()
-        let history = try await ledger.sendHistory(since: now - longestCapWindow(config.policy, campaigns))
+        let lookBack = max(longestCapWindow(config.policy, campaigns), requirements.received.values.max() ?? 0)
+        let history = try await ledger.sendHistory(since: now - lookBack)
+        fillReceived(&snapshot, requirements.received, history: history, now: now)
         return PlanningInputs(
             snapshot: snapshot, population: population, environment: env, policy: config.policy,
             consent: consent, suppressions: suppressions, history: history)
@@ -41,6 +43,19 @@ public enum PlanningSource {
         snapshot.engagement =
             measured.isEmpty
             ? Array(repeating: .nan, count: snapshot.count) : snapshot.ids.map { measured[$0]?.ratio ?? .nan }
+    }
+
+    /// Sets `snapshot.received` for the campaigns `received()` asks about: each row's last send of the campaign at
+    /// or before `now`, from the ledger history read.
+    static func fillReceived(
+        _ snapshot: inout AudienceSnapshot, _ asked: [String: Int64], history: [String: [SendRecord]], now: Int64
+    ) {
+        guard !asked.isEmpty else { return }
+        for campaign in asked.keys {
+            snapshot.received[campaign] = snapshot.ids.map { user in
+                history[user]?.filter { $0.campaign == campaign && $0.at <= now }.map(\.at).max() ?? AudienceSnapshot.nullTime
+            }
+        }
     }
 
     /// The longest window any cap of `policy` or `campaigns` looks back over, seconds.

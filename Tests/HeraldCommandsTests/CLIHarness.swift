@@ -38,7 +38,7 @@ struct CLIHarness {
 
     /// Runs `herald ARGS` in the project folder with HERALD_CONFIG pointing at its herald.yaml.
     func run(_ args: [String], environment extra: [String: String] = [:]) throws -> Run {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = args
         process.currentDirectoryURL = URL(fileURLWithPath: root)

@@ -276,7 +276,7 @@ struct LogsStatsCLITests {
 final class FollowedProcess: @unchecked Sendable {
     // @unchecked: `condition` guards `buffer` and `closed`; `process` is used from the test's thread only.
     /// The `herald` child.
-    private let process = Process()
+    private let process = ChildProcess()
     /// Guards the output and signals each new piece of it.
     private let condition = NSCondition()
     /// Standard output so far.

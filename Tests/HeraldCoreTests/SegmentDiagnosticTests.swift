@@ -125,7 +125,7 @@ struct SegmentDiagnosticTests {
         let all =
             "functions: days_since(timestamp), count(event, window), sum(event, property, window), "
             + "avg(event, property, window), last(event), first(event), in_segment(name), is_birthday(), "
-            + "engagement(), date(\"YYYY-MM-DD\")"
+            + "engagement(), date(\"YYYY-MM-DD\"), received(\"campaign-id\", window)"
         #expect(diags.first?.suggestion == nearest + all)
     }
 }

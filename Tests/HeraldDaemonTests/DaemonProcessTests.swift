@@ -34,8 +34,8 @@ import Testing
     }
 
     /// Starts heraldd on `root` with `environment` added; stderr goes to `root/heraldd.log`.
-    static func start(_ root: String, _ environment: [String: String]) throws -> Process {
-        let p = Process()
+    static func start(_ root: String, _ environment: [String: String]) throws -> ChildProcess {
+        let p = ChildProcess()
         p.executableURL = URL(fileURLWithPath: BuiltProducts.heraldd)
         p.arguments = ["--config", root + "/herald.yaml"]
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -112,7 +112,7 @@ import Testing
         let first = try Self.start(root, listener.environment)
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
         _ = await listener.collect(until: { $0.contains("READY=1") }, timeout: .seconds(90))
-        let second = Process()
+        let second = ChildProcess()
         second.executableURL = URL(fileURLWithPath: BuiltProducts.heraldd)
         second.arguments = ["--config", root + "/herald.yaml"]
         let err = Pipe()

@@ -187,3 +187,27 @@ import Testing
         }
     }
 }
+
+/// `received("campaign", window)`: the users a campaign already sent to, from the ledger (docs/segments.md).
+@Suite struct ReceivedFunctionTests {
+    @Test func aFollowUpSkipsWhoTheFirstCampaignAlreadyReached() async throws {
+        let t0 = DaemonFixture.t0
+        let first = TimestampParser.formatUTC(seconds: t0 + 60)
+        let second = TimestampParser.formatUTC(seconds: t0 + 7200)
+        let f = try DaemonFixture.make(campaigns: [
+            "a.yaml": campaignYAML(id: "launch", trigger: "schedule: \(first)", segment: "country == \"US\""),
+            "b.yaml": campaignYAML(id: "follow-up", trigger: "schedule: \(second)",
+                                   segment: "not received(\"launch\", 30d)"),
+        ])
+        defer { f.remove() }
+        try await f.users(["u1", "u2"])
+        try await f.users(["ca"], country: "CA")
+        f.clock.advance(60)
+        #expect(try await f.scheduler.tick() == 2)
+        #expect(try await f.drain() == 2)
+        f.clock.advance(7140)
+        #expect(try await f.scheduler.tick() == 1)
+        let followUp = try await f.rows().filter { $0.campaign == "follow-up" }
+        #expect(followUp.map(\.user) == ["ca"])
+    }
+}

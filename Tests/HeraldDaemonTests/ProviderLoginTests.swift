@@ -9,7 +9,7 @@ import Testing
 
 /// The repository's scripted SMTP server (Tests/Fixtures/smtp_fault.py) in one of its modes, on a free port.
 final class FaultSMTPProcess {
-    let process = Process()
+    let process = ChildProcess()
     let port: Int
     let dir: String
 

@@ -207,7 +207,7 @@ func freePort() throws -> Int {
 
 /// The repository's verifying webhook receiver (Tests/Fixtures/webhook_receiver.py) on a free port.
 final class ReceiverProcess {
-    let process = Process()
+    let process = ChildProcess()
     let port: Int
 
     init(_ dir: String) throws {

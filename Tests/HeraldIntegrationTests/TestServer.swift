@@ -37,7 +37,7 @@ struct TempDirectory {
 /// A server process started by a test and stopped by its PID.
 final class TestServer {
     let name: String
-    let process = Process()
+    let process = ChildProcess()
     let logPath: String
 
     /// Starts `executable` with `arguments`, output to `logPath`.
@@ -106,7 +106,7 @@ func readyPort(_ path: String, server: TestServer) async throws -> Int {
 
 /// True when something listens on 127.0.0.1:`port` (asks `ss`; never connects).
 func isListening(_ port: Int) -> Bool {
-    let ss = Process()
+    let ss = ChildProcess()
     ss.executableURL = URL(fileURLWithPath: "/usr/bin/ss")
     ss.arguments = ["-ltnH", "sport = :\(port)"]
     let pipe = Pipe()
@@ -146,7 +146,7 @@ func jsonLines(_ path: String) -> [[String: Any]] {
 /// The real interpreter behind the `python3` on PATH (where pip installed aiosmtpd and
 /// standardwebhooks), resolved once so the PID we stop is Python's, not a wrapper script's.
 let python3: String = {
-    let probe = Process()
+    let probe = ChildProcess()
     probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     probe.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
     let pipe = Pipe()

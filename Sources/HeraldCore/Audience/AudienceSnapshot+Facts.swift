@@ -27,6 +27,9 @@ extension AudienceSnapshot {
             s.allEvents.timestamps += u.allEventTimes
             s.allEvents.offsets.append(s.allEvents.timestamps.count)
         }
+        for campaign in Set(users.flatMap(\.received.keys)) {
+            s.received[campaign] = users.map { $0.received[campaign] ?? AudienceSnapshot.nullTime }
+        }
         for (name, type) in schema.types {
             let values = users.map { $0.profile.attributes[name] ?? .null }
             switch type {

@@ -37,6 +37,9 @@ public struct AudienceSnapshot: Sendable {
     /// Active push devices per row (capped at 255). A store that registers no devices may leave it short:
     /// read it through `pushDevices(row:)`, which counts a missing row as none.
     public var pushDevices: [UInt8]
+    /// For `received()`: per campaign asked about, each row's last send time from the ledger (`nullTime`: none
+    /// in the window read). Filled by planning, like `engagement`.
+    public var received: [String: [Int64]] = [:]
 
     /// Active push devices of `row`.
     public func pushDevices(row: Int) -> Int { row < pushDevices.count ? Int(pushDevices[row]) : 0 }
@@ -116,6 +119,9 @@ public struct SnapshotRequirements: Sendable, Hashable {
     public var eventNumbers: [String: Set<String>]
     /// True when a segment reads `engagement()`: the ledger must fill `AudienceSnapshot.engagement`.
     public var engagement: Bool
+    /// Campaigns `received()` asks about, each with the longest window asked (planning reads the ledger's sends
+    /// that far back and fills `AudienceSnapshot.received`).
+    public var received: [String: Int64] = [:]
 
     /// Requirements; empty loads profiles and the all-events timeline only.
     public init(events: Set<String> = [], eventNumbers: [String: Set<String>] = [:], engagement: Bool = false) {
@@ -128,6 +134,7 @@ public struct SnapshotRequirements: Sendable, Hashable {
     public func union(_ other: SnapshotRequirements) -> SnapshotRequirements {
         var r = self
         r.engagement = engagement || other.engagement
+        r.received.merge(other.received) { max($0, $1) }
         r.events.formUnion(other.events)
         for (k, v) in other.eventNumbers { r.eventNumbers[k, default: []].formUnion(v) }
         return r

@@ -64,6 +64,9 @@ public struct UserFacts: Sendable, Hashable {
     /// The ledger's `Engagement.ratio` at the evaluation time, or nil when nothing was sent in its window (the
     /// stores leave it nil: whoever evaluates sets it from `DispatchLedger.engagement`).
     public var engagement: Double?
+    /// The last time each campaign sent to the user (campaign id → epoch seconds), for `received()`; filled
+    /// by planning from the ledger for the campaigns a segment names.
+    public var received: [String: Int64] = [:]
 
     /// Facts for one user.
     public init(

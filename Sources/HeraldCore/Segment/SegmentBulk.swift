@@ -128,6 +128,10 @@ struct SegmentBulk {
         case .engagement:
             let g = snap.engagement
             return .num { g[$0] }
+        case .received(let campaign, let window):
+            let column = snap.received[campaign] ?? []
+            let since = env.now - window
+            return .cond { i in i < column.count && column[i] != AudienceSnapshot.nullTime && column[i] >= since }
         case .journeyMessage(let fact, let step):
             let v = env.journey?.holds(fact, step: step) ?? false
             return .cond { _ in v }

@@ -15,6 +15,7 @@ enum SegmentLookup {
 struct SegmentChecker {
     static let functions = [
         "days_since", "count", "sum", "avg", "last", "first", "in_segment", "is_birthday", "engagement", "date",
+        "received",
     ]
     static let derived: [String: SType] = [
         "lifecycle": .string, "rfm_r": .number, "rfm_f": .number, "rfm_m": .number, "now": .timestamp,
@@ -161,6 +162,7 @@ struct SegmentChecker {
             "sum": (3, "sum(event, property, window)"), "avg": (3, "avg(event, property, window)"),
             "last": (1, "last(event)"), "first": (1, "first(event)"), "in_segment": (1, "in_segment(name)"),
             "is_birthday": (0, "is_birthday()"), "engagement": (0, "engagement()"), "date": (1, "date(\"YYYY-MM-DD\")"),
+            "received": (2, "received(\"campaign-id\", window)"),
         ]
         guard let (n, usage) = arity[name] else {
             if ReservedField(rawValue: name) != nil || Self.derived[name] != nil || schema[name] != nil {
@@ -202,6 +204,11 @@ struct SegmentChecker {
             }
         case "is_birthday": return (.isBirthday, .bool)
         case "engagement": return (.engagement, .number)
+        case "received":
+            let campaign = nameArg(args[0], "a campaign id")
+            let w = windowArg(args[1])
+            guard let campaign, let w else { return nil }
+            return (.received(campaign, w), .bool)
         default:  // date
             guard case .string(let text) = args[0].kind else {
                 return fail("date needs a string literal \"YYYY-MM-DD\"", args[0].span)

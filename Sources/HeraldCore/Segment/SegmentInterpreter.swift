@@ -47,6 +47,8 @@ struct SegmentInterpreter {
             }
         case .engagement:
             return facts.engagement.map { SegValue.num($0) } ?? .null
+        case .received(let campaign, let window):
+            return .bool(facts.received[campaign].map { $0 >= env.now - window } ?? false)
         case .journeyMessage(let fact, let step):
             return .bool(env.journey?.holds(fact, step: step) ?? false)
         case .isBirthday:

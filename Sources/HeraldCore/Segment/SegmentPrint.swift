@@ -18,6 +18,7 @@ extension TExpr: CustomStringConvertible {
         case .lifecycle: return "lifecycle"
         case .rfm(let p): return "rfm_\(p)"
         case .engagement: return "(engagement)"
+        case .received(let c, let w): return "(received \"\(c)\" \(DurationSpec.format(w)))"
         case .isBirthday: return "(is_birthday)"
         case .journeyMessage(let f, let s): return "(\(f.rawValue) \"\(s)\")"
         case .daysSince(let x): return "(days_since \(x))"

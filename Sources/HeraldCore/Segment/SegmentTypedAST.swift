@@ -77,6 +77,8 @@ indirect enum TExpr: Hashable, Sendable {
     case lifecycle
     case rfm(RFMPart)
     case engagement
+    /// received("campaign", window): the campaign sent to the user within the window
+    case received(String, Int64)
     case isBirthday
     case daysSince(TExpr)
     /// kind, event, property (sum/avg), window seconds
@@ -135,6 +137,8 @@ indirect enum TExpr: Hashable, Sendable {
             req.events.insert(e)
         case .engagement:
             req.engagement = true
+        case .received(let campaign, let window):
+            req.received[campaign] = max(req.received[campaign] ?? 0, window)
         case .daysSince(let e), .not(let e), .negate(let e, _):
             e.collectRequirements(into: &req)
         case .and(let es), .or(let es):

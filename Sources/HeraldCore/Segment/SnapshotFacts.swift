@@ -32,8 +32,12 @@ extension AudienceSnapshot {
                 timestamps: Array(col.timestamps[r]), numbers: col.numbers.mapValues { Array($0[r]) })
         }
         let g = engagement[i]
-        return UserFacts(
+        var facts = UserFacts(
             profile: profile, events: events, allEventTimes: Array(allEvents.timestamps[allEvents.range(i)]),
             engagement: g.isNaN ? nil : g)
+        for (campaign, column) in received where i < column.count && column[i] != AudienceSnapshot.nullTime {
+            facts.received[campaign] = column[i]
+        }
+        return facts
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// Why the push fakes (Tests/Fixtures/push) cannot run on this machine, or nil when they can. Printed once.
 let pushFakesMissing: String? = {
-    let probe = Process()
+    let probe = ChildProcess()
     probe.executableURL = URL(fileURLWithPath: python3)
     probe.arguments = ["-c", "import h2, jwt, cryptography, http_ece"]
     let pipe = Pipe()
@@ -25,9 +25,9 @@ let pushFakesMissing: String? = {
 }()
 
 /// The push suites run in a test process of their own: `scripts/test.sh` runs them as a second `swift test`
-/// with `HERALD_PUSH_FAKE_TESTS=1`. In one process with the rest of the suite, the test process crashed three
-/// times inside Foundation's `Process.run` (a memcpy while starting a child), even with every launch
-/// serialised — not explained yet (docs/push.md). A run without the variable prints that it left them out.
+/// with `HERALD_PUSH_FAKE_TESTS=1`. They were split off while the test process crashed inside Foundation's
+/// `Process.run`; that crash also happened without them, and children now start through `ChildProcess`
+/// (posix_spawn). A run without the variable prints that it left them out.
 let pushFakeSuitesEnabled: Bool = {
     let on = ProcessInfo.processInfo.environment["HERALD_PUSH_FAKE_TESTS"] == "1"
     if !on { print("push suites left to their own process: run with HERALD_PUSH_FAKE_TESTS=1 (scripts/test.sh does)") }
@@ -140,7 +140,7 @@ func runToExit(_ executable: String, _ arguments: [String]) async throws -> (sta
     defer { try? FileManager.default.removeItem(at: out) }
     let handle = try FileHandle(forWritingTo: out)
     defer { try? handle.close() }
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.standardOutput = handle
