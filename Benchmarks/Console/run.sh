@@ -6,6 +6,7 @@
 # curl (RUNS runs each; the median and the worst are printed).
 #
 # Usage: Benchmarks/Console/run.sh [USERS] [RUNS]      (default 1000000 users, 5 runs)
+#   HERALD_BIN=DIR uses the herald and heraldd in DIR instead of building release ones (e.g. .build/debug).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 USERS="${1:-1000000}"
@@ -13,9 +14,13 @@ RUNS="${2:-5}"
 REPO="$PWD"
 source Benchmarks/scripts/loopback.sh
 bench_workdir herald-console-bench
-swift build -c release --product heraldd >/dev/null
-swift build -c release --product herald >/dev/null
-BIN="$REPO/.build/release"
+if [ -n "${HERALD_BIN:-}" ]; then
+    BIN="$(cd "$HERALD_BIN" && pwd)"
+else
+    swift build -c release --product heraldd >/dev/null
+    swift build -c release --product herald >/dev/null
+    BIN="$REPO/.build/release"
+fi
 NOW=2026-11-20T00:00:00Z
 DATA="$REPO/Benchmarks/.data/$USERS"
 mkdir -p "$DATA"
@@ -37,6 +42,10 @@ attributes:
   country: string
   plan: string
   avg_order_value: number
+  vip_since: timestamp
+  tags: list
+  first_name: string
+  lifetime_value: number
 channels:
   outbox: var/outbox
   email:
