@@ -95,11 +95,24 @@ let package = Package(
             ],
             swiftSettings: strict),
         .executableTarget(name: "herald", dependencies: ["HeraldCommands"], swiftSettings: strict),
+        // The web console heraldd serves at /console (docs/console.md): sessions, server-rendered pages with SVG
+        // charts, a live tail over Server-Sent Events; assets embedded.
+        .target(
+            name: "HeraldConsole",
+            dependencies: [
+                "HeraldCore", "HeraldLedger", "HeraldDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         // The daemon: scheduler, dispatcher, HTTP API, systemd notify, reload, metrics.
         .target(
             name: "HeraldDaemon",
             dependencies: [
                 "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldPostgres", "HeraldIngest", "HeraldDelivery",
+                "HeraldConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -145,6 +158,15 @@ let package = Package(
                 "HeraldDaemon", "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldPostgres", "HeraldIngest",
                 "HeraldDelivery",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        // The console's sessions, CSRF, escaping and charts, and its routes in-process.
+        .testTarget(
+            name: "HeraldConsoleTests",
+            dependencies: [
+                "HeraldConsole", "HeraldCore", "HeraldLedger", "HeraldSQLite", "HeraldDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -12,6 +12,8 @@ if [ "${1:-}" = "--test" ]; then
     packages+=(nghttp2-client)
     # systemd-analyze and systemd-tmpfiles check the unit and tmpfiles snippet in systemd/.
     packages+=(systemd)
+    # The console's browser test (Tests/Fixtures/console): headless Chromium driven by Selenium.
+    packages+=(chromium chromium-driver)
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 fi
 missing=()
@@ -28,10 +30,12 @@ if [ "${1:-}" = "--test" ]; then
     # The SMTP server and the Standard Webhooks reference verifier used by the integration tests, at the
     # versions the fixtures were written against (smtp_server.py looks into aiosmtpd's stream reader).
     # Then the push-provider fakes (Tests/Fixtures/push: h2, PyJWT, cryptography, http-ece) and the reference
-    # clients that check_fakes.py proves them with (aioapns, pywebpush, google-auth, firebase-admin).
+    # clients that check_fakes.py proves them with (aioapns, pywebpush, google-auth, firebase-admin). Selenium
+    # drives Chromium in the console's browser test.
     wanted=(aiosmtpd==1.4.6 standardwebhooks==1.1.0
             h2==4.4.1 pyjwt==2.15.1 cryptography==50.0.2 http-ece==1.2.1
-            aioapns==4.0 pywebpush==2.5.0 google-auth==2.63.0 firebase-admin==7.7.0)
+            aioapns==4.0 pywebpush==2.5.0 google-auth==2.63.0 firebase-admin==7.7.0
+            selenium==4.50.0)
     if ! python3 -c "
 import sys
 from importlib.metadata import version, PackageNotFoundError

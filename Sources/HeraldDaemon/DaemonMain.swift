@@ -205,7 +205,7 @@ public enum DaemonMain {
                 config: book.config, store: backend.store, ledger: backend.ledger, backend: daemon,
                 signer: secrets.signer, apiToken: secrets.apiToken, smsInboundSecret: secrets.smsInboundSecret,
                 twilioAuthToken: secrets.twilioAuthToken, metrics: registry, logger: Logger(label: "herald.api"),
-                faults: daemon.faults),
+                faults: daemon.faults, console: daemon.console(token: secrets.apiToken)),
             onServerRunning: { port in
                 logger.info("api listening", metadata: ["address": "\(book.config.api.host):\(port)"])
                 notifier.ready()

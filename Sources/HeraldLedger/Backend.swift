@@ -71,7 +71,7 @@ public struct ShardLease: Sendable, Hashable {
 /// The ledger as the daemon and the CLI use it: `LedgerStore` plus claiming, occurrences, tracking, queries and
 /// shard leases. Implemented by `SQLiteLedger` (one daemon per store: it holds every shard) and by the
 /// PostgreSQL ledger (several daemons: claims use `FOR UPDATE SKIP LOCKED`, shards are leased).
-public protocol DispatchLedger: LedgerStore, JourneyStore, ControlStore, ExperimentLedger {
+public protocol DispatchLedger: LedgerStore, JourneyStore, ControlStore, ExperimentLedger, LedgerOverview {
     /// Claims up to `limit` rows due at `now` for `owner` until `now + lease`: rows `scheduled` or `failed` whose
     /// time has come, and rows left `sending` by a claimer whose lease expired. Each claimed row becomes
     /// `sending` with one more attempt, with its history, atomically: two claimers never hold the same row.

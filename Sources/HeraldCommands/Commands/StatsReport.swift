@@ -38,17 +38,18 @@ struct StatsReport {
         }
     }
 
-    /// The arms, each variant compared with the holdout.
+    /// The arms, each variant compared with the holdout (`CampaignFunnel.armComparisons`), notes in words.
     var armLines: [ArmLine] {
-        let holdout = funnel.arms.first(where: \.isHoldout)
-        return funnel.arms.map { arm in
-            if arm.isHoldout { return ArmLine(arm: arm, lift: nil, note: "baseline") }
-            guard let converted = arm.converted else { return ArmLine(arm: arm, lift: nil, note: goalText) }
-            guard let holdout, let base = holdout.converted else {
-                return ArmLine(arm: arm, lift: nil, note: "no holdout to compare with")
-            }
-            let lift = ProportionDifference.newcombe(converted, of: arm.users, minus: base, of: holdout.users)
-            return ArmLine(arm: arm, lift: lift, note: lift == nil ? "n too small" : nil)
+        funnel.armComparisons.map { c in
+            let note: String? =
+                switch c.note {
+                case .baseline: "baseline"
+                case .noGoal: goalText
+                case .noHoldout: "no holdout to compare with"
+                case .tooSmall: "n too small"
+                case nil: nil
+                }
+            return ArmLine(arm: c.arm, lift: c.lift, note: note)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldConsole
 import HeraldCore
 import HeraldDelivery
 import HeraldLedger
@@ -84,6 +85,8 @@ public struct APIDependencies: Sendable {
     public var clock: @Sendable () -> Int64
     /// Where storage faults (a full disk) are logged once per interval, shared with the daemon's loops.
     public var faults: FaultLog
+    /// What the web console at `/console` reads; nil serves no console.
+    public var console: ConsoleDependencies?
 
     /// Dependencies; `clock` defaults to the system time, `faults` to a log of the API's own.
     public init(
@@ -92,7 +95,7 @@ public struct APIDependencies: Sendable {
         apiToken: String?, smsInboundSecret: String?, twilioAuthToken: String?,
         metrics: PrometheusCollectorRegistry, logger: Logger,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        faults: FaultLog? = nil
+        faults: FaultLog? = nil, console: ConsoleDependencies? = nil
     ) {
         self.faults = faults ?? FaultLog(logger: logger, clock: { Double(clock()) })
         self.config = config
@@ -106,5 +109,6 @@ public struct APIDependencies: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
+        self.console = console
     }
 }

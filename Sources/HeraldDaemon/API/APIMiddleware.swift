@@ -1,3 +1,4 @@
+import HeraldDelivery
 import HeraldLedger
 import Hummingbird
 import Logging

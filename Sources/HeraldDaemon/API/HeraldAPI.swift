@@ -1,3 +1,4 @@
+import HeraldConsole
 import Hummingbird
 import Logging
 
@@ -29,8 +30,8 @@ public enum HeraldAPI {
     }
 
     /// Every route, behind the guard middleware.
-    static func makeRouter(_ deps: APIDependencies) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    static func makeRouter(_ deps: APIDependencies) -> Router<HeraldRequestContext> {
+        let router = Router(context: HeraldRequestContext.self)
         let api = APIRoutes(deps: deps)
         router.add(middleware: APIGuardMiddleware(metrics: deps.metrics, logger: deps.logger, faults: deps.faults))
 
@@ -79,6 +80,8 @@ public enum HeraldAPI {
         router.get("dlr/{provider}") { req, ctx in
             try await api.deliveryReport(req.pathParameter("provider", context: ctx), req)
         }
+        // The web console (docs/console.md): its own sign-in and session, behind the same guard middleware.
+        if let console = deps.console { WebConsole(console).mount(on: router) }
         router.get("o/{token}") { req, ctx in try await api.open(req.pathParameter("token", context: ctx)) }
         router.get("c/{token}") { req, ctx in try await api.click(req.pathParameter("token", context: ctx)) }
         return router

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HeraldDelivery
 
 /// Twilio's request signature (`X-Twilio-Signature`).
 enum TwilioSignature {

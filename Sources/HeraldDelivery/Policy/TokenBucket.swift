@@ -62,6 +62,9 @@ public struct DailyQuota: Sendable, Hashable {
     /// A quota of `limit` per day.
     public init(limit: Int) { self.limit = max(0, limit) }
 
+    /// Sends counted on the UTC day of `now` (0 when the last send was on an earlier day).
+    public func used(at now: Double) -> Int { Int64((now / 86_400).rounded(.down)) == day ? used : 0 }
+
     /// Counts one send and returns 0 when allowed; otherwise returns the seconds until the next UTC day.
     /// `now` is Unix time in seconds.
     public mutating func take(now: Double) -> Double {

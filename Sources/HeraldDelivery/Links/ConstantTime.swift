@@ -1,10 +1,10 @@
 import Crypto
 
 /// Secret comparisons that take the same time wherever the inputs differ, and whatever their lengths.
-enum ConstantTime {
+public enum ConstantTime {
     /// True when `a == b`. Both sides are hashed first, so the work depends on neither the position of
     /// the first difference nor on how long the secret is.
-    static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         let ha = Array(SHA256.hash(data: a))
         let hb = Array(SHA256.hash(data: b))
         var diff: UInt8 = 0
@@ -13,5 +13,5 @@ enum ConstantTime {
     }
 
     /// True when the strings' UTF-8 bytes are equal.
-    static func equal(_ a: String, _ b: String) -> Bool { equal(Array(a.utf8), Array(b.utf8)) }
+    public static func equal(_ a: String, _ b: String) -> Bool { equal(Array(a.utf8), Array(b.utf8)) }
 }
