@@ -27,6 +27,8 @@ enum ConsoleAssets {
           var body = document.querySelector("#tail tbody");
           if (!body || !window.EventSource) return;
           var source = new EventSource("/console/tail/events");
+          // The stream's cursor is read before its headers: once open, every later change arrives.
+          source.addEventListener("open", function () { body.setAttribute("data-live", "open"); });
           source.addEventListener("change", function (e) {
             var c = JSON.parse(e.data);
             var tr = document.createElement("tr");

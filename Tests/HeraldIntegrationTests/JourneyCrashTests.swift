@@ -60,7 +60,7 @@ import Testing
               - id: pause
                 wait: 2s
               - id: await
-                wait_for: { event: answered, within: 4s }
+                wait_for: { event: answered, within: 15s }
                 on_event: thanks
                 on_timeout: nudge
             \(message("nudge"))

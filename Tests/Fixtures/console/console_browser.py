@@ -109,7 +109,10 @@ def main():
 
         # The live tail: a send made now appears without reloading.
         browser.get(base + "/console/tail")
-        time.sleep(1.5)  # let the event stream connect before the send (its cursor starts at connection)
+        # The send must come after the event stream connected (its cursor starts at connection): the page marks
+        # the table once the stream is open.
+        WebDriverWait(browser, 30).until(
+            lambda b: b.find_element(By.CSS_SELECTOR, "#tail tbody").get_attribute("data-live") == "open")
         occurrence = "tail-%d" % int(time.time())
         reply = api("/v1/campaigns/%s/trigger" % campaign, {"occurrence": occurrence, "users": [user]})
         check(reply.get("sends") == 1, "a new send was planned for the tail (%s)" % reply)
