@@ -95,20 +95,7 @@ extension Scheduler {
     private func decideWinner(
         _ c: Campaign, plan: Campaign.WinnerTestPlan, base: OccurrenceRecord, book: CampaignBook, now: Int64
     ) async throws -> Int {
-        let variants = c.experiment?.variants ?? []
-        var arms: [ArmStats] = []
-        switch plan.metric {
-        case .open, .click:
-            let counts = try await ledger.armCounts(
-                campaign: c.id, occurrences: [base.occurrence], clicks: plan.metric == .click)
-            arms = variants.map { ArmStats(id: $0.id, sent: counts[$0.id]?.sent ?? 0, successes: counts[$0.id]?.hits ?? 0) }
-        case .conversion:
-            let funnel = try await ledger.funnels(campaign: c.id, goals: Campaign.conversionGoals(book.campaigns)).first
-            arms = variants.map { v in
-                let arm = funnel?.arms.first { !$0.isHoldout && $0.variant == v.id }
-                return ArmStats(id: v.id, sent: arm?.users ?? 0, successes: min(arm?.converted ?? 0, arm?.users ?? 0))
-            }
-        }
+        let arms = try await armStats(c, metric: plan.metric, occurrences: [base.occurrence], book: book)
         let decision: WinnerDecision
         do {
             decision = try WinnerTest.decide(arms: arms, confidence: plan.confidence, ifNoWinner: plan.ifNoWinner)
@@ -194,18 +181,7 @@ extension Scheduler {
         guard case .bandit(let metric, let floor)? = c.experiment?.winner, let variants = c.experiment?.variants,
               variants.count >= 2
         else { return decisions }
-        var stats: [ArmStats]
-        switch metric {
-        case .open, .click:
-            let counts = try await ledger.armCounts(campaign: c.id, occurrences: nil, clicks: metric == .click)
-            stats = variants.map { ArmStats(id: $0.id, sent: counts[$0.id]?.sent ?? 0, successes: counts[$0.id]?.hits ?? 0) }
-        case .conversion:
-            let funnel = try await ledger.funnels(campaign: c.id, goals: Campaign.conversionGoals(book.campaigns)).first
-            stats = variants.map { v in
-                let arm = funnel?.arms.first { !$0.isHoldout && $0.variant == v.id }
-                return ArmStats(id: v.id, sent: arm?.users ?? 0, successes: min(arm?.converted ?? 0, arm?.users ?? 0))
-            }
-        }
+        let stats = try await armStats(c, metric: metric, occurrences: nil, book: book)
         let open = decisions.filter { $0.outcome != .holdout && $0.variant != nil }.map(\.user)
         let assigned = try await ledger.assignedVariants(campaign: c.id, users: open)
         let bandit = ThompsonBandit(floor: floor)
@@ -219,6 +195,27 @@ extension Scheduler {
                 chosen.variant = stats[bandit.chooseArm(stats: stats, using: &rng)].id
             }
             return chosen
+        }
+    }
+}
+
+extension Scheduler {
+    /// Each variant of `c` as the winner test and the bandit count it, in the order listed: rows sent and those
+    /// opened or clicked (from `occurrences`, nil: all), or users and conversions from the funnel.
+    func armStats(_ c: Campaign, metric: Campaign.WinnerMetric, occurrences: [String]?, book: CampaignBook) async throws
+        -> [ArmStats]
+    {
+        let variants = c.experiment?.variants ?? []
+        switch metric {
+        case .open, .click:
+            let counts = try await ledger.armCounts(campaign: c.id, occurrences: occurrences, clicks: metric == .click)
+            return variants.map { ArmStats(id: $0.id, sent: counts[$0.id]?.sent ?? 0, successes: counts[$0.id]?.hits ?? 0) }
+        case .conversion:
+            let funnel = try await ledger.funnels(campaign: c.id, goals: Campaign.conversionGoals(book.campaigns)).first
+            return variants.map { v in
+                let arm = funnel?.arms.first { !$0.isHoldout && $0.variant == v.id }
+                return ArmStats(id: v.id, sent: arm?.users ?? 0, successes: min(arm?.converted ?? 0, arm?.users ?? 0))
+            }
         }
     }
 }

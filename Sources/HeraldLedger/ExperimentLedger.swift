@@ -1,5 +1,20 @@
 import HeraldCore
 
+extension RolloutCounts {
+    /// Adds `rows` ledger rows in `status`, `unsubscribed` of them marked by their unsubscribe link: how both
+    /// ledgers turn their grouped counts into the guardrails' counts.
+    public mutating func add(_ status: LedgerStatus?, rows: Int, unsubscribed: Int) {
+        self.unsubscribed += unsubscribed
+        switch status {
+        case .sent, .delivered: sent += rows; attempted += rows
+        case .bounced: bounced += rows; sent += rows; attempted += rows
+        case .failed: failed += rows; attempted += rows
+        case .dead: dead += rows; attempted += rows
+        default: break
+        }
+    }
+}
+
 /// What winner tests and staged rollouts read from and record in the ledger (docs/experiments.md).
 public protocol ExperimentLedger: Sendable {
     /// The occurrence records of `campaign` whose id starts with `prefix` ("" for all: waves, stages and

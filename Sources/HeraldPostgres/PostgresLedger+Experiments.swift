@@ -64,15 +64,7 @@ extension PostgresLedger: ExperimentLedger {
                 SELECT status, count(*), count(unsubscribed_at) FROM ledger WHERE campaign = \(campaign) GROUP BY status
                 """, logger: logger
             ).decode((String, Int64, Int64).self) {
-                let n = Int(n64)
-                c.unsubscribed += Int(unsubscribed)
-                switch LedgerStatus(rawValue: status) {
-                case .sent, .delivered: c.sent += n; c.attempted += n
-                case .bounced: c.bounced += n; c.sent += n; c.attempted += n
-                case .failed: c.failed += n; c.attempted += n
-                case .dead: c.dead += n; c.attempted += n
-                default: break
-                }
+                c.add(LedgerStatus(rawValue: status), rows: Int(n64), unsubscribed: Int(unsubscribed))
             }
             return c
         }

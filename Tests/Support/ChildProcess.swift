@@ -51,17 +51,15 @@ final class ChildProcess: @unchecked Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        var closeInParent: [Int32] = []
+        // The child's end of each pipe, which the parent closes once the child has it.
+        var childEnds: [FileHandle] = []
         for (target, value) in [(Int32(0), standardInput), (1, standardOutput), (2, standardError)] {
-            let fd: Int32?
-            switch value {
-            case let pipe as Pipe:
-                fd = target == 0 ? pipe.fileHandleForReading.fileDescriptor : pipe.fileHandleForWriting.fileDescriptor
-                closeInParent.append(fd!)
-            case let handle as FileHandle: fd = handle.fileDescriptor
-            default: fd = nil
+            var handle = value as? FileHandle
+            if let pipe = value as? Pipe {
+                handle = target == 0 ? pipe.fileHandleForReading : pipe.fileHandleForWriting
+                childEnds.append(handle!)
             }
-            if let fd { posix_spawn_file_actions_adddup2(&actions, fd, target) }
+            if let handle { posix_spawn_file_actions_adddup2(&actions, handle.fileDescriptor, target) }
         }
         guard let closeFrom = Self.addCloseFrom, let chdir = Self.addChdir else {
             throw NSError(domain: NSPOSIXErrorDomain, code: Int(ENOSYS))
@@ -91,15 +89,7 @@ final class ChildProcess: @unchecked Sendable {
         let result = posix_spawn(&child, path, &actions, &attributes, argv, env)
         guard result == 0 else { throw NSError(domain: NSPOSIXErrorDomain, code: Int(result)) }
         lock.withLock { pid = child }
-        for fd in closeInParent {
-            // The parent keeps only its own end of each pipe.
-            if let pipe = [standardInput, standardOutput, standardError].compactMap({ $0 as? Pipe }).first(where: {
-                $0.fileHandleForWriting.fileDescriptor == fd || $0.fileHandleForReading.fileDescriptor == fd
-            }) {
-                if fd == pipe.fileHandleForWriting.fileDescriptor { try? pipe.fileHandleForWriting.close() }
-                else { try? pipe.fileHandleForReading.close() }
-            }
-        }
+        for handle in childEnds { try? handle.close() }
     }
 
     /// Reaps the child if it has ended (without blocking); true once it has.

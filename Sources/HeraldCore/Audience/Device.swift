@@ -88,8 +88,8 @@ public enum DeviceLimits {
 }
 
 extension UInt8 {
-    /// True for `0-9`, `a-f`, `A-F`.
-    var isASCIIHexDigit: Bool {
+    /// True for `0-9`, `a-f`, `A-F` (device-token checks here and in the APNs sender).
+    package var isASCIIHexDigit: Bool {
         (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self)
     }
 }

@@ -88,7 +88,10 @@ public struct PushDispatch: Sendable {
     public var dead: [(token: String, reason: String, since: Int64?)]
 
     /// `APNs …1a2b HTTP 200; FCM …9f3c UNREGISTERED (deactivated)`: each device's result, for the row's history.
-    public var detail: String {
+    public var detail: String { Self.describe(attempts) }
+
+    /// Each device's result of `attempts`, on one line.
+    static func describe(_ attempts: [PushAttempt]) -> String {
         attempts.map { a in
             let name = "\(a.device.provider) …\(a.device.token.suffix(4))"
             switch a.result {
@@ -114,7 +117,7 @@ public struct PushDispatch: Sendable {
         }
         self.dead = dead
         if let accepted {
-            result = .success(Accepted(providerMessageID: accepted.providerMessageID, detail: ""))
+            result = .success(Accepted(providerMessageID: accepted.providerMessageID, detail: Self.describe(attempts)))
         } else {
             func rank(_ e: PushError) -> Int {
                 switch e.verdict {
@@ -127,10 +130,6 @@ public struct PushDispatch: Sendable {
             let first = failures.min { rank($0) < rank($1) }
             result = .failure(first?.deliveryError
                               ?? DeliveryError(.deviceGone, "no active device", isRetryable: false))
-        }
-        if case .success(var a) = result {
-            a.detail = detail
-            result = .success(a)
         }
     }
 }

@@ -67,15 +67,7 @@ extension SQLiteLedger: ExperimentLedger {
                 db, sql: "SELECT status, count(*), count(unsubscribed_at) FROM ledger WHERE campaign = ? GROUP BY status",
                 arguments: [campaign])
             {
-                let n: Int = r[1]
-                c.unsubscribed += r[2] as Int
-                switch LedgerStatus(rawValue: r[0]) {
-                case .sent, .delivered: c.sent += n; c.attempted += n
-                case .bounced: c.bounced += n; c.sent += n; c.attempted += n
-                case .failed: c.failed += n; c.attempted += n
-                case .dead: c.dead += n; c.attempted += n
-                default: break
-                }
+                c.add(LedgerStatus(rawValue: r[0]), rows: r[1], unsubscribed: r[2])
             }
             return c
         }

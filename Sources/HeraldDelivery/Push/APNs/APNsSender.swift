@@ -73,7 +73,7 @@ public struct APNsSender: Sendable {
     /// Pushes `content` to the device with `token` as the push of ledger row `key`; the receipt's id is the
     /// `apns-id`. A refused provider token that APNs calls expired is renewed and the push sent once more.
     public func send(_ content: PushContent, token: String, key: String) async throws(PushError) -> PushReceipt {
-        guard !token.isEmpty, token.utf8.allSatisfy(\.isHexDigit) else {
+        guard !token.isEmpty, token.utf8.allSatisfy(\.isASCIIHexDigit) else {
             throw PushError(.deadToken(since: nil), provider: .apns, reason: "BadDeviceToken",
                             "the device token is not hexadecimal")
         }
@@ -168,12 +168,5 @@ public struct APNsSender: Sendable {
     private struct Answer: Decodable {
         var reason: String?
         var timestamp: Double?
-    }
-}
-
-extension UInt8 {
-    /// True for `0-9`, `a-f`, `A-F`.
-    var isHexDigit: Bool {
-        (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self)
     }
 }
